@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: MIT
+// main.cpp - the doctest runner shared by every test executable.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
