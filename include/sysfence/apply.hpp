@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// apply.hpp - installing a policy: no_new_privs, then one seccomp() call. The only header that
+// talks to the kernel.
+#pragma once
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <boost/hana/for_each.hpp>
+
+#include "sysfence/bpf.hpp"
+#include "sysfence/compile.hpp"
+#include "sysfence/policy.hpp"
+
+namespace sysfence {
+
+// `apply_step` is the step of installing that failed.
+enum class apply_step : std::uint8_t {
+  none,
+  check_values,        // a run-time value cannot be compared as its rule asks
+  set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
+  install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER)
+  synchronise_threads, // TSYNC: another thread could not take the filter
+};
+
+// `apply_status` is the outcome of installing: true when the filter is in place.
+struct apply_status {
+  apply_step failed = apply_step::none;
+  int error = 0;     // errno of the failed call (EINVAL for check_values)
+  pid_t thread = 0;  // synchronise_threads: the thread that could not be synchronised
+
+  explicit operator bool() const noexcept { return failed == apply_step::none; }
+
+  // `what` says in words what failed.
+  [[nodiscard]] std::string_view what() const noexcept {
+    switch (failed) {
+      case apply_step::none: return "sysfence: filter installed";
+      case apply_step::check_values:
+        return "sysfence: a run-time value does not fit its condition (above 32 bits in a 32-bit "
+               "comparison, or bits outside the mask); nothing was installed";
+      case apply_step::set_no_new_privs:
+        return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
+      case apply_step::install_filter:
+        return "sysfence: seccomp(SECCOMP_SET_MODE_FILTER) refused the filter; nothing was installed";
+      case apply_step::synchronise_threads:
+        return "sysfence: seccomp(SECCOMP_FILTER_FLAG_TSYNC) could not synchronise a thread (it has "
+               "a filter that is not an ancestor of this one); nothing was installed";
+    }
+    return "sysfence: unknown failure";
+  }
+};
+
+// `apply_error` is thrown by the apply_to_* forms; code() is the errno, thread() the TSYNC culprit.
+class apply_error : public std::system_error {
+ public:
+  explicit apply_error(const apply_status& s)
+      : std::system_error(s.error, std::generic_category(), message(s)), status_(s) {}
+  [[nodiscard]] const apply_status& status() const noexcept { return status_; }
+
+ private:
+  static std::string message(const apply_status& s) {
+    std::string m(s.what());
+    if (s.failed == apply_step::synchronise_threads) m += " (thread " + std::to_string(s.thread) + ")";
+    return m;
+  }
+  apply_status status_;
+};
+
+namespace detail {
+
+// `install` sets no_new_privs and hands the program to the kernel in one seccomp() call.
+inline apply_status install(std::span<const bpf::insn> program, unsigned long flags) noexcept {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
+  ::sock_fprog fprog{static_cast<unsigned short>(program.size()), const_cast<bpf::insn*>(program.data())};
+  const long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (r < 0) return {apply_step::install_filter, errno, 0};
+  if (r > 0 && (flags & SECCOMP_FILTER_FLAG_TSYNC) != 0)
+    return {apply_step::synchronise_threads, ESRCH, static_cast<pid_t>(r)};
+  return {};
+}
+
+template <action Default, class... Sets>
+struct installer<basic_policy<Default, Sets...>> {
+  using policy_type = basic_policy<Default, Sets...>;
+  using compiled = program<policy_type>;
+
+  static apply_status try_apply(const policy_type& p, bool all_threads) noexcept {
+    const unsigned long flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+    if constexpr (policy_type::slot_count == 0) {
+      return install(compiled::insns, flags);  // the constant itself: nothing built at run time
+    } else {
+      // Gather the rule sets' run-time values, then patch them into a stack copy.
+      std::array<std::uint64_t, policy_type::slot_count> values{};
+      std::size_t base = 0;
+      boost::hana::for_each(p.sets(), [&](const auto& set) {
+        using S = std::remove_cvref_t<decltype(set)>;
+        if constexpr (slot_count<S>() > 0) {
+          const auto v = set.values();
+          for (std::size_t i = 0; i < v.size(); ++i) values[base + i] = v[i];
+        }
+        base += slot_count<S>();
+      });
+      auto copy = compiled::insns;
+      for (const patch& at : compiled::patches) {
+        const std::uint64_t v = values[at.slot];
+        if ((v & at.invalid_bits) != 0) return {apply_step::check_values, EINVAL, 0};
+        copy[at.insn].k = static_cast<std::uint32_t>(at.high ? v >> 32 : v);
+      }
+      return install(copy, flags);
+    }
+  }
+
+  static void apply(const policy_type& p, bool all_threads) {
+    if (const apply_status s = try_apply(p, all_threads); !s) throw apply_error(s);
+  }
+};
+
+}  // namespace detail
+}  // namespace sysfence

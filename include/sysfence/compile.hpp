@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// compile.hpp - a policy type compiled to its constant BPF program: sysfence::compile<Policy>().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include "sysfence/arch.hpp"
+#include "sysfence/bpf.hpp"
+#include "sysfence/detail/compiler.hpp"
+#include "sysfence/policy.hpp"
+
+namespace sysfence {
+namespace detail {
+
+// `build_result` holds a compiled program in a buffer sized by an upper bound of its length.
+template <std::size_t Capacity, std::size_t Patches>
+struct build_result {
+  std::array<bpf::insn, Capacity> insns{};
+  std::array<patch, Patches> patches{};
+  compile_output out{};
+};
+
+template <class Policy, class Arch>
+constexpr auto build() noexcept {
+  constexpr auto& rules = Policy::rules;
+  constexpr std::size_t n = rules.size();
+  constexpr std::size_t capacity = capacity_bound(rules);
+  constexpr std::size_t patch_capacity = slot_patch_count(rules);
+  build_result<capacity, patch_capacity> r{};
+  std::array<detail::sort_key, n> order{};
+  std::array<interval, 2 * n + 1> intervals{};
+  r.out = compile({rules, Arch::value, Policy::default_action, true}, {order, intervals}, r.insns, r.patches);
+  return r;
+}
+
+template <std::size_t N, class T, std::size_t M>
+constexpr std::array<T, N> take(const std::array<T, M>& from) noexcept {
+  std::array<T, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = from[i];
+  return out;
+}
+
+}  // namespace detail
+
+// `program` is a policy's compiled BPF program for `Arch`, a constant in .rodata, plus where
+// its run-time values go.
+template <class Policy, class Arch = arch::native>
+struct program {
+ private:
+  static constexpr auto built_ = detail::build<Policy, Arch>();
+  static_assert(Policy::template report<built_.out.result, Arch>());
+  static constexpr std::size_t size_ = built_.out.result.ok() ? built_.out.size : 0;
+
+ public:
+  // `insns` is the program, ready for seccomp(SECCOMP_SET_MODE_FILTER).
+  static constexpr std::array<bpf::insn, size_> insns = detail::take<size_>(built_.insns);
+  // `patches` says which instruction receives which run-time value (empty without slots).
+  static constexpr auto patches = detail::take<built_.out.patches>(built_.patches);
+};
+
+// `compile<Policy>()` is the policy's BPF program: a reference to a constant array.
+template <class Policy, class Arch = arch::native>
+constexpr const auto& compile() noexcept {
+  return program<std::remove_cvref_t<Policy>, Arch>::insns;
+}
+
+// `compile(policy)` is the same, spelled on a policy value.
+template <class Arch = arch::native, class Policy>
+constexpr const auto& compile(const Policy&) noexcept {
+  return program<std::remove_cvref_t<Policy>, Arch>::insns;
+}
+
+}  // namespace sysfence

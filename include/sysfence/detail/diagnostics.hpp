@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// diagnostics.hpp - compile errors that name their culprits: the syscall and the rule sets.
+//
+// The constexpr core finds a problem on values; `report` maps it back to types and instantiates
+// one of the templates below, whose name says what is wrong and whose arguments are the
+// syscall (`sysfence::sys::id::write`) and the rule-set types. g++ 12 and clang 14 both print
+// them in the first error block.
+#pragma once
+
+#include <cstddef>
+
+#include "sysfence/detail/compiler.hpp"
+#include "sysfence/detail/meta.hpp"
+
+namespace sysfence::detail {
+
+template <sys::id Syscall, class RuleSet, class OtherRuleSet>
+struct conflict_between_simple_and_conditional_rule_for {
+  static_assert(always_false<RuleSet>,
+                "sysfence: one rule set allows this syscall unconditionally and another only under "
+                "conditions, so the conditions would have no effect; keep one of the two rules");
+  static constexpr bool value = false;
+};
+
+template <sys::id Syscall, class RuleSet, class OtherRuleSet>
+struct conflicting_actions_for {
+  static_assert(always_false<RuleSet>,
+                "sysfence: two rules match the same calls of this syscall with different actions; "
+                "keep one");
+  static constexpr bool value = false;
+};
+
+template <sys::id Syscall, class Arch, class RuleSet>
+struct syscall_does_not_exist_on_architecture {
+  static_assert(always_false<RuleSet>,
+                "sysfence: a rule names a syscall that the target architecture does not have; "
+                "remove it or use the architecture's own syscall");
+  static constexpr bool value = false;
+};
+
+template <std::size_t Instructions>
+struct program_longer_than_the_kernel_allows {
+  static_assert(Instructions <= bpf::max_insns,
+                "sysfence: the policy compiles to more than 4096 BPF instructions (the kernel's "
+                "BPF_MAXINSNS); use fewer conditional rules or split the work across processes");
+  static constexpr bool value = false;
+};
+
+template <sys::id Syscall, condition_problem Problem, class RuleSet>
+struct condition_can_never_match {
+  static_assert(always_false<RuleSet>,
+                "sysfence: a condition of this syscall's rule can never match (see the problem "
+                "named here: a value with bits outside its mask, or above 32 bits in a 32-bit "
+                "comparison)");
+  static constexpr bool value = false;
+};
+
+template <sys::id Syscall, class RuleSet>
+struct argument_index_above_5_for {
+  static_assert(always_false<RuleSet>,
+                "sysfence: arg<N> needs N in 0..5 (seccomp passes six arguments)");
+  static constexpr bool value = false;
+};
+
+// `report` is true when D is no problem; otherwise it instantiates the culprit's template.
+template <diagnosis D, class Arch, class... Sets>
+constexpr bool report() noexcept {
+  if constexpr (D.what == problem::none) {
+    return true;
+  } else if constexpr (D.what == problem::simple_and_conditional) {
+    return conflict_between_simple_and_conditional_rule_for<D.syscall, nth<D.first, Sets...>,
+                                                            nth<D.second, Sets...>>::value;
+  } else if constexpr (D.what == problem::different_actions) {
+    return conflicting_actions_for<D.syscall, nth<D.first, Sets...>, nth<D.second, Sets...>>::value;
+  } else if constexpr (D.what == problem::missing_syscall) {
+    return syscall_does_not_exist_on_architecture<D.syscall, Arch, nth<D.first, Sets...>>::value;
+  } else if constexpr (D.what == problem::too_long) {
+    return program_longer_than_the_kernel_allows<D.size>::value;
+  } else if constexpr (D.condition == condition_problem::bad_index) {
+    return argument_index_above_5_for<D.syscall, nth<D.first, Sets...>>::value;
+  } else {
+    return condition_can_never_match<D.syscall, D.condition, nth<D.first, Sets...>>::value;
+  }
+}
+
+}  // namespace sysfence::detail

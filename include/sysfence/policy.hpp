@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// policy.hpp - rule sets composed into a policy: `a | b`, `safety_context{}.enable(a)`.
+#pragma once
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <boost/hana/append.hpp>
+#include <boost/hana/contains.hpp>
+#include <boost/hana/fold_left.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+
+#include "sysfence/action.hpp"
+#include "sysfence/detail/compiler.hpp"
+#include "sysfence/detail/diagnostics.hpp"
+#include "sysfence/rule_set.hpp"
+
+namespace sysfence {
+
+template <action Default, class... Sets>
+class basic_policy;
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_policy = false;
+template <action D, class... S>
+inline constexpr bool is_policy<basic_policy<D, S...>> = true;
+
+template <class T>
+concept composable = rule_set<T> || is_policy<T>;
+
+// `collect_rules` flattens the rule sets' rules into one array of entries, in rule-set order.
+template <class... Sets>
+constexpr auto collect_rules() noexcept {
+  constexpr std::size_t total = (std::size_t{0} + ... + (simple_count<Sets>() + conditional_count<Sets>()));
+  std::array<entry, total> out{};
+  std::size_t pos = 0;
+  std::uint16_t origin = 0;
+  std::uint16_t slot_base = 0;
+  auto append = [&]<class S>(std::type_identity<S>) {
+    if constexpr (has_simple_rules<S>)
+      for (const auto& s : S::simple_rules) out[pos++] = {rule{static_cast<sys::id>(s)}, origin, slot_base};
+    if constexpr (has_conditional_rules<S>)
+      for (const rule& r : S::conditional_rules) out[pos++] = {r, origin, slot_base};
+    ++origin;
+    slot_base = static_cast<std::uint16_t>(slot_base + slot_count<S>());
+  };
+  (append(std::type_identity<Sets>{}), ...);
+  (void)append;  // unused for the empty policy
+  return out;
+}
+
+template <std::size_t N>
+constexpr diagnosis analyse(const std::array<entry, N>& rules) noexcept {
+  std::array<sort_key, N> keys{};
+  return analyse(rules, keys);
+}
+
+// `installer` is defined by apply.hpp, the only header that talks to the kernel.
+template <class Policy>
+struct installer;
+
+}  // namespace detail
+
+// `basic_policy` is the set of enabled rule sets and the action for everything they do not
+// allow. Its type is the whole policy: the BPF program is computed from it at compile time.
+// The rule-set objects it holds carry only run-time values (a file descriptor to allow).
+template <action Default, class... Sets>
+class basic_policy {
+ public:
+  // `default_action` is what every syscall no rule allows gets (extrasafe's default: EPERM).
+  static constexpr action default_action = Default;
+
+  constexpr basic_policy() noexcept = default;
+  constexpr explicit basic_policy(boost::hana::tuple<Sets...> sets) noexcept : sets_(std::move(sets)) {}
+
+  // `enable` returns the policy with `set` added: a rule set, or every rule set of a policy.
+  // Enabling a rule set without run-time values twice changes nothing.
+  template <class T>
+  [[nodiscard]] constexpr auto enable(const T& set) const noexcept {
+    using U = std::remove_cvref_t<T>;
+    namespace hana = boost::hana;
+    if constexpr (detail::is_policy<U>) {
+      static_assert(U::default_action == Default,
+                    "sysfence: the two policies have different default actions; give them the same");
+      return hana::fold_left(set.sets(), *this, [](const auto& p, const auto& s) { return p.enable(s); });
+    } else if constexpr (!rule_set<U>) {
+      static_assert(detail::always_false<U>,
+                    "sysfence: enable() takes a rule set: a type with a `name` and static "
+                    "`simple_rules` and/or `conditional_rules` (see sysfence::rule_set)");
+      return *this;
+    } else if constexpr (std::is_empty_v<U> &&
+                         decltype(hana::contains(hana::tuple_t<Sets...>, hana::type_c<U>))::value) {
+      return *this;
+    } else {
+      return basic_policy<Default, Sets..., U>{hana::append(sets_, set)};
+    }
+  }
+
+  // `sets` is the tuple of enabled rule-set objects.
+  [[nodiscard]] constexpr const boost::hana::tuple<Sets...>& sets() const noexcept { return sets_; }
+
+  // `rules` is every rule of the policy as plain data (the compiler core's input).
+  static constexpr auto rules = detail::collect_rules<Sets...>();
+  // `slot_count` is how many run-time values the policy's rules need.
+  static constexpr std::size_t slot_count = (std::size_t{0} + ... + detail::slot_count<Sets>());
+
+  // `report` turns a diagnosis of this policy into a compile error naming the culprits.
+  template <detail::diagnosis D, class Arch = void>
+  static constexpr bool report() noexcept {
+    return detail::report<D, Arch, Sets...>();
+  }
+
+  // Installing (defined in apply.hpp): one seccomp() call over the constant program.
+  // `apply_to_current_thread` throws sysfence::apply_error; `try_` forms return an apply_status.
+  auto apply_to_current_thread() const { return detail::installer<basic_policy>::apply(*this, false); }
+  auto apply_to_all_threads() const { return detail::installer<basic_policy>::apply(*this, true); }
+  auto try_apply_to_current_thread() const noexcept {
+    return detail::installer<basic_policy>::try_apply(*this, false);
+  }
+  auto try_apply_to_all_threads() const noexcept {
+    return detail::installer<basic_policy>::try_apply(*this, true);
+  }
+
+ private:
+  static constexpr detail::diagnosis diagnosis_ = detail::analyse(rules);
+  static_assert(report<diagnosis_>());
+
+  boost::hana::tuple<Sets...> sets_;
+};
+
+// `policy<Sets...>` is a policy whose default action is extrasafe's: fail with EPERM.
+template <class... Sets>
+using policy = basic_policy<action::error(EPERM), Sets...>;
+
+// `safety_context` is the empty policy, extrasafe's starting point: `safety_context{}.enable(a)`.
+using safety_context = policy<>;
+
+// `a | b` is the policy of both: rule sets and policies compose, in order.
+template <detail::composable A, detail::composable B>
+constexpr auto operator|(const A& a, const B& b) noexcept {
+  if constexpr (detail::is_policy<A>)
+    return a.enable(b);
+  else
+    return safety_context{}.enable(a).enable(b);
+}
+
+}  // namespace sysfence

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// rule_set.hpp - the rule_set concept: a named collection of simple and conditional rules.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <ranges>
+#include <string_view>
+#include <type_traits>
+
+#include "sysfence/detail/syscall_table.hpp"
+#include "sysfence/rule.hpp"
+
+namespace sysfence {
+
+// `rule_set_base` is the empty base that lets `a | b` find sysfence's operator| for a user's type.
+struct rule_set_base {};
+
+namespace detail {
+template <class T>
+concept has_simple_rules = requires {
+  { *std::ranges::begin(T::simple_rules) } -> std::convertible_to<sys::id>;
+  { std::ranges::size(T::simple_rules) } -> std::convertible_to<std::size_t>;
+};
+template <class T>
+concept has_conditional_rules = requires {
+  { *std::ranges::begin(T::conditional_rules) } -> std::convertible_to<const rule&>;
+  { std::ranges::size(T::conditional_rules) } -> std::convertible_to<std::size_t>;
+};
+}  // namespace detail
+
+// `rule_set` is a type with a `name` and `static constexpr` ranges `simple_rules` (syscalls
+// allowed whatever their arguments) and/or `conditional_rules` (rules with conditions), as
+// extrasafe's RuleSet trait. A rule set with run-time values also has `slot_count` and a member
+// `values()` returning that many std::uint64_t.
+template <class T>
+concept rule_set = requires {
+  { T::name } -> std::convertible_to<std::string_view>;
+} && (detail::has_simple_rules<T> || detail::has_conditional_rules<T>);
+
+namespace detail {
+template <class T>
+constexpr std::size_t simple_count() noexcept {
+  if constexpr (has_simple_rules<T>)
+    return std::ranges::size(T::simple_rules);
+  else
+    return 0;
+}
+template <class T>
+constexpr std::size_t conditional_count() noexcept {
+  if constexpr (has_conditional_rules<T>)
+    return std::ranges::size(T::conditional_rules);
+  else
+    return 0;
+}
+template <class T>
+constexpr std::size_t slot_count() noexcept {
+  if constexpr (requires { T::slot_count; })
+    return T::slot_count;
+  else
+    return 0;
+}
+}  // namespace detail
+
+// `syscalls(sys::read, sys::write)` is the array of their ids, for a rule set's simple_rules.
+template <std::convertible_to<sys::id>... S>
+constexpr std::array<sys::id, sizeof...(S)> syscalls(S... s) noexcept {
+  return {static_cast<sys::id>(s)...};
+}
+
+}  // namespace sysfence

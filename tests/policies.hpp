@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// policies.hpp - the named policies the tests compile, simulate and install.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "sysfence/sysfence.hpp"
+
+namespace test_policies {
+using namespace sysfence;
+
+// Every kernel test's child must be able to end: exit_group is what _exit() calls.
+struct can_exit : rule_set_base {
+  static constexpr std::string_view name = "can_exit";
+  static constexpr auto simple_rules = syscalls(sys::exit_group, sys::exit);
+};
+
+// Plain allows, plus writes to fds 100..102 only (the kernel tests dup pipes there).
+struct stdio_like : rule_set_base {
+  static constexpr std::string_view name = "stdio_like";
+  static constexpr auto simple_rules = syscalls(sys::read, sys::close, sys::getppid, sys::getpid);
+  static constexpr std::array conditional_rules{
+      rule{sys::write, arg<0> == 100},
+      rule{sys::write, arg<0> >= 101, arg<0> <= 102},
+  };
+};
+
+// One rule per comparison operator and width, each on its own syscall and argument.
+struct every_comparison : rule_set_base {
+  static constexpr std::string_view name = "every_comparison";
+  static constexpr std::array conditional_rules{
+      rule{sys::dup, arg<0> == 0x100000005ULL},
+      rule{sys::dup2, arg<1> != 7},
+      rule{sys::lseek, arg<1> < 0x100000000ULL},
+      rule{sys::fcntl, arg<1> <= 4},
+      rule{sys::kill, arg<1> > 0x7fffffffULL},
+      rule{sys::tgkill, arg<2> >= 0xffffffff00000000ULL},
+      rule{sys::socket, (arg<1> & 0xffffffff000000ffULL) == 0x0000000200000001ULL},
+      rule{sys::mprotect, arg32<2> == 3},
+      rule{sys::madvise, arg32<2> != 4},
+      rule{sys::getpriority, arg32<0> < 2},
+      rule{sys::setpriority, arg32<0> <= 2},
+      rule{sys::umask, arg32<0> > 0x7fffffffU},
+      rule{sys::flock, arg32<1> >= 8},
+      rule{sys::fchmod, (arg32<1> & 0700) == 0600},
+      rule{sys::ioctl, arg<0> == 1, arg<1> == 0x5401, arg<2> != 0},  // AND of three
+      rule{sys::ioctl, arg<0> == 2},                                   // OR with another rule
+  };
+};
+
+// Enough rules on `read` (the lowest number) that its block is longer than a conditional jump
+// reaches, so the binary search above it needs JA trampolines.
+struct long_block : rule_set_base {
+  static constexpr std::string_view name = "long_block";
+  static constexpr auto conditional_rules = [] {
+    std::array<rule, 64> rules{};
+    for (std::size_t i = 0; i < rules.size(); ++i) rules[i] = rule{sys::read, arg<0> == 1000 + i};
+    return rules;
+  }();
+  static constexpr auto simple_rules = syscalls(sys::write, sys::open, sys::close, sys::stat,
+                                                sys::fstat, sys::getpid, sys::getppid);
+};
+
+// Syscalls the container policy leaves out of its plain allow-list.
+constexpr bool container_denied(sys::id s) noexcept {
+  constexpr std::array deny = syscalls(
+      sys::ptrace, sys::bpf, sys::userfaultfd, sys::io_uring_setup, sys::kexec_load,
+      sys::kexec_file_load, sys::init_module, sys::finit_module, sys::delete_module, sys::reboot,
+      sys::process_vm_writev, sys::process_vm_readv, sys::mount, sys::umount2, sys::pivot_root,
+      sys::swapon, sys::swapoff, sys::clone, sys::clone3, sys::socket, sys::ioctl, sys::prctl,
+      sys::personality, sys::keyctl, sys::add_key, sys::request_key, sys::perf_event_open,
+      sys::unshare, sys::setns, sys::seccomp);
+  for (auto d : deny)
+    if (d == s) return true;
+  return false;
+}
+
+// A container-sized allow-list: every x86_64 syscall but a few dangerous ones, plus conditions.
+struct container : rule_set_base {
+  static constexpr std::string_view name = "container";
+  static constexpr auto simple_rules = [] {
+    constexpr auto& numbers = arch::x86_64::numbers;
+    constexpr std::size_t n = [] {
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < numbers.size(); ++i)
+        if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) ++k;
+      return k;
+    }();
+    std::array<sys::id, n> out{};
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < numbers.size(); ++i)
+      if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) out[k++] = static_cast<sys::id>(i);
+    return out;
+  }();
+  static constexpr std::array conditional_rules{
+      rule{sys::clone, (arg<0> & 0x7E020000ULL) == 0},  // no new namespaces
+      rule{sys::socket, arg<0> == AF_UNIX},
+      rule{sys::socket, arg<0> == AF_INET},
+      rule{sys::socket, arg<0> == AF_INET6},
+      rule{sys::ioctl, arg32<1> == 0x5401},  // TCGETS
+      rule{sys::ioctl, arg32<1> == 0x541B},  // FIONREAD
+      rule{sys::prctl, arg32<0> == 15},      // PR_SET_NAME
+      rule{sys::prctl, arg32<0> == 16},      // PR_GET_NAME
+      rule{sys::personality, arg<0> == 0xffffffffULL},
+      rule{sys::personality, arg<0> == 0},
+  };
+};
+
+inline constexpr auto empty = safety_context{};
+inline constexpr auto stdio = can_exit{} | stdio_like{};
+inline constexpr auto comparisons = can_exit{} | every_comparison{};
+inline constexpr auto trampolines = can_exit{} | long_block{};
+inline constexpr auto large = safety_context{}.enable(container{});  // has exit_group already
+inline constexpr auto single = can_exit{} | sys::getppid;
+
+}  // namespace test_policies

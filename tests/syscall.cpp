@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// syscall.cpp - the syscall constants: names, ids, numbers per architecture.
+#include "sysfence/syscall.hpp"
+
+#include <sys/syscall.h>
+
+#include <doctest/doctest.h>
+
+#include "sysfence/arch.hpp"
+
+using namespace sysfence;
+
+static_assert(sys::openat.name == "openat");
+static_assert(sys::openat.value == sys::id::openat);
+static_assert(static_cast<sys::id>(sys::openat) == sys::id::openat);
+static_assert(sys::openat.number<arch::x86_64>() == SYS_openat);
+static_assert(sys::write.number<arch::x86_64>() == SYS_write);
+static_assert(sys::socketcall.number<arch::x86_64>() == -1);  // i386 only
+static_assert(sys::socketcall.number<arch::x86>() > 0);
+static_assert(sys::break_.name == "break");
+static_assert(sys::name(sys::id::exit_group) == "exit_group");
+
+TEST_CASE("syscall constants know their name and number") {
+  CHECK(sys::getppid.name == "getppid");
+  CHECK(sys::getppid.number<arch::native>() == SYS_getppid);
+  CHECK(sys::name(sys::id::io_uring_setup) == "io_uring_setup");
+}

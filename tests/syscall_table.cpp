@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+// syscall_table.cpp - the generated syscall tables agree with the C library's and the kernel's headers.
+//
+// Header order matters: <sys/syscall.h> defines __NR_<name> / SYS_<name> with the x86_64 numbers, and
+// <asm/unistd_32.h> (included further down) silently redefines the shared __NR_<name> macros with the
+// i386 numbers - no warning, because the redefinition happens in a system header. So every x86_64
+// number is captured into a constant *before* that include, and every use of __NR_<name> after it
+// means i386.
+#include <doctest/doctest.h>
+
+#include <sys/syscall.h>  // x86_64: SYS_<name>, __NR_<name>
+
+// Some everyday libc headers first, so that a libc macro named like a syscall would show up below
+// as an X-macro entry that no longer matches its enumerator.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sysfence/detail/syscall_table.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <string_view>
+
+#if !defined(__x86_64__) || defined(__ILP32__)
+#error "syscall_table.cpp compares against the x86_64 <sys/syscall.h>; build it for x86_64"
+#endif
+
+namespace {
+
+using sysfence::sys::id;
+using sysfence::detail::syscall_count;
+using sysfence::detail::syscall_max_i386;
+using sysfence::detail::syscall_max_x86_64;
+using sysfence::detail::syscall_names;
+using sysfence::detail::syscall_numbers_i386;
+using sysfence::detail::syscall_numbers_x86_64;
+
+constexpr std::size_t idx(id which) noexcept { return static_cast<std::size_t>(which); }
+constexpr std::int32_t on_x86_64(id which) noexcept { return syscall_numbers_x86_64[idx(which)]; }
+constexpr std::int32_t on_i386(id which) noexcept { return syscall_numbers_i386[idx(which)]; }
+
+// The index of `name` in syscall_names (binary search: the names are sorted), or syscall_count.
+constexpr std::size_t find_name(std::string_view name) noexcept {
+  const auto it = std::lower_bound(syscall_names.begin(), syscall_names.end(), name);
+  if (it == syscall_names.end() || *it != name) return syscall_count;
+  return static_cast<std::size_t>(it - syscall_names.begin());
+}
+
+struct expected {
+  id which;
+  std::string_view name;
+  long number;
+};
+
+// ---- x86_64, against <sys/syscall.h>: captured here, before <asm/unistd_32.h> redefines __NR_*. ----
+#define SYSFENCE_X86_64(name) expected{id::name, #name, SYS_##name}
+constexpr std::array x86_64_expected{
+    SYSFENCE_X86_64(read),           SYSFENCE_X86_64(write),          SYSFENCE_X86_64(openat),
+    SYSFENCE_X86_64(close),          SYSFENCE_X86_64(exit_group),     SYSFENCE_X86_64(getppid),
+    SYSFENCE_X86_64(socket),         SYSFENCE_X86_64(accept),         SYSFENCE_X86_64(clone3),
+    SYSFENCE_X86_64(io_uring_setup), SYSFENCE_X86_64(seccomp),        SYSFENCE_X86_64(mmap),
+    SYSFENCE_X86_64(rt_sigreturn),   SYSFENCE_X86_64(execve),         SYSFENCE_X86_64(arch_prctl),
+    SYSFENCE_X86_64(newfstatat),     SYSFENCE_X86_64(_sysctl),        SYSFENCE_X86_64(close_range),
+    SYSFENCE_X86_64(futex),          SYSFENCE_X86_64(process_madvise),
+};
+#undef SYSFENCE_X86_64
+constexpr long x86_64_getppid_nr = __NR_getppid;
+constexpr long x86_64_seccomp_nr = __NR_seccomp;
+
+static_assert(on_x86_64(id::openat) == SYS_openat);
+static_assert(on_x86_64(id::read) == SYS_read);
+static_assert(on_x86_64(id::write) == SYS_write);
+static_assert(on_x86_64(id::exit_group) == SYS_exit_group);
+static_assert(on_x86_64(id::getppid) == __NR_getppid);
+static_assert(on_x86_64(id::socket) == SYS_socket);
+static_assert(on_x86_64(id::clone3) == SYS_clone3);
+static_assert(on_x86_64(id::io_uring_setup) == SYS_io_uring_setup);
+static_assert(on_x86_64(id::seccomp) == __NR_seccomp);
+static_assert(on_x86_64(id::tuxcall) == SYS_tuxcall);
+static_assert(on_x86_64(id::tuxcall) >= 0 && on_i386(id::tuxcall) == -1);  // x86_64 only
+
+// The i386-only syscalls really are absent from x86_64's <sys/syscall.h>.
+#if defined(SYS_socketcall) || defined(SYS_waitpid) || defined(SYS_break) || defined(SYS__llseek)
+#error "<sys/syscall.h> unexpectedly defines an i386-only syscall on x86_64"
+#endif
+
+}  // namespace
+
+// ---- from here on, __NR_<name> are the i386 numbers. ----
+#include <asm/unistd_32.h>
+
+namespace {
+
+#define SYSFENCE_I386(name) expected{id::name, #name, __NR_##name}
+constexpr std::array i386_expected{
+    SYSFENCE_I386(read),       SYSFENCE_I386(write),     SYSFENCE_I386(openat),     SYSFENCE_I386(exit_group),
+    SYSFENCE_I386(getppid),    SYSFENCE_I386(socket),    SYSFENCE_I386(clone3),     SYSFENCE_I386(seccomp),
+    SYSFENCE_I386(socketcall), SYSFENCE_I386(waitpid),   SYSFENCE_I386(_llseek),    SYSFENCE_I386(mmap2),
+    SYSFENCE_I386(ipc),        SYSFENCE_I386(sigreturn), SYSFENCE_I386(_newselect), expected{id::break_, "break", __NR_break},
+};
+#undef SYSFENCE_I386
+
+static_assert(on_i386(id::socketcall) == __NR_socketcall);
+static_assert(on_x86_64(id::socketcall) == -1);
+static_assert(on_i386(id::waitpid) == __NR_waitpid);
+static_assert(on_x86_64(id::waitpid) == -1);
+static_assert(on_i386(id::break_) == __NR_break);
+static_assert(on_x86_64(id::break_) == -1);
+static_assert(on_i386(id::read) == __NR_read);
+static_assert(on_i386(id::accept) == -1 && on_i386(id::accept4) == __NR_accept4);  // i386 has no plain accept
+static_assert(syscall_names[idx(id::break_)] == "break");
+static_assert(syscall_names[idx(id::_llseek)] == "_llseek");
+
+// ---- the tables themselves ----
+constexpr bool names_strictly_sorted() noexcept {
+  for (std::size_t i = 1; i < syscall_count; ++i) {
+    if (!(syscall_names[i - 1] < syscall_names[i])) return false;
+  }
+  return true;
+}
+static_assert(names_strictly_sorted());
+
+constexpr bool names_round_trip() noexcept {
+  for (std::size_t i = 0; i < syscall_count; ++i) {
+    if (find_name(syscall_names[i]) != i) return false;
+  }
+  return true;
+}
+static_assert(names_round_trip());
+
+// Every number of `numbers` is -1 or in [0, max], max is attained, and no number appears twice.
+constexpr bool numbers_valid(const std::array<std::int32_t, syscall_count>& numbers, std::int32_t max) {
+  std::array<std::int32_t, syscall_count> sorted = numbers;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted.front() < -1) return false;
+  const auto first = std::upper_bound(sorted.begin(), sorted.end(), -1);
+  if (first == sorted.end() || sorted.back() != max) return false;
+  return std::adjacent_find(first, sorted.end()) == sorted.end();
+}
+static_assert(numbers_valid(syscall_numbers_x86_64, syscall_max_x86_64));
+static_assert(numbers_valid(syscall_numbers_i386, syscall_max_i386));
+
+// Every syscall exists on at least one architecture.
+constexpr bool each_exists_somewhere() noexcept {
+  for (std::size_t i = 0; i < syscall_count; ++i) {
+    if (syscall_numbers_x86_64[i] < 0 && syscall_numbers_i386[i] < 0) return false;
+  }
+  return true;
+}
+static_assert(each_exists_somewhere());
+
+// The X-macro lists every syscall, in enumerator order, with its kernel name.
+#define SYSFENCE_ID_OF(ident, name) id::ident,
+#define SYSFENCE_NAME_OF(ident, name) std::string_view{#name},
+// (C arrays: clang 14 rejects std::array CTAD from more than 256 initializers.)
+constexpr id xmacro_ids[] = {SYSFENCE_SYSCALL_CONSTANTS(SYSFENCE_ID_OF)};
+constexpr std::string_view xmacro_names[] = {SYSFENCE_SYSCALL_CONSTANTS(SYSFENCE_NAME_OF)};
+#undef SYSFENCE_ID_OF
+#undef SYSFENCE_NAME_OF
+static_assert(std::size(xmacro_ids) == syscall_count && std::size(xmacro_names) == syscall_count);
+
+constexpr bool xmacro_matches() noexcept {
+  for (std::size_t i = 0; i < syscall_count; ++i) {
+    if (idx(xmacro_ids[i]) != i || xmacro_names[i] != syscall_names[i]) return false;
+  }
+  return true;
+}
+static_assert(xmacro_matches());
+
+}  // namespace
+
+TEST_CASE("syscall numbers on x86_64 match <sys/syscall.h>") {
+  for (const expected& e : x86_64_expected) {
+    CAPTURE(e.name);
+    CHECK(syscall_names[idx(e.which)] == e.name);
+    CHECK(on_x86_64(e.which) == e.number);
+  }
+  CHECK(on_x86_64(id::getppid) == x86_64_getppid_nr);
+  CHECK(on_x86_64(id::seccomp) == x86_64_seccomp_nr);
+}
+
+TEST_CASE("syscall numbers on i386 match <asm/unistd_32.h>") {
+  for (const expected& e : i386_expected) {
+    CAPTURE(e.name);
+    CHECK(syscall_names[idx(e.which)] == e.name);
+    CHECK(on_i386(e.which) == e.number);
+  }
+}
+
+TEST_CASE("i386-only syscalls do not exist on x86_64") {
+  for (const id which :
+       {id::socketcall, id::waitpid, id::break_, id::_llseek, id::mmap2, id::ipc, id::sigreturn}) {
+    CAPTURE(syscall_names[idx(which)]);
+    CHECK(on_x86_64(which) == -1);
+    CHECK(on_i386(which) > 0);
+  }
+}
+
+TEST_CASE("a syscall named like a C++ keyword keeps its kernel name") {
+  CHECK(syscall_names[idx(id::break_)] == "break");
+  CHECK(find_name("break") == idx(id::break_));
+  CHECK(find_name("break_") == syscall_count);
+}
+
+TEST_CASE("syscall names are strictly sorted and round-trip") {
+  CHECK(names_strictly_sorted());
+  for (std::size_t i = 0; i < syscall_count; ++i) {
+    CAPTURE(syscall_names[i]);
+    CHECK(find_name(syscall_names[i]) == i);
+    const auto linear = std::find(syscall_names.begin(), syscall_names.end(), syscall_names[i]);
+    CHECK(linear - syscall_names.begin() == static_cast<std::ptrdiff_t>(i));
+  }
+  CHECK(find_name("not_a_syscall") == syscall_count);
+}
+
+TEST_CASE("every x86_64 syscall number is unique") {
+  std::array<bool, static_cast<std::size_t>(syscall_max_x86_64) + 1> seen{};
+  for (std::size_t i = 0; i < syscall_count; ++i) {
+    const std::int32_t nr = syscall_numbers_x86_64[i];
+    if (nr < 0) continue;
+    CAPTURE(syscall_names[i]);
+    REQUIRE(nr <= syscall_max_x86_64);
+    CHECK_FALSE(seen[static_cast<std::size_t>(nr)]);
+    seen[static_cast<std::size_t>(nr)] = true;
+  }
+  CHECK(numbers_valid(syscall_numbers_x86_64, syscall_max_x86_64));
+  CHECK(numbers_valid(syscall_numbers_i386, syscall_max_i386));
+}
+
+TEST_CASE("the X-macro lists every syscall in order") {
+  CHECK(xmacro_matches());
+  CHECK(each_exists_somewhere());
+}
