@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -108,6 +109,9 @@ class basic_policy {
 
   // `rules` is every rule of the policy as plain data (the compiler core's input).
   static constexpr auto rules = detail::collect_rules<Sets...>();
+  // `rule_set_names` names the enabled rule sets, in order (rules' origins index it).
+  static constexpr std::array<std::string_view, sizeof...(Sets)> rule_set_names{
+      std::string_view{Sets::name}...};
   // `slot_count` is how many run-time values the policy's rules need.
   static constexpr std::size_t slot_count = (std::size_t{0} + ... + detail::slot_count<Sets>());
 
