@@ -15,8 +15,4 @@ inline constexpr bool always_false = false;
 template <std::size_t I, class... Ts>
 using nth = std::tuple_element_t<I, std::tuple<Ts...>>;
 
-// `fail` reports an impossible case from the constexpr core. It is not constexpr: reached in a
-// constant expression it stops the build, and the compiler shows the call with its message.
-inline void fail(const char* /*message*/) noexcept {}
-
 }  // namespace sysfence::detail
