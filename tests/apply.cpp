@@ -40,25 +40,6 @@ struct pipe_fds {
   }
 };
 
-// A rule set with a run-time value: writes to one fd chosen when the program runs.
-struct write_to : rule_set_base {
-  static constexpr std::string_view name = "write_to";
-  static constexpr std::size_t slot_count = 1;
-  static constexpr std::array conditional_rules{rule{sys::write, arg<0> == slot{0}}};
-  std::uint64_t fd;
-  constexpr explicit write_to(std::uint64_t f) noexcept : fd(f) {}
-  constexpr std::array<std::uint64_t, 1> values() const noexcept { return {fd}; }
-};
-
-// The same compared on 32 bits: a value above them can never match.
-struct write_to_narrow : rule_set_base {
-  static constexpr std::string_view name = "write_to_narrow";
-  static constexpr std::size_t slot_count = 1;
-  static constexpr std::array conditional_rules{rule{sys::write, arg32<0> == slot{0}}};
-  std::uint64_t fd;
-  constexpr explicit write_to_narrow(std::uint64_t f) noexcept : fd(f) {}
-  constexpr std::array<std::uint64_t, 1> values() const noexcept { return {fd}; }
-};
 
 }  // namespace
 

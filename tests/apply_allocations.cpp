@@ -48,15 +48,6 @@ using namespace kernel_test;
 
 namespace {
 
-struct write_to : rule_set_base {
-  static constexpr std::string_view name = "write_to";
-  static constexpr std::size_t slot_count = 1;
-  static constexpr std::array conditional_rules{rule{sys::write, arg<0> == slot{0}}};
-  std::uint64_t fd;
-  constexpr explicit write_to(std::uint64_t f) noexcept : fd(f) {}
-  constexpr std::array<std::uint64_t, 1> values() const noexcept { return {fd}; }
-};
-
 template <class Policy>
 long allocations_while_applying(const Policy& policy) {
   shared<std::array<long, 2>> r;
@@ -88,5 +79,5 @@ TEST_CASE("apply allocates nothing: constant program") {
 }
 
 TEST_CASE("apply allocates nothing: program with run-time values") {
-  CHECK(allocations_while_applying(test_policies::can_exit{} | write_to{3}) == 0);
+  CHECK(allocations_while_applying(test_policies::can_exit{} | test_policies::write_to{3}) == 0);
 }
