@@ -46,7 +46,7 @@ struct pipe_fds {
 TEST_CASE("allowed syscalls run, denied ones fail with EPERM") {
   shared<std::array<outcome, 4>> r;
   const ending e = in_child([&] {
-    if (!stdio.try_apply_to_current_thread()) return 10;
+    if (!stdio_context.try_apply_to_current_thread()) return 10;
     (*r)[0] = record([] { return ::syscall(SYS_getppid); });
     (*r)[1] = record([] { return ::syscall(SYS_getuid); });
     (*r)[2] = record([] { return static_cast<long>(::open("/etc/hostname", O_RDONLY)); });
@@ -65,7 +65,7 @@ TEST_CASE("argument conditions are enforced on both 32-bit halves") {
   pipe_fds pipes;
   shared<std::array<outcome, 6>> r;
   const ending e = in_child([&] {
-    stdio.apply_to_current_thread();
+    stdio_context.apply_to_current_thread();
     const char c = 'x';
     (*r)[0] = record([&] { return ::write(100, &c, 1); });
     (*r)[1] = record([&] { return ::write(101, &c, 1); });
@@ -120,7 +120,7 @@ TEST_CASE("run-time values are patched in: fd 3 allowed, fd 4 and fd 3 + 2^32 de
 
 TEST_CASE("a denied exit_group leaves the child no way out but a signal") {
   const ending e = in_child([&] {
-    safety_context{}.enable(sys::getpid).apply_to_current_thread();
+    policy<sys::syscall<sys::id::getpid>>{}.apply_to_current_thread();  // bare: no basics
     return 0;  // _exit -> exit_group and exit denied -> glibc's last resort: hlt -> SIGSEGV
   });
   CHECK_FALSE(e.exited);

@@ -74,7 +74,7 @@ TEST_CASE("the allocation counter counts") {
 }
 
 TEST_CASE("apply allocates nothing: constant program") {
-  CHECK(allocations_while_applying(test_policies::stdio) == 0);
+  CHECK(allocations_while_applying(test_policies::stdio_context) == 0);
   CHECK(allocations_while_applying(test_policies::large) == 0);
 }
 

@@ -132,11 +132,15 @@ struct container : rule_set_base {
   };
 };
 
-inline constexpr auto empty = safety_context{};
-inline constexpr auto stdio = can_exit{} | stdio_like{};
-inline constexpr auto comparisons = can_exit{} | every_comparison{};
-inline constexpr auto trampolines = can_exit{} | long_block{};
-inline constexpr auto large = safety_context{}.enable(container{});  // has exit_group already
+// Bare policies (`policy<...>`: exactly the rule sets named) pin exact semantics; policies made
+// with `|` or safety_context also allow basic_capabilities, as users' policies do.
+inline constexpr auto empty = policy<>{};
+inline constexpr auto basics = safety_context{};
+inline constexpr auto stdio = policy<can_exit, stdio_like>{};
+inline constexpr auto stdio_context = can_exit{} | stdio_like{};
+inline constexpr auto comparisons = policy<can_exit, every_comparison>{};  // conditions on mprotect
+inline constexpr auto trampolines = policy<can_exit, long_block>{};
+inline constexpr auto large = safety_context{}.enable(container{});
 inline constexpr auto single = can_exit{} | sys::getppid;
 
 }  // namespace test_policies

@@ -37,19 +37,23 @@ static_assert(rule_set<std::remove_cvref_t<decltype(sys::getppid)>>);
 static_assert(!rule_set<int>);
 static_assert(sys::getppid.name == "getppid");
 
+using builtins::basic_capabilities;
 using ab = decltype(mine{} | can_exit{});
-static_assert(std::is_same_v<ab, policy<mine, can_exit>>);
+static_assert(std::is_same_v<ab, policy<basic_capabilities, mine, can_exit>>);
 static_assert(std::is_same_v<decltype(safety_context{}.enable(mine{}).enable(can_exit{})), ab>);
 // Enabling a stateless rule set twice changes nothing.
 static_assert(std::is_same_v<decltype(mine{} | can_exit{} | mine{}), ab>);
 // Policies flatten.
 static_assert(std::is_same_v<decltype((mine{} | can_exit{}) | (sys::getppid | mine{})),
-                             policy<mine, can_exit, sys::syscall<sys::id::getppid>>>);
-static_assert(std::is_same_v<decltype(safety_context{}.enable(plain{})), policy<plain>>);
+                             policy<basic_capabilities, mine, can_exit, sys::syscall<sys::id::getppid>>>);
+static_assert(std::is_same_v<decltype(safety_context{}.enable(plain{})), policy<basic_capabilities, plain>>);
+// Spelled directly, a policy is exactly the rule sets it names.
+static_assert(std::is_same_v<decltype(policy<mine>{}.enable(plain{})), policy<mine, plain>>);
 // The default action is extrasafe's: EPERM.
 static_assert(ab::default_action == action::error(EPERM));
 static_assert(safety_context::default_action == action::error(EPERM));
-static_assert(ab::rule_set_names[0] == "mine" && ab::rule_set_names[1] == "can_exit");
+static_assert(ab::rule_set_names[0] == "basic_capabilities" && ab::rule_set_names[1] == "mine" &&
+              ab::rule_set_names[2] == "can_exit");
 
 
 // mine without the duplicate.
@@ -118,5 +122,5 @@ TEST_CASE("the compiled program is a constant in read-only memory") {
 
 TEST_CASE("policies keep the rule-set objects they were given") {
   constexpr auto p = mine{} | can_exit{};
-  CHECK(decltype(boost::hana::size(p.sets()))::value == 2);
+  CHECK(decltype(boost::hana::size(p.sets()))::value == 3);
 }

@@ -46,6 +46,8 @@ void check_accepted(const char* name) {
 TEST_CASE("the kernel's verifier accepts every test policy, for x86_64 and i386") {
   using namespace test_policies;
   check_accepted<decltype(empty)>("empty");
+  check_accepted<decltype(basics)>("basics");
+  check_accepted<decltype(stdio_context)>("stdio_context");
   check_accepted<decltype(stdio)>("stdio");
   check_accepted<decltype(comparisons)>("comparisons");
   check_accepted<decltype(trampolines)>("trampolines");

@@ -17,6 +17,7 @@
 #include <boost/hana/type.hpp>
 
 #include "sysfence/action.hpp"
+#include "sysfence/builtins/basic_capabilities.hpp"
 #include "sysfence/detail/compiler.hpp"
 #include "sysfence/detail/diagnostics.hpp"
 #include "sysfence/rule_set.hpp"
@@ -34,7 +35,12 @@ template <action D, class... S>
 inline constexpr bool is_policy<basic_policy<D, S...>> = true;
 
 template <class T>
-concept composable = rule_set<T> || is_policy<T>;
+inline constexpr bool is_dangerous = false;
+template <class S, class M>
+inline constexpr bool is_dangerous<dangerous<S, M>> = true;
+
+template <class T>
+concept composable = rule_set<T> || is_policy<T> || is_dangerous<T>;
 
 // `collect_rules` flattens the rule sets' rules into one array of entries, in rule-set order.
 template <class... Sets>
@@ -91,6 +97,9 @@ class basic_policy {
       static_assert(U::default_action == Default,
                     "sysfence: the two policies have different default actions; give them the same");
       return hana::fold_left(set.sets(), *this, [](const auto& p, const auto& s) { return p.enable(s); });
+    } else if constexpr (detail::is_dangerous<U>) {
+      static_assert(detail::yes_really_missing_after<typename U::method, decltype(set.set)>::value);
+      return *this;
     } else if constexpr (!rule_set<U>) {
       static_assert(detail::always_false<U>,
                     "sysfence: enable() takes a rule set: a type with a `name` and static "
@@ -143,10 +152,13 @@ class basic_policy {
 template <class... Sets>
 using policy = basic_policy<action::error(EPERM), Sets...>;
 
-// `safety_context` is the empty policy, extrasafe's starting point: `safety_context{}.enable(a)`.
-using safety_context = policy<>;
+// `safety_context` is extrasafe's starting point, `safety_context{}.enable(a)`: a policy that
+// already allows builtins::basic_capabilities, as every applied extrasafe context does. Spell
+// `policy<Sets...>` for a policy of exactly the rule sets named.
+using safety_context = policy<builtins::basic_capabilities>;
 
-// `a | b` is the policy of both: rule sets and policies compose, in order.
+// `a | b` is the policy of both: rule sets and policies compose, in order; composing rule sets
+// starts from safety_context, so basic_capabilities is part of it.
 template <detail::composable A, detail::composable B>
 constexpr auto operator|(const A& a, const B& b) noexcept {
   if constexpr (detail::is_policy<A>)

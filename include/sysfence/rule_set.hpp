@@ -64,6 +64,16 @@ constexpr std::size_t slot_count() noexcept {
 }
 }  // namespace detail
 
+// `dangerous<Set, Method>` is what a method that allows something risky returns (extrasafe's
+// YesReally): it is not a rule set until `.yes_really()` says you mean it.
+template <class Set, class Method>
+struct dangerous {
+  using method = Method;
+  Set set;
+  // `yes_really` acknowledges the risk and returns the rule set.
+  [[nodiscard]] constexpr Set yes_really() const noexcept { return set; }
+};
+
 // `syscalls(sys::read, sys::write)` is the array of their ids, for a rule set's simple_rules.
 template <std::convertible_to<sys::id>... S>
 constexpr std::array<sys::id, sizeof...(S)> syscalls(S... s) noexcept {

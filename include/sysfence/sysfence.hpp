@@ -24,6 +24,7 @@
 #include "sysfence/apply.hpp"
 #include "sysfence/arch.hpp"
 #include "sysfence/bpf.hpp"
+#include "sysfence/builtins.hpp"
 #include "sysfence/compile.hpp"
 #include "sysfence/condition.hpp"
 #include "sysfence/policy.hpp"

@@ -9,9 +9,9 @@ using namespace sysfence;
 struct sixth : rule_set_base {
   static constexpr std::string_view name = "sixth";
 #ifdef SYSFENCE_COMPILE_FAIL
-  static constexpr std::array conditional_rules{rule{sys::mmap, arg<6> == 0}};
+  static constexpr std::array conditional_rules{rule{sys::splice, arg<6> == 0}};
 #else
-  static constexpr std::array conditional_rules{rule{sys::mmap, arg<5> == 0}};
+  static constexpr std::array conditional_rules{rule{sys::splice, arg<5> == 0}};
 #endif
 };
 

@@ -62,6 +62,14 @@ struct argument_index_above_5_for {
   static constexpr bool value = false;
 };
 
+template <class Method, class RuleSet>
+struct yes_really_missing_after {
+  static_assert(always_false<RuleSet>,
+                "sysfence: this method allows something dangerous; add .yes_really() after it to "
+                "say you mean it (extrasafe's YesReally)");
+  static constexpr bool value = false;
+};
+
 // `report` is true when D is no problem; otherwise it instantiates the culprit's template.
 template <diagnosis D, class Arch, class... Sets>
 constexpr bool report() noexcept {

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// networking.hpp - sockets: extrasafe's Networking, with exact socket domain and type checks.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <sys/socket.h>
+
+#include "sysfence/builtins/detail.hpp"
+#include "sysfence/condition.hpp"
+#include "sysfence/rule.hpp"
+#include "sysfence/rule_set.hpp"
+#include "sysfence/syscall.hpp"
+
+namespace sysfence::builtins {
+
+namespace net {
+// The syscall groups of extrasafe's network.rs.
+inline constexpr auto io_syscalls = syscalls(
+    sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2,
+    sys::select, sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4, sys::eventfd, sys::eventfd2,
+    sys::fcntl, sys::ioctl, sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname);
+inline constexpr auto read_syscalls = syscalls(sys::listen, sys::recvfrom, sys::recvmsg, sys::recvmmsg, sys::read,
+                                               sys::readv, sys::preadv, sys::preadv2);
+inline constexpr auto write_syscalls = syscalls(sys::sendto, sys::sendmsg, sys::sendmmsg, sys::sendfile, sys::write,
+                                                sys::writev, sys::pwritev, sys::pwritev2);
+
+// `socket_rule` allows socket(domain, type, ...) for exactly this domain and this type, whatever
+// SOCK_NONBLOCK and SOCK_CLOEXEC. extrasafe tests "bits set" (arg & AF_INET == AF_INET), which also
+// admits AF_INET6 (10 has AF_INET's bit), and SOCK_STREAM's bit, which SOCK_RAW (3) also has.
+constexpr rule socket_rule(int domain, int type) noexcept {
+  constexpr std::uint64_t type_mask = 0xffffffffU & ~std::uint64_t{SOCK_NONBLOCK | SOCK_CLOEXEC};
+  return rule{sys::socket, arg32<0> == domain, (arg32<1> & type_mask) == type};
+}
+
+enum flag : std::uint32_t {
+  running = 1U << 0,  // the read, write and I/O groups, for sockets that exist
+  bind = 1U << 1,
+  connect = 1U << 2,
+  tcp_socket = 1U << 3,   // socket(AF_INET/AF_INET6, SOCK_STREAM)
+  udp_socket = 1U << 4,   // socket(AF_INET/AF_INET6, SOCK_DGRAM)
+  unix_socket = 1U << 5,  // socket(AF_UNIX, SOCK_STREAM/SOCK_DGRAM)
+};
+}  // namespace net
+
+// `networking_rules` allows sockets, method by method, like extrasafe's Networking. Every method also
+// allows read and write unconditionally (sockets use them), so it conflicts with
+// system_io::allow_stdout() and friends: split network and file work across processes.
+template <std::uint32_t Flags = 0>
+struct networking_rules : rule_set_base {
+  static constexpr std::string_view name = "networking";
+
+  static constexpr networking_rules<> nothing() noexcept { return {}; }
+
+  [[nodiscard]] constexpr auto allow_running_tcp_servers() const noexcept { return with<net::running>(); }
+  // `allow_start_tcp_servers` also allows creating TCP sockets and binding: needs `.yes_really()`.
+  [[nodiscard]] constexpr auto allow_start_tcp_servers() const noexcept {
+    return dangerous<networking_rules<Flags | net::running | net::bind | net::tcp_socket>, method::allow_start_tcp_servers>{};
+  }
+  [[nodiscard]] constexpr auto allow_running_udp_sockets() const noexcept { return with<net::running>(); }
+  // `allow_start_udp_servers` also allows creating UDP sockets and binding: needs `.yes_really()`.
+  [[nodiscard]] constexpr auto allow_start_udp_servers() const noexcept {
+    return dangerous<networking_rules<Flags | net::running | net::bind | net::udp_socket>, method::allow_start_udp_servers>{};
+  }
+  // `allow_connect` allows connect(2) on any socket: needs `.yes_really()`.
+  [[nodiscard]] constexpr auto allow_connect() const noexcept {
+    return dangerous<networking_rules<Flags | net::connect>, method::allow_connect>{};
+  }
+  [[nodiscard]] constexpr auto allow_start_tcp_clients() const noexcept {
+    return with<net::running | net::connect | net::tcp_socket>();
+  }
+  [[nodiscard]] constexpr auto allow_running_tcp_clients() const noexcept { return with<net::running>(); }
+  // `allow_start_unix_servers` also allows creating Unix sockets and binding: needs `.yes_really()`.
+  [[nodiscard]] constexpr auto allow_start_unix_servers() const noexcept {
+    return dangerous<networking_rules<Flags | net::running | net::bind | net::unix_socket>, method::allow_start_unix_servers>{};
+  }
+  [[nodiscard]] constexpr auto allow_running_unix_servers() const noexcept { return with<net::running>(); }
+  [[nodiscard]] constexpr auto allow_running_unix_clients() const noexcept { return with<net::running>(); }
+
+  static constexpr auto simple_rules = [] {
+    detail::bounded_list<sys::id, 40> out;
+    if (Flags & net::bind) out.add(syscalls(sys::bind));
+    if (Flags & net::connect) out.add(syscalls(sys::connect));
+    if (Flags & net::running) {
+      out.add(net::io_syscalls);
+      out.add(net::read_syscalls);
+      out.add(net::write_syscalls);
+    }
+    return out;
+  }();
+
+  static constexpr auto conditional_rules = [] {
+    detail::bounded_list<rule, 6> out;
+    if (Flags & net::tcp_socket) {
+      out.add(net::socket_rule(AF_INET, SOCK_STREAM));
+      out.add(net::socket_rule(AF_INET6, SOCK_STREAM));
+    }
+    if (Flags & net::udp_socket) {
+      out.add(net::socket_rule(AF_INET, SOCK_DGRAM));
+      out.add(net::socket_rule(AF_INET6, SOCK_DGRAM));
+    }
+    if (Flags & net::unix_socket) {
+      out.add(net::socket_rule(AF_UNIX, SOCK_STREAM));
+      out.add(net::socket_rule(AF_UNIX, SOCK_DGRAM));
+    }
+    return out;
+  }();
+
+ private:
+  template <std::uint32_t F>
+  constexpr networking_rules<Flags | F> with() const noexcept {
+    return {};
+  }
+};
+
+// `networking` is the rule set that allows nothing yet: `networking::nothing().allow_...()`.
+using networking = networking_rules<>;
+
+}  // namespace sysfence::builtins

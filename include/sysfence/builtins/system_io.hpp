@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// system_io.hpp - files and standard streams: extrasafe's SystemIO, with two weaknesses fixed.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <fcntl.h>
+
+#include "sysfence/builtins/detail.hpp"
+#include "sysfence/condition.hpp"
+#include "sysfence/rule.hpp"
+#include "sysfence/rule_set.hpp"
+#include "sysfence/syscall.hpp"
+
+namespace sysfence::builtins {
+
+namespace io {
+// The syscall groups of extrasafe's systemio.rs.
+inline constexpr auto read_syscalls = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek);
+inline constexpr auto write_syscalls = syscalls(sys::write, sys::writev, sys::pwritev, sys::pwritev2, sys::pwrite64,
+                                                sys::fsync, sys::fdatasync, sys::lseek);
+inline constexpr auto open_syscalls = syscalls(sys::open, sys::openat, sys::openat2);
+inline constexpr auto ioctl_syscalls = syscalls(sys::ioctl, sys::fcntl);
+inline constexpr auto metadata_syscalls = syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx,
+                                                   sys::getdents, sys::getdents64, sys::getcwd);
+inline constexpr auto close_syscalls = syscalls(sys::close, sys::close_range);
+inline constexpr auto unlink_syscalls = syscalls(sys::unlink, sys::unlinkat);
+// The read and metadata syscalls whose first argument is a file descriptor: allow_file_read(fd)
+// restricts these. extrasafe also puts `arg0 == fd` on stat, lstat and getcwd, whose first
+// argument is a pointer; sysfence does not.
+inline constexpr auto fd_read_syscalls = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64,
+                                                  sys::lseek, sys::fstat, sys::newfstatat, sys::statx,
+                                                  sys::getdents, sys::getdents64);
+// Open flags that write or create. extrasafe's list plus O_TRUNC, which truncates even when
+// opening read-only.
+inline constexpr std::uint64_t write_create_flags = O_WRONLY | O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_TRUNC;
+
+enum flag : std::uint32_t {
+  read = 1U << 0,
+  write = 1U << 1,
+  unlink = 1U << 2,
+  open = 1U << 3,
+  open_readonly = 1U << 4,
+  metadata = 1U << 5,
+  ioctl = 1U << 6,
+  close = 1U << 7,
+  stdin_ = 1U << 8,
+  stdout_ = 1U << 9,
+  stderr_ = 1U << 10,
+};
+}  // namespace io
+
+// `system_io_rules` allows file and stream I/O, method by method, like extrasafe's SystemIO. Each
+// `allow_*` returns a new type; `allow_file_read(fd)` and `allow_file_write(fd)` add run-time slots.
+template <std::uint32_t Flags = 0, std::size_t Reads = 0, std::size_t Writes = 0>
+class system_io_rules : public rule_set_base {
+ public:
+  static constexpr std::string_view name = "system_io";
+  static constexpr std::size_t slot_count = Reads + Writes;
+
+  constexpr system_io_rules() noexcept = default;
+  constexpr explicit system_io_rules(std::array<std::uint64_t, Reads + Writes> fds) noexcept : fds_(fds) {}
+
+  // `nothing` allows nothing; add to it with the allow_* methods.
+  static constexpr system_io_rules<> nothing() noexcept { return {}; }
+  // `everything` allows reading, writing, opening, metadata, unlinking and closing (not ioctl).
+  static constexpr auto everything() noexcept {
+    return system_io_rules<io::read | io::write | io::open | io::metadata | io::unlink | io::close>{};
+  }
+
+  [[nodiscard]] constexpr auto allow_read() const noexcept { return with<io::read>(); }
+  [[nodiscard]] constexpr auto allow_write() const noexcept { return with<io::write>(); }
+  [[nodiscard]] constexpr auto allow_unlink() const noexcept { return with<io::unlink>(); }
+  // `allow_open` lets any file be opened in any mode: dangerous, needs `.yes_really()`.
+  [[nodiscard]] constexpr auto allow_open() const noexcept {
+    return dangerous<decltype(with<io::open>()), method::allow_open>{with<io::open>()};
+  }
+  // `allow_open_readonly` lets files be opened without write, create, append or truncate flags.
+  [[nodiscard]] constexpr auto allow_open_readonly() const noexcept { return with<io::open_readonly>(); }
+  [[nodiscard]] constexpr auto allow_metadata() const noexcept { return with<io::metadata>(); }
+  [[nodiscard]] constexpr auto allow_ioctl() const noexcept { return with<io::ioctl>(); }
+  [[nodiscard]] constexpr auto allow_close() const noexcept { return with<io::close>(); }
+  [[nodiscard]] constexpr auto allow_stdin() const noexcept { return with<io::stdin_>(); }
+  [[nodiscard]] constexpr auto allow_stdout() const noexcept { return with<io::stdout_>(); }
+  [[nodiscard]] constexpr auto allow_stderr() const noexcept { return with<io::stderr_>(); }
+
+  // `allow_file_read` lets `fd` be read and queried (the read and fd-metadata syscalls).
+  [[nodiscard]] constexpr auto allow_file_read(int fd) const noexcept {
+    std::array<std::uint64_t, Reads + 1 + Writes> fds{};
+    for (std::size_t i = 0; i < Reads; ++i) fds[i] = fds_[i];
+    fds[Reads] = detail::fd_value(fd);
+    for (std::size_t i = 0; i < Writes; ++i) fds[Reads + 1 + i] = fds_[Reads + i];
+    return system_io_rules<Flags, Reads + 1, Writes>{fds};
+  }
+  // `allow_file_write` lets `fd` be written with write(2).
+  [[nodiscard]] constexpr auto allow_file_write(int fd) const noexcept {
+    std::array<std::uint64_t, Reads + Writes + 1> fds{};
+    for (std::size_t i = 0; i < Reads + Writes; ++i) fds[i] = fds_[i];
+    fds[Reads + Writes] = detail::fd_value(fd);
+    return system_io_rules<Flags, Reads, Writes + 1>{fds};
+  }
+
+  static constexpr auto simple_rules = [] {
+    detail::bounded_list<sys::id, 48> out;
+    if (Flags & io::read) out.add(io::read_syscalls);
+    if (Flags & io::write) out.add(io::write_syscalls);
+    if (Flags & io::unlink) out.add(io::unlink_syscalls);
+    if (Flags & io::open) out.add(io::open_syscalls);
+    if (Flags & io::metadata) out.add(io::metadata_syscalls);
+    if (Flags & io::ioctl) out.add(io::ioctl_syscalls);
+    if (Flags & io::close) out.add(io::close_syscalls);
+    return out;
+  }();
+
+  static constexpr auto conditional_rules = [] {
+    // open and openat read-only, stdin, stdout, stderr, then one rule per fd syscall and slot.
+    detail::bounded_list<rule, 5 + Reads * io::fd_read_syscalls.size() + Writes> out;
+    if (Flags & io::open_readonly) {
+      out.add(rule{sys::open, (arg<1> & io::write_create_flags) == 0});
+      out.add(rule{sys::openat, (arg<2> & io::write_create_flags) == 0});
+    }
+    if (Flags & io::stdin_) out.add(rule{sys::read, arg<0> == 0});
+    if (Flags & io::stdout_) out.add(rule{sys::write, arg<0> == 1});
+    if (Flags & io::stderr_) out.add(rule{sys::write, arg<0> == 2});
+    for (std::size_t i = 0; i < Reads; ++i)
+      for (auto s : io::fd_read_syscalls) out.add(rule{s, arg<0> == slot{static_cast<std::uint8_t>(i)}});
+    for (std::size_t i = 0; i < Writes; ++i)
+      out.add(rule{sys::write, arg<0> == slot{static_cast<std::uint8_t>(Reads + i)}});
+    return out;
+  }();
+
+  // `values` are the file descriptors of allow_file_read (first) and allow_file_write.
+  [[nodiscard]] constexpr std::array<std::uint64_t, Reads + Writes> values() const noexcept { return fds_; }
+
+ private:
+  template <std::uint32_t F>
+  constexpr system_io_rules<Flags | F, Reads, Writes> with() const noexcept {
+    return system_io_rules<Flags | F, Reads, Writes>{fds_};
+  }
+  std::array<std::uint64_t, Reads + Writes> fds_{};
+};
+
+// `system_io` is the rule set that allows nothing yet: `system_io::nothing().allow_stdout()`.
+using system_io = system_io_rules<>;
+
+}  // namespace sysfence::builtins

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// time.hpp - reading clocks, and pipes: extrasafe's Time and Pipes.
+#pragma once
+
+#include <string_view>
+
+#include "sysfence/builtins/detail.hpp"
+#include "sysfence/rule_set.hpp"
+#include "sysfence/syscall.hpp"
+
+namespace sysfence::builtins {
+
+// `time_rules` allows reading clocks, like extrasafe's Time. glibc usually answers clock_gettime from
+// the vDSO without a syscall; this is for when it does not.
+template <bool GetTime = false>
+struct time_rules : rule_set_base {
+  static constexpr std::string_view name = "time";
+  static constexpr time_rules<> nothing() noexcept { return {}; }
+  [[nodiscard]] constexpr time_rules<true> allow_gettime() const noexcept { return {}; }
+
+  static constexpr auto simple_rules = [] {
+    detail::bounded_list<sys::id, 2> out;
+    if (GetTime) out.add(syscalls(sys::clock_gettime, sys::clock_getres));
+    return out;
+  }();
+};
+
+// `time` is the rule set that allows nothing yet: `builtins::time::nothing().allow_gettime()`
+// (qualify it: ::time is a C function).
+using time = time_rules<>;
+
+// `pipes` allows creating pipes, like extrasafe's Pipes.
+struct pipes : rule_set_base {
+  static constexpr std::string_view name = "pipes";
+  static constexpr auto simple_rules = syscalls(sys::pipe, sys::pipe2);
+};
+
+}  // namespace sysfence::builtins
