@@ -11,22 +11,14 @@
 
 using namespace sysfence;
 
-// Only what this program still needs once it has done its setup.
-struct hello_policy : rule_set_base {
-  static constexpr std::string_view name = "hello_policy";
-  static constexpr auto simple_rules = syscalls(sys::exit_group);
-  static constexpr std::array conditional_rules{
-      rule{sys::write, arg<0> == STDOUT_FILENO},
-      rule{sys::write, arg<0> == STDERR_FILENO},
-  };
-};
-
 namespace {
 void say(const char* text) { (void)::write(STDOUT_FILENO, text, std::strlen(text)); }
 }  // namespace
 
 int main() {
-  constexpr auto policy = safety_context{}.enable(hello_policy{});
+  // extrasafe's vocabulary: basic capabilities (always on) plus writing to stdout and stderr.
+  constexpr auto policy =
+      safety_context{}.enable(builtins::system_io::nothing().allow_stdout().allow_stderr());
   // The program is a constant: computed by the compiler, stored in .rodata.
   constexpr std::size_t size = compile(policy).size();
 
