@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -27,10 +28,18 @@
 
 namespace sysfence {
 
+// `install_flag` asks the kernel for more when installing (SECCOMP_FILTER_FLAG_*).
+enum class install_flag : unsigned long {
+  log = SECCOMP_FILTER_FLAG_LOG,                // log every action but allow (actions_logged permitting)
+  spec_allow = SECCOMP_FILTER_FLAG_SPEC_ALLOW,  // no forced speculative-store-bypass mitigation
+  new_listener = SECCOMP_FILTER_FLAG_NEW_LISTENER,  // return a user-notification fd in apply_status
+};
+
 // `apply_step` is the step of installing that failed.
 enum class apply_step : std::uint8_t {
   none,
   check_values,        // a run-time value cannot be compared as its rule asks
+  check_actions,       // the kernel lacks an action the program returns (SECCOMP_GET_ACTION_AVAIL)
   set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
   install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER)
   synchronise_threads, // TSYNC: another thread could not take the filter
@@ -41,6 +50,7 @@ struct apply_status {
   apply_step failed = apply_step::none;
   int error = 0;     // errno of the failed call (EINVAL for check_values)
   pid_t thread = 0;  // synchronise_threads: the thread that could not be synchronised
+  int listener = -1; // install_flag::new_listener: the user-notification fd
 
   explicit operator bool() const noexcept { return failed == apply_step::none; }
 
@@ -51,6 +61,9 @@ struct apply_status {
       case apply_step::check_values:
         return "sysfence: a run-time value does not fit its condition (above 32 bits in a 32-bit "
                "comparison, or bits outside the mask); nothing was installed";
+      case apply_step::check_actions:
+        return "sysfence: this kernel does not support an action the policy returns "
+               "(SECCOMP_GET_ACTION_AVAIL); nothing was installed";
       case apply_step::set_no_new_privs:
         return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
       case apply_step::install_filter:
@@ -84,11 +97,32 @@ namespace detail {
 // `install` sets no_new_privs and hands the program to the kernel in one seccomp() call.
 inline apply_status install(std::span<const bpf::insn> program, unsigned long flags) noexcept {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
+  // TSYNC and a listener share the return value: the kernel wants TSYNC_ESRCH with both.
+  const bool listener = (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
+  if (listener && (flags & SECCOMP_FILTER_FLAG_TSYNC) != 0) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   ::sock_fprog fprog{static_cast<unsigned short>(program.size()), const_cast<bpf::insn*>(program.data())};
   const long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
-  if (r < 0) return {apply_step::install_filter, errno, 0};
+  if (r < 0) {
+    const int err = errno;
+    if (err == ESRCH && (flags & SECCOMP_FILTER_FLAG_TSYNC_ESRCH) != 0) return {apply_step::synchronise_threads, err, 0};
+    return {apply_step::install_filter, err, 0};
+  }
+  if (listener) return {apply_step::none, 0, 0, static_cast<int>(r)};
   if (r > 0 && (flags & SECCOMP_FILTER_FLAG_TSYNC) != 0)
     return {apply_step::synchronise_threads, ESRCH, static_cast<pid_t>(r)};
+  return {};
+}
+
+// `actions_available` asks the kernel whether it knows every action kind the program returns.
+// Allow and errno exist on every seccomp kernel; the others are checked.
+template <class ActionSet>
+apply_status actions_available(const ActionSet& actions) noexcept {
+  for (std::size_t i = 0; i < actions.count; ++i) {
+    const auto kind = actions.kinds[i];
+    if (kind == action::kind::allow || kind == action::kind::error) continue;
+    std::uint32_t value = static_cast<std::uint32_t>(kind);
+    if (::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &value) != 0) return {apply_step::check_actions, errno, 0};
+  }
   return {};
 }
 
@@ -97,8 +131,12 @@ struct installer<basic_policy<Default, Sets...>> {
   using policy_type = basic_policy<Default, Sets...>;
   using compiled = program<policy_type>;
 
-  static apply_status try_apply(const policy_type& p, bool all_threads) noexcept {
-    const unsigned long flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+  template <class... Flags>
+  static apply_status try_apply(const policy_type& p, bool all_threads, Flags... extra) noexcept {
+    static_assert((std::is_same_v<Flags, install_flag> && ...), "sysfence: apply takes sysfence::install_flag values");
+    const unsigned long flags =
+        (all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0UL) | (0UL | ... | static_cast<unsigned long>(extra));
+    if (const apply_status s = actions_available(compiled::actions); !s) return s;
     if constexpr (policy_type::slot_count == 0) {
       return install(compiled::insns, flags);  // the constant itself: nothing built at run time
     } else {
@@ -123,8 +161,11 @@ struct installer<basic_policy<Default, Sets...>> {
     }
   }
 
-  static void apply(const policy_type& p, bool all_threads) {
-    if (const apply_status s = try_apply(p, all_threads); !s) throw apply_error(s);
+  template <class... Flags>
+  static apply_status apply(const policy_type& p, bool all_threads, Flags... flags) {
+    const apply_status s = try_apply(p, all_threads, flags...);
+    if (!s) throw apply_error(s);
+    return s;  // carries the listener fd for install_flag::new_listener
   }
 };
 

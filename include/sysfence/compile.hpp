@@ -37,6 +37,24 @@ constexpr auto build() noexcept {
   return r;
 }
 
+// The distinct action kinds of a program's RET K instructions.
+struct action_set {
+  std::array<action::kind, 8> kinds{};
+  std::size_t count = 0;
+};
+template <std::size_t N>
+constexpr action_set actions_returned(const std::array<bpf::insn, N>& program) noexcept {
+  action_set out;
+  for (const auto& i : program) {
+    if (i.code != (BPF_RET | BPF_K)) continue;
+    const auto k = action{i.k}.what();
+    bool seen = false;
+    for (std::size_t j = 0; j < out.count; ++j) seen = seen || out.kinds[j] == k;
+    if (!seen && out.count < out.kinds.size()) out.kinds[out.count++] = k;
+  }
+  return out;
+}
+
 template <std::size_t N, class T, std::size_t M>
 constexpr std::array<T, N> take(const std::array<T, M>& from) noexcept {
   std::array<T, N> out{};
@@ -60,6 +78,8 @@ struct program {
   static constexpr std::array<bpf::insn, size_> insns = detail::take<size_>(built_.insns);
   // `patches` says which instruction receives which run-time value (empty without slots).
   static constexpr auto patches = detail::take<built_.out.patches>(built_.patches);
+  // `actions` are the distinct actions the program can return (apply checks the kernel has them).
+  static constexpr auto actions = detail::actions_returned(insns);
 };
 
 // `compile<Policy>()` is the policy's BPF program: a reference to a constant array.

@@ -113,6 +113,18 @@ class basic_policy {
     }
   }
 
+  // `with_default<A>()` is this policy with another action for everything no rule allows, e.g.
+  // action::kill_process, action::trap() or action::log (a logging, allow-by-default policy).
+  template <action A>
+  [[nodiscard]] constexpr basic_policy<A, Sets...> with_default() const noexcept {
+    return basic_policy<A, Sets...>{sets_};
+  }
+  // `with_errno<E>()` makes everything no rule allows fail with errno E (extrasafe's with_errno).
+  template <std::uint16_t E>
+  [[nodiscard]] constexpr auto with_errno() const noexcept {
+    return with_default<action::error(E)>();
+  }
+
   // `sets` is the tuple of enabled rule-set objects.
   [[nodiscard]] constexpr const boost::hana::tuple<Sets...>& sets() const noexcept { return sets_; }
 
@@ -132,13 +144,22 @@ class basic_policy {
 
   // Installing (defined in apply.hpp): one seccomp() call over the constant program.
   // `apply_to_current_thread` throws sysfence::apply_error; `try_` forms return an apply_status.
-  auto apply_to_current_thread() const { return detail::installer<basic_policy>::apply(*this, false); }
-  auto apply_to_all_threads() const { return detail::installer<basic_policy>::apply(*this, true); }
-  auto try_apply_to_current_thread() const noexcept {
-    return detail::installer<basic_policy>::try_apply(*this, false);
+  // `Flags` are install_flag values (apply.hpp): log, spec_allow, new_listener.
+  template <class... Flags>
+  auto apply_to_current_thread(Flags... flags) const {
+    return detail::installer<basic_policy>::apply(*this, false, flags...);
   }
-  auto try_apply_to_all_threads() const noexcept {
-    return detail::installer<basic_policy>::try_apply(*this, true);
+  template <class... Flags>
+  auto apply_to_all_threads(Flags... flags) const {
+    return detail::installer<basic_policy>::apply(*this, true, flags...);
+  }
+  template <class... Flags>
+  auto try_apply_to_current_thread(Flags... flags) const noexcept {
+    return detail::installer<basic_policy>::try_apply(*this, false, flags...);
+  }
+  template <class... Flags>
+  auto try_apply_to_all_threads(Flags... flags) const noexcept {
+    return detail::installer<basic_policy>::try_apply(*this, true, flags...);
   }
 
  private:

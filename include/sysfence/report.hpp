@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// report.hpp - readable violations: a SIGSYS handler for the trap action that names the
+// blocked syscall, then ends the process by SIGSYS as an untrapped violation would.
+#pragma once
+
+#include <array>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "sysfence/arch.hpp"
+#include "sysfence/dump.hpp"
+
+namespace sysfence {
+namespace detail {
+
+// `format_violation` writes the report line; pure, so tests can check it without a signal.
+//   sysfence: blocked openat (257) args (0xffffff9c, 0x5566..., 0x0, 0x0, 0x0, 0x0) at 0x7f...
+constexpr void format_violation(text& out, const arch::target& t, std::uint32_t audit, std::uint32_t nr,
+                                const std::array<std::uint64_t, 6>& args, std::uint64_t address) noexcept {
+  out.put("sysfence: blocked ");
+  const std::string_view name = audit == t.audit ? syscall_name_for(t, nr) : std::string_view{};
+  out.put(name.empty() ? std::string_view{"syscall"} : name);
+  out.put(" (");
+  out.number(nr);
+  if (audit != t.audit) {
+    out.put(", arch ");
+    out.hex(audit, 8);
+  }
+  out.put(") args (");
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i != 0) out.put(", ");
+    out.put("0x");
+    bool started = false;
+    for (unsigned k = 16; k-- > 0;) {
+      const auto digit = (args[i] >> (4 * k)) & 0xf;
+      started = started || digit != 0 || k == 0;
+      if (started) out.put("0123456789abcdef"[digit]);
+    }
+  }
+  out.put(") at ");
+  out.hex(static_cast<std::uint32_t>(address >> 32), 8);
+  for (unsigned k = 8; k-- > 0;) out.put("0123456789abcdef"[(address >> (4 * k)) & 0xf]);
+  out.put('\n');
+}
+
+// The SIGSYS handler: only async-signal-safe work (no allocation, no stdio, no locks).
+inline void on_sigsys(int, siginfo_t* info, void* context) noexcept {
+  std::array<std::uint64_t, 6> args{};
+  std::uint64_t address = reinterpret_cast<std::uintptr_t>(info->si_call_addr);
+#if defined(__x86_64__)
+  const auto* uc = static_cast<const ucontext_t*>(context);
+  const greg_t* r = uc->uc_mcontext.gregs;
+  args = {static_cast<std::uint64_t>(r[REG_RDI]), static_cast<std::uint64_t>(r[REG_RSI]),
+          static_cast<std::uint64_t>(r[REG_RDX]), static_cast<std::uint64_t>(r[REG_R10]),
+          static_cast<std::uint64_t>(r[REG_R8]),  static_cast<std::uint64_t>(r[REG_R9])};
+#else
+  (void)context;
+#endif
+  std::array<char, 512> buffer{};
+  text line{buffer.data(), buffer.size()};
+  format_violation(line, arch::native::value, info->si_arch, static_cast<std::uint32_t>(info->si_syscall), args,
+                   address);
+  (void)::write(STDERR_FILENO, buffer.data(), line.size < buffer.size() ? line.size : buffer.size());
+
+  // End as an untrapped violation would: SIGSYS's default action. Reset the handler, unblock the
+  // signal and make the same call again; the filter traps it again and the kernel's SIGSYS, now
+  // with its default action, ends the process (with a core dump where enabled).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGSYS, &dfl, nullptr);
+  sigset_t sys;
+  ::sigemptyset(&sys);
+  ::sigaddset(&sys, SIGSYS);
+  ::sigprocmask(SIG_UNBLOCK, &sys, nullptr);
+  ::syscall(info->si_syscall, args[0], args[1], args[2], args[3], args[4], args[5]);
+  ::_exit(128 + SIGSYS);  // only if the filter let the repeated call through
+}
+
+}  // namespace detail
+
+// `report_violations` installs a SIGSYS handler for policies whose action is action::trap():
+// each blocked call prints one line naming the syscall, its number, arguments and the
+// instruction address to stderr, then the process ends by SIGSYS. Call it before applying;
+// the policy must let the process write to fd 2 and use rt_sigaction and rt_sigprocmask (as
+// basic_capabilities does) for the line to appear. Returns false if sigaction failed.
+inline bool report_violations() noexcept {
+  struct sigaction sa {};
+  sa.sa_sigaction = detail::on_sigsys;
+  sa.sa_flags = SA_SIGINFO;
+  ::sigemptyset(&sa.sa_mask);
+  return ::sigaction(SIGSYS, &sa, nullptr) == 0;
+}
+
+}  // namespace sysfence
