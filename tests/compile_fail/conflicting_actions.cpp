@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The same syscall answered with two different actions.
-// expect: sysfence: two rules match the same calls of this syscall with different actions
+// expect: sysfence: two rules can match the same call of this syscall with different actions
 // expect: conflicting_actions_for
 // expect: sys::id::clone3
 // expect: threads_allowed
 // expect: clone3_enosys
+// expect: action::kind::allow
+// expect: action::kind::error
 #include <cerrno>
 
 #include "sysfence/sysfence.hpp"

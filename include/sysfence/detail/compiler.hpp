@@ -45,6 +45,8 @@ struct diagnosis {
   std::uint16_t second = 0;  // origin of the second culprit rule
   condition_problem condition = condition_problem::none;
   std::size_t size = 0;      // program size, for too_long
+  action first_action{};     // different_actions: what each culprit answers
+  action second_action{};
   [[nodiscard]] constexpr bool ok() const noexcept { return what == problem::none; }
 };
 
@@ -123,6 +125,64 @@ constexpr std::span<sort_key> sort_rules(std::span<const entry> rules, std::span
   return out;
 }
 
+// `disjoint` is true when no call can satisfy both rules' conditions: on some argument their
+// ranges do not meet, or equal values or masked bits contradict. When it cannot prove that, two
+// rules of one syscall with different actions are a conflict (the first would silently win).
+constexpr bool disjoint(const rule& a, const rule& b) noexcept {
+  for (std::uint8_t arg = 0; arg < 6; ++arg) {
+    // Ranges of the full value and of the low 32 bits, from eq/lt/le/gt/ge on each side.
+    std::uint64_t lo64 = 0, hi64 = ~std::uint64_t{0}, lo32 = 0, hi32 = 0xffffffffU;
+    auto narrow = [&](const condition& c) {
+      const bool dword = c.size == width::dword;
+      std::uint64_t& lo = dword ? lo32 : lo64;
+      std::uint64_t& hi = dword ? hi32 : hi64;
+      const std::uint64_t top = dword ? 0xffffffffU : ~std::uint64_t{0};
+      const std::uint64_t v = c.value;
+      switch (c.op) {
+        case cmp::eq: lo = lo > v ? lo : v; hi = hi < v ? hi : v; break;
+        case cmp::lt: if (v == 0) { lo = 1; hi = 0; } else if (hi > v - 1) hi = v - 1; break;
+        case cmp::le: if (hi > v) hi = v; break;
+        case cmp::gt: if (v == top) { lo = 1; hi = 0; } else if (lo < v + 1) lo = v + 1; break;
+        case cmp::ge: if (lo < v) lo = v; break;
+        case cmp::masked_eq: {  // (x & m) == v bounds x to [v, v | ~m]
+          const std::uint64_t most = v | (~c.mask & top);
+          if (lo < v) lo = v;
+          if (hi > most) hi = most;
+          break;
+        }
+        default: break;
+      }
+    };
+    bool slot = false;
+    for (const rule* r : {&a, &b})
+      for (std::size_t i = 0; i < r->count; ++i)
+        if (r->conditions[i].arg == arg) {
+          slot = slot || r->conditions[i].has_slot();
+          narrow(r->conditions[i]);
+        }
+    if (slot) continue;  // run-time values: nothing provable at compile time
+    if (lo64 > hi64 || lo32 > hi32) return true;
+    // Equal values against != and masks, both ways.
+    for (const rule* x : {&a, &b})
+      for (const rule* y : {&a, &b}) {
+        if (x == y) continue;
+        for (std::size_t i = 0; i < x->count; ++i)
+          for (std::size_t j = 0; j < y->count; ++j) {
+            const condition& c = x->conditions[i];
+            const condition& d = y->conditions[j];
+            if (c.arg != arg || d.arg != arg || c.size != d.size) continue;
+            const std::uint64_t m1 = c.op == cmp::masked_eq ? c.mask : ~std::uint64_t{0};
+            const std::uint64_t m2 = d.op == cmp::masked_eq ? d.mask : ~std::uint64_t{0};
+            const bool c_fixes = c.op == cmp::eq || c.op == cmp::masked_eq;
+            const bool d_fixes = d.op == cmp::eq || d.op == cmp::masked_eq;
+            if (c_fixes && d_fixes && ((c.value ^ d.value) & m1 & m2) != 0) return true;
+            if (c.op == cmp::eq && d.op == cmp::ne && c.value == d.value) return true;
+          }
+      }
+  }
+  return false;
+}
+
 // `analyse` checks a policy's rules independently of the architecture: malformed conditions,
 // simple-versus-conditional conflicts and contradictory actions. `keys` is scratch of size n.
 constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> keys) noexcept {
@@ -143,7 +203,26 @@ constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> ke
               condition_problem::none, 0};
     if (same_match(prev, cur) && prev.r.result != cur.r.result)
       return {problem::different_actions, cur.r.syscall, prev.origin, cur.origin,
-              condition_problem::none, 0};
+              condition_problem::none, 0, prev.r.result, cur.r.result};
+  }
+  // Conditional rules of one syscall with different actions must not match the same call.
+  for (std::size_t begin = 0; begin < sorted.size();) {
+    std::size_t end = begin + 1;
+    bool mixed = false;
+    const rule& first = rules[sorted[begin].index].r;
+    while (end < sorted.size() && rules[sorted[end].index].r.syscall == first.syscall) {
+      mixed = mixed || rules[sorted[end].index].r.result != first.result;
+      ++end;
+    }
+    for (std::size_t i = begin; mixed && i < end; ++i)
+      for (std::size_t j = i + 1; j < end; ++j) {
+        const entry& x = rules[sorted[i].index];
+        const entry& y = rules[sorted[j].index];
+        if (x.r.result != y.r.result && !x.r.is_simple() && !disjoint(x.r, y.r))
+          return {problem::different_actions, x.r.syscall, x.origin, y.origin,
+                  condition_problem::none, 0, x.r.result, y.r.result};
+      }
+    begin = end;
   }
   return {};
 }

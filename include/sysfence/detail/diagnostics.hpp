@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "sysfence/detail/compiler.hpp"
 #include "sysfence/detail/meta.hpp"
@@ -22,11 +23,12 @@ struct conflict_between_simple_and_conditional_rule_for {
   static constexpr bool value = false;
 };
 
-template <sys::id Syscall, class RuleSet, class OtherRuleSet>
+template <sys::id Syscall, class RuleSet, class OtherRuleSet, action::kind Action, std::uint16_t Data,
+          action::kind OtherAction, std::uint16_t OtherData>
 struct conflicting_actions_for {
   static_assert(always_false<RuleSet>,
-                "sysfence: two rules match the same calls of this syscall with different actions; "
-                "keep one");
+                "sysfence: two rules can match the same call of this syscall with different "
+                "actions (named here with their data); make their conditions exclusive or keep one");
   static constexpr bool value = false;
 };
 
@@ -79,7 +81,9 @@ constexpr bool report() noexcept {
     return conflict_between_simple_and_conditional_rule_for<D.syscall, nth<D.first, Sets...>,
                                                             nth<D.second, Sets...>>::value;
   } else if constexpr (D.what == problem::different_actions) {
-    return conflicting_actions_for<D.syscall, nth<D.first, Sets...>, nth<D.second, Sets...>>::value;
+    return conflicting_actions_for<D.syscall, nth<D.first, Sets...>, nth<D.second, Sets...>,
+                                   D.first_action.what(), D.first_action.data(), D.second_action.what(),
+                                   D.second_action.data()>::value;
   } else if constexpr (D.what == problem::missing_syscall) {
     return syscall_does_not_exist_on_architecture<D.syscall, Arch, nth<D.first, Sets...>>::value;
   } else if constexpr (D.what == problem::too_long) {
