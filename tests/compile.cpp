@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include "policies.hpp"
+#include "sysfence/dump.hpp"
 #include "sysfence/simulate.hpp"
 
 using namespace sysfence;
@@ -190,6 +191,7 @@ static_assert(i386_program());
 }  // namespace
 
 TEST_CASE("every comparison operator and width means what it says, on edge values") {
+  INFO(explain(comparisons) << dump(compile(comparisons)));  // shown when a check fails
   for (std::size_t i = 0; i < comparison_meaning.size(); ++i) {
     INFO("rule on " << sys::name(comparison_meaning[i].syscall));
     CHECK(comparison_matches_meaning(i));
@@ -202,15 +204,25 @@ TEST_CASE("programs start with the architecture and x32 checks") {
 }
 
 TEST_CASE("every syscall number gets what the rules say; plain allows are cache-provable") {
+  INFO(dump(compile(stdio)));
   CHECK(every_number_as_the_rules_say<std::remove_cvref_t<decltype(stdio)>>(stdio_simple, stdio_conditional));
   CHECK(every_number_as_the_rules_say<std::remove_cvref_t<decltype(empty)>>({}, {}));
   CHECK(every_number_as_the_rules_say<large_policy>(container::simple_rules, syscalls(
       sys::clone, sys::socket, sys::ioctl, sys::prctl, sys::personality)));
 }
 
-TEST_CASE("conditional writes, both halves") { CHECK(stdio_writes()); }
-TEST_CASE("blocks longer than a jump reaches get trampolines") { CHECK(trampolines_work()); }
-TEST_CASE("i386 programs") { CHECK(i386_program()); }
+TEST_CASE("conditional writes, both halves") {
+  INFO(dump(compile(stdio)));
+  CHECK(stdio_writes());
+}
+TEST_CASE("blocks longer than a jump reaches get trampolines") {
+  INFO(dump(compile(trampolines)));
+  CHECK(trampolines_work());
+}
+TEST_CASE("i386 programs") {
+  INFO(dump<arch::x86>(compile<decltype(stdio), arch::x86>()));
+  CHECK(i386_program());
+}
 
 TEST_CASE("the binary search is logarithmic") {
   const std::uint32_t most = most_executed_for_plain_numbers<large_policy>();

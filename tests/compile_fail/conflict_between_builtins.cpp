@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // system_io::allow_write() allows write unconditionally; allow_stdout() only on fd 1.
-// expect: sysfence: one rule set allows this syscall unconditionally and another only under conditions
+// expect: sysfence: this syscall is allowed unconditionally by one rule and only under conditions by another
 // expect: conflict_between_simple_and_conditional_rule_for
 // expect: sys::id::write
 // expect: system_io_rules<

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A syscall allowed unconditionally by one rule set and under conditions by another.
-// expect: sysfence: one rule set allows this syscall unconditionally and another only under conditions
+// expect: sysfence: this syscall is allowed unconditionally by one rule and only under conditions by another
 // expect: conflict_between_simple_and_conditional_rule_for
 // expect: sys::id::write
 // expect: any_write

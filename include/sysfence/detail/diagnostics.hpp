@@ -18,8 +18,9 @@ namespace sysfence::detail {
 template <sys::id Syscall, class RuleSet, class OtherRuleSet>
 struct conflict_between_simple_and_conditional_rule_for {
   static_assert(always_false<RuleSet>,
-                "sysfence: one rule set allows this syscall unconditionally and another only under "
-                "conditions, so the conditions would have no effect; keep one of the two rules");
+                "sysfence: this syscall is allowed unconditionally by one rule and only under "
+                "conditions by another (their rule sets are named here, the same one twice if it "
+                "holds both), so the conditions would have no effect; keep one of the two rules");
   static constexpr bool value = false;
 };
 

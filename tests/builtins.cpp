@@ -1,0 +1,716 @@
+// SPDX-License-Identifier: MIT
+// builtins.cpp - every built-in method, compiled bare and swept in the simulator against extrasafe 0.5.1.
+#include "sysfence/builtins.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <sys/socket.h>
+
+#include <doctest/doctest.h>
+
+#include "sysfence/compile.hpp"
+#include "sysfence/policy.hpp"
+#include "sysfence/simulate.hpp"
+#include "sysfence/syscall.hpp"
+
+using namespace sysfence;
+namespace b = sysfence::builtins;
+
+namespace {
+
+using u64 = std::uint64_t;
+using ids = std::span<const sys::id>;
+using program_view = std::span<const bpf::insn>;
+constexpr action eperm = action::error(EPERM);
+constexpr u64 high_bit = u64{1} << 32;
+// What glibc passes for an `int` argument of -100 (AT_FDCWD): sign-extended to 64 bits.
+constexpr u64 at_fdcwd = static_cast<u64>(std::int64_t{AT_FDCWD});
+
+// ---------------------------------------------------------------------------------------------
+// The expected lists, written out from /work/shared/reference/extrasafe-builtins.md (extrasafe
+// 0.5.1, src/builtins/*.rs), not taken from the headers under test.
+
+template <std::size_t... N>
+constexpr auto join(const std::array<sys::id, N>&... lists) {
+  std::array<sys::id, (std::size_t{0} + ... + N)> out{};
+  std::size_t k = 0;
+  auto append = [&](const auto& list) {
+    for (auto s : list) out[k++] = s;
+  };
+  (append(lists), ...);
+  return out;
+}
+
+// BasicCapabilities (basic.rs).
+constexpr auto basic_list =
+    syscalls(sys::brk, sys::mmap, sys::munmap, sys::madvise, sys::mlock, sys::mlock2, sys::mlockall,
+             sys::mprotect, sys::munlock, sys::munlockall, sys::sigaltstack, sys::rt_sigaction,
+             sys::rt_sigprocmask, sys::rt_sigreturn, sys::futex, sys::get_robust_list, sys::set_robust_list,
+             sys::readlink, sys::getpid, sys::gettid, sys::uname, sys::getrandom, sys::sched_getaffinity,
+             sys::sched_setaffinity, sys::sched_yield, sys::rseq, sys::exit, sys::exit_group);
+static_assert(basic_list.size() == 28);
+
+// systemio.rs
+constexpr auto io_read = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek);
+constexpr auto io_write = syscalls(sys::write, sys::writev, sys::pwritev, sys::pwritev2, sys::pwrite64,
+                                   sys::fsync, sys::fdatasync, sys::lseek);
+constexpr auto io_open = syscalls(sys::open, sys::openat, sys::openat2);
+constexpr auto io_ioctl = syscalls(sys::ioctl, sys::fcntl);
+constexpr auto io_metadata = syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx,
+                                      sys::getdents, sys::getdents64, sys::getcwd);
+constexpr auto io_close = syscalls(sys::close, sys::close_range);
+constexpr auto io_unlink = syscalls(sys::unlink, sys::unlinkat);
+constexpr auto io_everything = join(io_read, io_write, io_open, io_metadata, io_unlink, io_close);
+// allow_file_read(fd): extrasafe's IO_READ + IO_METADATA minus the three whose first argument is a
+// pointer (stat, lstat, getcwd), which sysfence leaves denied instead of comparing a pointer to fd.
+constexpr auto fd_first_read =
+    syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek, sys::fstat,
+             sys::newfstatat, sys::statx, sys::getdents, sys::getdents64);
+
+// network.rs
+constexpr auto net_io =
+    syscalls(sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait,
+             sys::epoll_pwait2, sys::select, sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4,
+             sys::eventfd, sys::eventfd2, sys::fcntl, sys::ioctl, sys::getsockopt, sys::setsockopt,
+             sys::getpeername, sys::getsockname);
+constexpr auto net_read = syscalls(sys::listen, sys::recvfrom, sys::recvmsg, sys::recvmmsg, sys::read,
+                                   sys::readv, sys::preadv, sys::preadv2);
+constexpr auto net_write = syscalls(sys::sendto, sys::sendmsg, sys::sendmmsg, sys::sendfile, sys::write,
+                                    sys::writev, sys::pwritev, sys::pwritev2);
+constexpr auto net_running = join(net_io, net_read, net_write);
+constexpr auto net_bind_running = join(syscalls(sys::bind), net_running);
+constexpr auto net_connect_running = join(syscalls(sys::connect), net_running);
+static_assert(net_running.size() == 36);
+
+// time.rs, pipes.rs, danger_zone.rs
+constexpr auto time_list = syscalls(sys::clock_gettime, sys::clock_getres);
+constexpr auto pipes_list = syscalls(sys::pipe, sys::pipe2);
+constexpr auto thread_create_list = syscalls(sys::clone, sys::clone3);
+constexpr auto thread_sleep_list = syscalls(sys::clock_nanosleep, sys::nanosleep);
+constexpr auto fork_exec_list = syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4,
+                                         sys::waitid, sys::clone, sys::clone3);  // + pipe, pipe2 on musl only
+
+constexpr std::array<sys::id, 0> none{};
+constexpr auto only_read = syscalls(sys::read);
+constexpr auto only_write = syscalls(sys::write);
+constexpr auto open_openat = syscalls(sys::open, sys::openat);
+constexpr auto only_socket = syscalls(sys::socket);
+
+// ---------------------------------------------------------------------------------------------
+// The machinery: a rule set compiled bare, its run-time values patched in, every number swept.
+
+// `bare<S>` is the policy of exactly `S`: no basic_capabilities.
+template <class S>
+using bare = policy<std::remove_cvref_t<S>>;
+
+// `program_of(set)` is the x86_64 program of `bare<Set>` with the set's run-time values patched in
+// as apply() does (the constant program itself for sets without values).
+template <class Set>
+constexpr auto program_of(const Set& set) {
+  using compiled = program<bare<Set>, arch::x86_64>;
+  auto copy = compiled::insns;
+  if constexpr (bare<Set>::slot_count > 0) {
+    const auto values = set.values();
+    for (const auto& at : compiled::patches) {
+      const u64 v = values[at.slot];
+      copy[at.insn].k = static_cast<std::uint32_t>(at.high ? v >> 32 : v);
+    }
+  }
+  return copy;
+}
+
+constexpr bool contains(ids list, sys::id s) {
+  for (auto x : list)
+    if (x == s) return true;
+  return false;
+}
+
+// Arguments every syscall outside the conditional rules is tried with: nothing; an fd, a pointer,
+// write flags, a value above 32 bits, all bits set. (Only conditional blocks load arguments, so
+// two vectors are enough to see a rule that should not be there.)
+constexpr std::array<std::array<u64, 6>, 2> sweep_args{{
+    {0, 0, 0, 0, 0, 0},
+    {3, 0x00007ffc12345678, O_RDWR | O_TRUNC, high_bit | 1, ~u64{0}, ~u64{0}},
+}};
+
+// `expected` is what a sweep wants for each syscall id: a plain array indexed by id (clang 14
+// counts constexpr steps inside std::array's operator[] and in linear searches).
+enum class want : std::uint8_t { denied, allowed, conditional };
+constexpr std::size_t id_count = arch::x86_64::numbers.size();
+struct expected {
+  want of[id_count];
+};
+constexpr expected expect(ids unconditional, ids conditional) {
+  expected e{};  // value-initialised: denied
+  for (auto s : unconditional) e.of[static_cast<std::size_t>(s)] = want::allowed;
+  for (auto s : conditional) e.of[static_cast<std::size_t>(s)] = want::conditional;
+  return e;
+}
+
+// `allows_exactly` checks that the kernel would accept `p` and sweeps every x86_64 syscall number
+// through it: those in `unconditional` are allowed whatever the arguments and the kernel's action
+// cache proves it; those in `conditional` are never proved always-allowed (their arguments are
+// checked below, fact by fact); every other number gets EPERM.
+constexpr bool allows_exactly(program_view p, ids unconditional, ids conditional = none) {
+  for (auto s : unconditional)
+    if (contains(conditional, s)) return false;   // a mistake in the test itself
+  if (check(p) != bpf_error::none) return false;  // the kernel would refuse it
+  const expected e = expect(unconditional, conditional);
+  const std::int32_t* const numbers = arch::x86_64::numbers.data();
+  for (std::size_t i = 0; i < id_count; ++i) {
+    if (numbers[i] < 0) continue;
+    const auto s = static_cast<sys::id>(i);
+    const bool allowed = e.of[i] == want::allowed;
+    if (const_allow(p, AUDIT_ARCH_X86_64, static_cast<std::uint32_t>(numbers[i])).allowed != allowed)
+      return false;
+    if (e.of[i] == want::conditional) continue;
+    for (const auto& args : sweep_args)
+      if (!(evaluate(p, call<arch::x86_64>(s, args)) == (allowed ? action::allow : eperm))) return false;
+  }
+  return true;
+}
+
+template <class Set>
+constexpr bool set_allows_exactly(const Set& set, ids unconditional, ids conditional = none) {
+  const auto p = program_of(set);
+  return allows_exactly(p, unconditional, conditional);
+}
+
+constexpr bool allowed(program_view p, sys::id s, std::array<u64, 6> args) {
+  return evaluate(p, call<arch::x86_64>(s, args)) == action::allow;
+}
+constexpr bool denied(program_view p, sys::id s, std::array<u64, 6> args) {
+  return evaluate(p, call<arch::x86_64>(s, args)) == eperm;
+}
+
+// The built-ins under test, as values.
+constexpr auto io = b::system_io::nothing();
+constexpr auto net = b::networking::nothing();
+
+// ---------------------------------------------------------------------------------------------
+// basic_capabilities, and a single syscall as a rule set
+
+constexpr bool basic_capabilities_exactly() {
+  return set_allows_exactly(b::basic_capabilities{}, basic_list);
+}
+constexpr bool single_syscall_exactly() { return set_allows_exactly(sys::getppid, syscalls(sys::getppid)); }
+
+// ---------------------------------------------------------------------------------------------
+// system_io: the unconditional methods
+
+constexpr bool io_nothing_exactly() { return set_allows_exactly(io, none); }
+constexpr bool io_everything_exactly() {
+  return set_allows_exactly(b::system_io::everything(), io_everything);
+}
+constexpr bool io_read_exactly() { return set_allows_exactly(io.allow_read(), io_read); }
+constexpr bool io_write_exactly() { return set_allows_exactly(io.allow_write(), io_write); }
+constexpr bool io_unlink_exactly() { return set_allows_exactly(io.allow_unlink(), io_unlink); }
+constexpr bool io_open_exactly() { return set_allows_exactly(io.allow_open().yes_really(), io_open); }
+constexpr bool io_metadata_exactly() { return set_allows_exactly(io.allow_metadata(), io_metadata); }
+constexpr bool io_ioctl_exactly() { return set_allows_exactly(io.allow_ioctl(), io_ioctl); }
+constexpr bool io_close_exactly() { return set_allows_exactly(io.allow_close(), io_close); }
+// Methods add up: a chain allows the union.
+constexpr bool io_chain_exactly() {
+  return set_allows_exactly(io.allow_read().allow_write().allow_close().allow_ioctl(),
+                            join(io_read, io_write, io_close, io_ioctl));
+}
+
+// ---------------------------------------------------------------------------------------------
+// system_io: the conditional methods, swept, then their arguments
+
+constexpr bool io_open_readonly_exactly() {
+  return set_allows_exactly(io.allow_open_readonly(), none, open_openat);
+}
+constexpr bool io_stdin_exactly() { return set_allows_exactly(io.allow_stdin(), none, only_read); }
+constexpr bool io_stdout_exactly() { return set_allows_exactly(io.allow_stdout(), none, only_write); }
+constexpr bool io_stderr_exactly() { return set_allows_exactly(io.allow_stderr(), none, only_write); }
+constexpr bool io_file_read_exactly() {
+  return set_allows_exactly(io.allow_file_read(3), none, fd_first_read);
+}
+constexpr bool io_file_write_exactly() {
+  return set_allows_exactly(io.allow_file_write(3), none, only_write);
+}
+
+// Candidate fds for the stream and file rules: both halves, -1 as int and as long.
+constexpr std::array<u64, 12> fds{
+    0, 1, 2, 3, 4, 5, high_bit, high_bit | 1, high_bit | 2, high_bit | 3, 0xffffffff, ~u64{0}};
+
+// `only_fds_allowed` checks syscall `s` with every candidate fd in argument 0: allowed exactly for
+// those in `want`.
+template <std::size_t N>
+constexpr bool only_fds_allowed(program_view p, sys::id s, const std::array<u64, N>& want) {
+  for (u64 fd : fds) {
+    bool wanted = false;
+    for (u64 w : want) wanted = wanted || w == fd;
+    const std::array<u64, 6> args{fd, 0x00007ffc12345678, 64, 0, 0, 0};
+    if (wanted ? !allowed(p, s, args) : !denied(p, s, args)) return false;
+  }
+  return true;
+}
+
+constexpr bool stdin_reads_fd_0_only() {
+  return only_fds_allowed(program_of(io.allow_stdin()), sys::id::read, std::array<u64, 1>{0});
+}
+constexpr bool stdout_writes_fd_1_only() {
+  return only_fds_allowed(program_of(io.allow_stdout()), sys::id::write, std::array<u64, 1>{1});
+}
+constexpr bool stderr_writes_fd_2_only() {
+  return only_fds_allowed(program_of(io.allow_stderr()), sys::id::write, std::array<u64, 1>{2});
+}
+constexpr bool stdout_and_stderr_write_fds_1_and_2() {
+  const auto p = program_of(io.allow_stdout().allow_stderr());
+  return allows_exactly(p, none, only_write) && only_fds_allowed(p, sys::id::write, std::array<u64, 2>{1, 2});
+}
+constexpr bool stdio_together() {
+  const auto p = program_of(io.allow_stdin().allow_stdout().allow_stderr());
+  return allows_exactly(p, none, syscalls(sys::read, sys::write)) &&
+         only_fds_allowed(p, sys::id::read, std::array<u64, 1>{0}) &&
+         only_fds_allowed(p, sys::id::write, std::array<u64, 2>{1, 2});
+}
+
+// allow_file_read(3): every fd-first read and metadata syscall on fd 3 only (both halves compared);
+// stat, lstat and getcwd stay denied even when their first argument happens to equal 3.
+constexpr bool file_read_fd_3_only() {
+  const auto p = program_of(io.allow_file_read(3));
+  for (auto s : fd_first_read)
+    if (!only_fds_allowed(p, s, std::array<u64, 1>{3})) return false;
+  for (auto s : {sys::id::stat, sys::id::lstat, sys::id::getcwd})
+    if (!only_fds_allowed(p, s, std::array<u64, 0>{})) return false;
+  return true;
+}
+// Two files at once: each of fds 3 and 5, not 4.
+constexpr bool file_read_two_files() {
+  const auto p = program_of(io.allow_file_read(3).allow_file_read(5));
+  if (!allows_exactly(p, none, fd_first_read)) return false;
+  for (auto s : fd_first_read) {
+    for (u64 fd : {u64{3}, u64{5}})
+      if (!allowed(p, s, {fd, 0, 0, 0, 0, 0})) return false;
+    for (u64 fd : {u64{4}, u64{6}, high_bit | 5})
+      if (!denied(p, s, {fd, 0, 0, 0, 0, 0})) return false;
+  }
+  return true;
+}
+// allow_file_write(3): write(3) only; not writev or pwrite64 (extrasafe's list is write alone).
+constexpr bool file_write_fd_3_only() {
+  const auto p = program_of(io.allow_file_write(3));
+  return only_fds_allowed(p, sys::id::write, std::array<u64, 1>{3}) &&
+         only_fds_allowed(p, sys::id::writev, std::array<u64, 0>{}) &&
+         only_fds_allowed(p, sys::id::pwrite64, std::array<u64, 0>{});
+}
+// Reads and writes mixed, in either order of the calls: the values land in the right slots.
+template <class Set>
+constexpr bool reads_3_writes_4(const Set& set) {
+  const auto p = program_of(set);
+  return allows_exactly(p, none, fd_first_read) &&
+         only_fds_allowed(p, sys::id::read, std::array<u64, 1>{3}) &&
+         only_fds_allowed(p, sys::id::fstat, std::array<u64, 1>{3}) &&
+         only_fds_allowed(p, sys::id::write, std::array<u64, 1>{4});
+}
+constexpr bool file_read_then_write() { return reads_3_writes_4(io.allow_file_read(3).allow_file_write(4)); }
+constexpr bool file_write_then_read() { return reads_3_writes_4(io.allow_file_write(4).allow_file_read(3)); }
+// Run-time fds: the value is whatever the program is given, the program the same constant.
+constexpr bool file_read_large_fd() {
+  const auto p = program_of(io.allow_file_read(1000));
+  return allowed(p, sys::id::read, {1000, 0, 0, 0, 0, 0}) && denied(p, sys::id::read, {3, 0, 0, 0, 0, 0}) &&
+         denied(p, sys::id::read, {high_bit | 1000, 0, 0, 0, 0, 0});
+}
+static_assert(std::is_same_v<decltype(io.allow_file_read(3)), decltype(io.allow_file_read(1000))>);
+
+// allow_open_readonly: open's flags are argument 1, openat's argument 2; the other arguments
+// (path pointer, mode, dirfd) do not matter.
+constexpr std::array<u64, 7> readonly_flags{O_RDONLY,
+                                            O_RDONLY | O_CLOEXEC | O_DIRECTORY,
+                                            O_RDONLY | O_NONBLOCK,
+                                            O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+                                            O_PATH,
+                                            O_RDONLY | O_NOCTTY,
+                                            O_DIRECTORY | O_CLOEXEC | O_NONBLOCK};
+constexpr std::array<u64, 10> writing_flags{O_WRONLY,
+                                            O_RDWR,
+                                            O_CREAT,
+                                            O_APPEND,
+                                            O_EXCL,
+                                            O_TRUNC,
+                                            O_RDONLY | O_TRUNC,
+                                            O_WRONLY | O_CREAT | O_TRUNC,
+                                            O_RDWR | O_TMPFILE,
+                                            O_RDONLY | O_CLOEXEC | O_APPEND};
+constexpr bool open_readonly_flags() {
+  const auto p = program_of(io.allow_open_readonly());
+  constexpr u64 path = 0x00007ffc12345678;
+  for (u64 f : readonly_flags) {
+    if (!allowed(p, sys::id::open, {path, f, 0644, 0, 0, 0})) return false;
+    if (!allowed(p, sys::id::openat, {at_fdcwd, path, f, 0, 0, 0})) return false;
+    if (!allowed(p, sys::id::openat, {3, path, f, 0777, 0, 0})) return false;
+  }
+  for (u64 f : writing_flags) {
+    if (!denied(p, sys::id::open, {path, f, 0, 0, 0, 0})) return false;
+    if (!denied(p, sys::id::openat, {at_fdcwd, path, f, 0, 0, 0})) return false;
+  }
+  // The flags are looked for in the right argument only: a write flag elsewhere is no flag.
+  return allowed(p, sys::id::open, {O_WRONLY, O_RDONLY, O_WRONLY, 0, 0, 0}) &&
+         allowed(p, sys::id::openat, {O_WRONLY, O_RDWR, O_RDONLY, O_TRUNC, 0, 0}) &&
+         denied(p, sys::id::openat, {at_fdcwd, O_RDONLY, O_WRONLY, 0, 0, 0}) &&
+         denied(p, sys::id::open, {path, O_RDWR, O_RDONLY, 0, 0, 0});
+}
+// The difference from extrasafe, by itself: O_TRUNC (which truncates even a read-only open).
+constexpr bool open_readonly_denies_truncate() {
+  const auto p = program_of(io.allow_open_readonly());
+  return denied(p, sys::id::open, {0, O_RDONLY | O_TRUNC, 0, 0, 0, 0}) &&
+         denied(p, sys::id::openat, {at_fdcwd, 0, O_RDONLY | O_TRUNC, 0, 0, 0});
+}
+
+// ---------------------------------------------------------------------------------------------
+// networking
+
+constexpr bool net_running_tcp_servers_exactly() {
+  return set_allows_exactly(net.allow_running_tcp_servers(), net_running);
+}
+constexpr bool net_running_udp_sockets_exactly() {
+  return set_allows_exactly(net.allow_running_udp_sockets(), net_running);
+}
+constexpr bool net_running_tcp_clients_exactly() {
+  return set_allows_exactly(net.allow_running_tcp_clients(), net_running);
+}
+constexpr bool net_running_unix_servers_exactly() {
+  return set_allows_exactly(net.allow_running_unix_servers(), net_running);
+}
+constexpr bool net_running_unix_clients_exactly() {
+  return set_allows_exactly(net.allow_running_unix_clients(), net_running);
+}
+constexpr bool net_connect_exactly() {
+  return set_allows_exactly(net.allow_connect().yes_really(), syscalls(sys::connect));
+}
+constexpr bool net_start_tcp_servers_exactly() {
+  return set_allows_exactly(net.allow_start_tcp_servers().yes_really(), net_bind_running, only_socket);
+}
+constexpr bool net_start_udp_servers_exactly() {
+  return set_allows_exactly(net.allow_start_udp_servers().yes_really(), net_bind_running, only_socket);
+}
+constexpr bool net_start_unix_servers_exactly() {
+  return set_allows_exactly(net.allow_start_unix_servers().yes_really(), net_bind_running, only_socket);
+}
+constexpr bool net_start_tcp_clients_exactly() {
+  return set_allows_exactly(net.allow_start_tcp_clients(), net_connect_running, only_socket);
+}
+constexpr bool net_nothing_exactly() { return set_allows_exactly(net, none); }
+
+// `socket_meaning` is which socket(domain, type) calls a rule set should allow, with `type`
+// already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC.
+using socket_meaning = bool (*)(u64 domain, u64 type);
+constexpr socket_meaning tcp_meaning = [](u64 d, u64 t) {
+  return (d == AF_INET || d == AF_INET6) && t == SOCK_STREAM;
+};
+constexpr socket_meaning udp_meaning = [](u64 d, u64 t) {
+  return (d == AF_INET || d == AF_INET6) && t == SOCK_DGRAM;
+};
+constexpr socket_meaning unix_meaning = [](u64 d, u64 t) {
+  return d == AF_UNIX && (t == SOCK_STREAM || t == SOCK_DGRAM);
+};
+
+// `sockets_as_meant` sweeps socket(domain, type | extra, 0) over every address family and the
+// socket types, `extra` being SOCK_NONBLOCK|SOCK_CLOEXEC (ignored by the rules) or an unknown
+// type flag (never allowed): domain and type are compared exactly, unlike extrasafe's "bits set".
+// One sweep per fact: clang 14's constexpr step limit counts per static_assert.
+template <class Set>
+constexpr bool sockets_as_meant(const Set& set, socket_meaning meant, u64 extra) {
+  const auto p = program_of(set);
+  constexpr u64 creation_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+  for (u64 domain = 0; domain <= AF_MAX; ++domain) {
+    for (u64 type : {0, 1, 2, 3, 4, 5, 6, 10}) {
+      const bool want = (extra & ~creation_flags) == 0 && meant(domain, type);
+      const auto d = call<arch::x86_64>(sys::id::socket, domain, type | extra, 0);
+      if (!(evaluate(p, d) == (want ? action::allow : eperm))) return false;
+    }
+  }
+  return true;
+}
+constexpr u64 nonblock_cloexec = SOCK_NONBLOCK | SOCK_CLOEXEC;
+constexpr u64 unknown_type_flag = 0x1000;
+constexpr bool tcp_server_sockets(u64 extra) {
+  return sockets_as_meant(net.allow_start_tcp_servers().yes_really(), tcp_meaning, extra);
+}
+constexpr bool tcp_client_sockets(u64 extra) {
+  return sockets_as_meant(net.allow_start_tcp_clients(), tcp_meaning, extra);
+}
+constexpr bool udp_server_sockets(u64 extra) {
+  return sockets_as_meant(net.allow_start_udp_servers().yes_really(), udp_meaning, extra);
+}
+constexpr bool unix_server_sockets(u64 extra) {
+  return sockets_as_meant(net.allow_start_unix_servers().yes_really(), unix_meaning, extra);
+}
+// TCP and UDP servers together: the rules add up.
+constexpr socket_meaning tcp_or_udp_meaning = [](u64 d, u64 t) {
+  return tcp_meaning(d, t) || udp_meaning(d, t);
+};
+constexpr auto tcp_and_udp =
+    net.allow_start_tcp_servers().yes_really().allow_start_udp_servers().yes_really();
+constexpr bool tcp_and_udp_servers_exactly() {
+  return set_allows_exactly(tcp_and_udp, net_bind_running, only_socket);
+}
+constexpr bool tcp_and_udp_server_sockets(u64 extra) {
+  return sockets_as_meant(tcp_and_udp, tcp_or_udp_meaning, extra);
+}
+
+// Named cases: what extrasafe's masked comparisons ("bits set") let through and sysfence does not,
+// and the everyday calls that must work.
+enum class server : std::uint8_t { tcp, udp, unix_ };
+struct socket_case {
+  server set;
+  u64 domain, type, protocol;
+  bool allow;
+};
+constexpr std::array<socket_case, 18> socket_cases{{
+    {server::tcp, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, true},
+    {server::tcp, AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0, true},
+    {server::tcp, AF_INET, SOCK_RAW, 1, false},  // extrasafe: SOCK_RAW (3) has SOCK_STREAM's bit
+    {server::tcp, AF_INET6, SOCK_RAW, 58, false},
+    {server::tcp, AF_PACKET, SOCK_RAW, 0x0300, false},
+    {server::tcp, AF_NETLINK, SOCK_RAW, 0, false},
+    {server::tcp, AF_INET, SOCK_DGRAM, 0, false},
+    {server::tcp, AF_UNIX, SOCK_STREAM, 0, false},
+    {server::tcp, AF_ALG, SOCK_SEQPACKET, 0, false},  // extrasafe: 38 has AF_INET's bit, 5 SOCK_STREAM's
+    {server::udp, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0, true},
+    {server::udp, AF_INET, SOCK_STREAM, 0, false},
+    {server::udp, AF_INET, SOCK_RAW, 17, false},  // extrasafe: SOCK_RAW (3) has SOCK_DGRAM's bit
+    {server::unix_, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, true},
+    {server::unix_, AF_UNIX, SOCK_DGRAM, 0, true},
+    {server::unix_, AF_UNIX, SOCK_SEQPACKET, 0, false},  // extrasafe: 5 has SOCK_STREAM's bit
+    {server::unix_, AF_INET, SOCK_STREAM, 0, false},
+    {server::unix_, AF_PACKET, SOCK_DGRAM, 0, false},  // extrasafe: 17 has AF_UNIX's bit
+    {server::unix_, AF_NETLINK, SOCK_DGRAM, 0, false},
+}};
+constexpr bool socket_named_cases() {
+  const auto tcp = program_of(net.allow_start_tcp_servers().yes_really());
+  const auto udp = program_of(net.allow_start_udp_servers().yes_really());
+  const auto unix_ = program_of(net.allow_start_unix_servers().yes_really());
+  for (const socket_case& c : socket_cases) {
+    const program_view p = c.set == server::tcp   ? program_view{tcp}
+                           : c.set == server::udp ? program_view{udp}
+                                                  : program_view{unix_};
+    const std::array<u64, 6> args{c.domain, c.type, c.protocol, 0, 0, 0};
+    if (c.allow ? !allowed(p, sys::id::socket, args) : !denied(p, sys::id::socket, args)) return false;
+  }
+  return true;
+}
+// Domain and type are `int`s: the kernel ignores their upper 32 bits, and so do the rules.
+constexpr bool socket_upper_halves_ignored() {
+  const auto tcp = program_of(net.allow_start_tcp_servers().yes_really());
+  return allowed(tcp, sys::id::socket, {high_bit | AF_INET, high_bit | SOCK_STREAM, 0, 0, 0, 0}) &&
+         denied(tcp, sys::id::socket, {high_bit | AF_UNIX, SOCK_STREAM, 0, 0, 0, 0});
+}
+
+// ---------------------------------------------------------------------------------------------
+// threads, fork_and_exec, time, pipes
+
+constexpr bool threads_nothing_exactly() { return set_allows_exactly(b::threads::nothing(), none); }
+constexpr bool threads_create_exactly() {
+  return set_allows_exactly(b::threads::nothing().allow_create(), thread_create_list);
+}
+constexpr bool threads_sleep_exactly() {
+  return set_allows_exactly(b::threads::nothing().allow_sleep().yes_really(), thread_sleep_list);
+}
+constexpr bool threads_both_exactly() {
+  return set_allows_exactly(b::threads::nothing().allow_create().allow_sleep().yes_really(),
+                            join(thread_create_list, thread_sleep_list));
+}
+constexpr bool fork_and_exec_exactly() { return set_allows_exactly(b::fork_and_exec{}, fork_exec_list); }
+constexpr bool time_nothing_exactly() { return set_allows_exactly(b::time::nothing(), none); }
+constexpr bool time_gettime_exactly() {
+  return set_allows_exactly(b::time::nothing().allow_gettime(), time_list);
+}
+constexpr bool pipes_exactly() { return set_allows_exactly(b::pipes{}, pipes_list); }
+
+// ---------------------------------------------------------------------------------------------
+// In a safety_context, basic_capabilities comes along.
+
+constexpr bool context_adds_basic_capabilities() {
+  using P = std::remove_cvref_t<decltype(safety_context{}.enable(io.allow_read()))>;
+  return allows_exactly(compile<P, arch::x86_64>(), join(basic_list, io_read));
+}
+constexpr bool union_adds_basic_capabilities() {
+  using P = std::remove_cvref_t<decltype(b::pipes{} | b::time::nothing().allow_gettime())>;
+  return allows_exactly(compile<P, arch::x86_64>(), join(basic_list, pipes_list, time_list));
+}
+
+// Dangerous methods are not rule sets until `.yes_really()`.
+static_assert(!rule_set<decltype(io.allow_open())>);
+static_assert(!rule_set<decltype(net.allow_start_tcp_servers())>);
+static_assert(!rule_set<decltype(net.allow_start_udp_servers())>);
+static_assert(!rule_set<decltype(net.allow_start_unix_servers())>);
+static_assert(!rule_set<decltype(net.allow_connect())>);
+static_assert(!rule_set<decltype(b::threads::nothing().allow_sleep())>);
+static_assert(rule_set<decltype(io.allow_open().yes_really())>);
+static_assert(rule_set<decltype(b::threads::nothing().allow_sleep().yes_really())>);
+
+}  // namespace
+
+// Each fact is checked twice: by the compiler here, and at run time below.
+static_assert(basic_capabilities_exactly());
+static_assert(single_syscall_exactly());
+static_assert(io_nothing_exactly());
+static_assert(io_everything_exactly());
+static_assert(io_read_exactly());
+static_assert(io_write_exactly());
+static_assert(io_unlink_exactly());
+static_assert(io_open_exactly());
+static_assert(io_metadata_exactly());
+static_assert(io_ioctl_exactly());
+static_assert(io_close_exactly());
+static_assert(io_chain_exactly());
+static_assert(io_open_readonly_exactly());
+static_assert(io_stdin_exactly());
+static_assert(io_stdout_exactly());
+static_assert(io_stderr_exactly());
+static_assert(io_file_read_exactly());
+static_assert(io_file_write_exactly());
+static_assert(stdin_reads_fd_0_only());
+static_assert(stdout_writes_fd_1_only());
+static_assert(stderr_writes_fd_2_only());
+static_assert(stdout_and_stderr_write_fds_1_and_2());
+static_assert(stdio_together());
+static_assert(file_read_fd_3_only());
+static_assert(file_read_two_files());
+static_assert(file_write_fd_3_only());
+static_assert(file_read_then_write());
+static_assert(file_write_then_read());
+static_assert(file_read_large_fd());
+static_assert(open_readonly_flags());
+static_assert(open_readonly_denies_truncate());
+static_assert(net_nothing_exactly());
+static_assert(net_running_tcp_servers_exactly());
+static_assert(net_running_udp_sockets_exactly());
+static_assert(net_running_tcp_clients_exactly());
+static_assert(net_running_unix_servers_exactly());
+static_assert(net_running_unix_clients_exactly());
+static_assert(net_connect_exactly());
+static_assert(net_start_tcp_servers_exactly());
+static_assert(net_start_udp_servers_exactly());
+static_assert(net_start_unix_servers_exactly());
+static_assert(net_start_tcp_clients_exactly());
+static_assert(tcp_server_sockets(0));
+static_assert(tcp_server_sockets(nonblock_cloexec));
+static_assert(tcp_server_sockets(unknown_type_flag));
+static_assert(tcp_client_sockets(0));
+static_assert(tcp_client_sockets(nonblock_cloexec));
+static_assert(tcp_client_sockets(unknown_type_flag));
+static_assert(udp_server_sockets(0));
+static_assert(udp_server_sockets(nonblock_cloexec));
+static_assert(udp_server_sockets(unknown_type_flag));
+static_assert(unix_server_sockets(0));
+static_assert(unix_server_sockets(nonblock_cloexec));
+static_assert(unix_server_sockets(unknown_type_flag));
+static_assert(tcp_and_udp_servers_exactly());
+static_assert(tcp_and_udp_server_sockets(0));
+static_assert(tcp_and_udp_server_sockets(nonblock_cloexec));
+static_assert(socket_named_cases());
+static_assert(socket_upper_halves_ignored());
+static_assert(threads_nothing_exactly());
+static_assert(threads_create_exactly());
+static_assert(threads_sleep_exactly());
+static_assert(threads_both_exactly());
+static_assert(fork_and_exec_exactly());
+static_assert(time_nothing_exactly());
+static_assert(time_gettime_exactly());
+static_assert(pipes_exactly());
+static_assert(context_adds_basic_capabilities());
+static_assert(union_adds_basic_capabilities());
+
+TEST_CASE("basic_capabilities allows exactly extrasafe's BasicCapabilities") {
+  CHECK(basic_capabilities_exactly());
+}
+TEST_CASE("sys::getppid as a rule set allows getppid only") { CHECK(single_syscall_exactly()); }
+
+TEST_CASE("system_io: each unconditional method allows exactly extrasafe's list") {
+  CHECK(io_nothing_exactly());
+  CHECK(io_everything_exactly());
+  CHECK(io_read_exactly());
+  CHECK(io_write_exactly());
+  CHECK(io_unlink_exactly());
+  CHECK(io_open_exactly());
+  CHECK(io_metadata_exactly());
+  CHECK(io_ioctl_exactly());
+  CHECK(io_close_exactly());
+  CHECK(io_chain_exactly());
+}
+
+TEST_CASE("system_io: conditional methods touch only their syscalls") {
+  CHECK(io_open_readonly_exactly());
+  CHECK(io_stdin_exactly());
+  CHECK(io_stdout_exactly());
+  CHECK(io_stderr_exactly());
+  CHECK(io_file_read_exactly());
+  CHECK(io_file_write_exactly());
+}
+
+TEST_CASE("system_io: stdin, stdout, stderr allow their fd only, on both halves") {
+  CHECK(stdin_reads_fd_0_only());
+  CHECK(stdout_writes_fd_1_only());
+  CHECK(stderr_writes_fd_2_only());
+  CHECK(stdout_and_stderr_write_fds_1_and_2());
+  CHECK(stdio_together());
+}
+
+TEST_CASE("system_io: allow_file_read/allow_file_write restrict fd-first syscalls to their fds") {
+  CHECK(file_read_fd_3_only());
+  CHECK(file_read_two_files());
+  CHECK(file_write_fd_3_only());
+  CHECK(file_read_then_write());
+  CHECK(file_write_then_read());
+  CHECK(file_read_large_fd());
+}
+
+TEST_CASE("system_io: allow_open_readonly checks open's arg 1 and openat's arg 2, O_TRUNC included") {
+  CHECK(open_readonly_flags());
+  CHECK(open_readonly_denies_truncate());
+}
+
+TEST_CASE("networking: each method allows exactly extrasafe's list") {
+  CHECK(net_nothing_exactly());
+  CHECK(net_running_tcp_servers_exactly());
+  CHECK(net_running_udp_sockets_exactly());
+  CHECK(net_running_tcp_clients_exactly());
+  CHECK(net_running_unix_servers_exactly());
+  CHECK(net_running_unix_clients_exactly());
+  CHECK(net_connect_exactly());
+  CHECK(net_start_tcp_servers_exactly());
+  CHECK(net_start_udp_servers_exactly());
+  CHECK(net_start_unix_servers_exactly());
+  CHECK(net_start_tcp_clients_exactly());
+}
+
+TEST_CASE("networking: socket rules compare domain and type exactly") {
+  for (u64 extra : {u64{0}, u64{SOCK_NONBLOCK}, u64{SOCK_CLOEXEC}, nonblock_cloexec, unknown_type_flag}) {
+    CAPTURE(extra);
+    CHECK(tcp_server_sockets(extra));
+    CHECK(tcp_client_sockets(extra));
+    CHECK(udp_server_sockets(extra));
+    CHECK(unix_server_sockets(extra));
+    CHECK(tcp_and_udp_server_sockets(extra));
+  }
+  CHECK(tcp_and_udp_servers_exactly());
+  CHECK(socket_named_cases());
+  CHECK(socket_upper_halves_ignored());
+}
+
+TEST_CASE("threads, fork_and_exec, time, pipes allow exactly extrasafe's lists") {
+  CHECK(threads_nothing_exactly());
+  CHECK(threads_create_exactly());
+  CHECK(threads_sleep_exactly());
+  CHECK(threads_both_exactly());
+  CHECK(fork_and_exec_exactly());
+  CHECK(time_nothing_exactly());
+  CHECK(time_gettime_exactly());
+  CHECK(pipes_exactly());
+}
+
+TEST_CASE("safety_context and | add basic_capabilities") {
+  CHECK(context_adds_basic_capabilities());
+  CHECK(union_adds_basic_capabilities());
+}
