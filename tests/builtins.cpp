@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/landlock.h>
 #include <sys/socket.h>
 
 #include <doctest/doctest.h>
@@ -713,4 +715,67 @@ TEST_CASE("threads, fork_and_exec, time, pipes allow exactly extrasafe's lists")
 TEST_CASE("safety_context and | add basic_capabilities") {
   CHECK(context_adds_basic_capabilities());
   CHECK(union_adds_basic_capabilities());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Landlock methods (extrasafe's `landlock` feature): the seccomp side of each, as systemio.rs
+// writes it; the Landlock side is tested in the kernel (tests/landlock.cpp).
+
+constexpr auto read_path_list = join(io_close, io_read, io_metadata, io_open);
+constexpr auto write_file_list = join(io_close, io_write, io_metadata, io_open);
+constexpr auto create_in_dir_list = join(syscalls(sys::creat), io_open);
+constexpr auto list_dir_list = join(io_metadata, io_close, io_ioctl, io_open);
+
+constexpr bool landlock_read_path_exactly() { return set_allows_exactly(io.allow_read_path("/etc"), read_path_list); }
+constexpr bool landlock_write_file_exactly() {
+  return set_allows_exactly(io.allow_write_file("/tmp/f"), write_file_list);
+}
+constexpr bool landlock_create_in_dir_exactly() {
+  return set_allows_exactly(io.allow_create_in_dir("/tmp"), create_in_dir_list);
+}
+constexpr bool landlock_list_dir_exactly() { return set_allows_exactly(io.allow_list_dir("/tmp"), list_dir_list); }
+constexpr bool landlock_create_dir_exactly() {
+  return set_allows_exactly(io.allow_create_dir("/tmp"), syscalls(sys::mkdir, sys::mkdirat));
+}
+constexpr bool landlock_remove_file_exactly() {
+  return set_allows_exactly(io.allow_remove_file("/tmp"), syscalls(sys::unlink, sys::unlinkat));
+}
+constexpr bool landlock_remove_dir_exactly() {
+  return set_allows_exactly(io.allow_remove_dir("/tmp"), syscalls(sys::rmdir, sys::unlinkat));
+}
+constexpr bool landlock_ssl_files_exactly() { return set_allows_exactly(io.allow_ssl_files(), read_path_list); }
+constexpr bool landlock_dns_files_exactly() { return set_allows_exactly(io.allow_dns_files(), read_path_list); }
+static_assert(landlock_read_path_exactly());
+static_assert(landlock_write_file_exactly());
+static_assert(landlock_create_in_dir_exactly());
+static_assert(landlock_list_dir_exactly());
+static_assert(landlock_create_dir_exactly());
+static_assert(landlock_remove_file_exactly());
+static_assert(landlock_remove_dir_exactly());
+static_assert(landlock_ssl_files_exactly());
+static_assert(landlock_dns_files_exactly());
+
+// The paths and rights each method records (extrasafe's landlock::access helpers).
+constexpr bool landlock_paths_recorded() {
+  const auto rules = io.allow_read_path("/a").allow_create_in_dir("/b").allow_dns_files().landlock_rules();
+  return rules.size() == 7 && rules[0].rights == LANDLOCK_ACCESS_FS_READ_FILE && !rules[0].optional &&
+         rules[1].rights == (LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE) &&
+         rules[2].optional && std::string_view(rules[2].path) == "/etc/resolv.conf";
+}
+static_assert(landlock_paths_recorded());
+// The path methods allow open unconditionally: with allow_open_readonly that is a conflict, as in
+// extrasafe ("applying the SafetyContext will fail"), here a compile error.
+static_assert(decltype(io.allow_read_path("/a"))::landlock_count == 1);
+
+TEST_CASE("system_io: the Landlock methods allow exactly extrasafe's syscalls and record their paths") {
+  CHECK(landlock_read_path_exactly());
+  CHECK(landlock_write_file_exactly());
+  CHECK(landlock_create_in_dir_exactly());
+  CHECK(landlock_list_dir_exactly());
+  CHECK(landlock_create_dir_exactly());
+  CHECK(landlock_remove_file_exactly());
+  CHECK(landlock_remove_dir_exactly());
+  CHECK(landlock_ssl_files_exactly());
+  CHECK(landlock_dns_files_exactly());
+  CHECK(landlock_paths_recorded());
 }

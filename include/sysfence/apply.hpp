@@ -13,7 +13,9 @@
 #include <system_error>
 #include <type_traits>
 
+#include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@
 
 #include "sysfence/bpf.hpp"
 #include "sysfence/compile.hpp"
+#include "sysfence/landlock.hpp"
 #include "sysfence/policy.hpp"
 
 namespace sysfence {
@@ -40,6 +43,8 @@ enum class apply_step : std::uint8_t {
   none,
   check_values,        // a run-time value cannot be compared as its rule asks
   check_actions,       // the kernel lacks an action the program returns (SECCOMP_GET_ACTION_AVAIL)
+  landlock,            // Landlock is missing (ABI < 2) or refused the ruleset or restrict_self
+  landlock_path,       // a Landlock path could not be opened or added (`thread` is its index)
   set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
   install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER)
   synchronise_threads, // TSYNC: another thread could not take the filter
@@ -64,6 +69,12 @@ struct apply_status {
       case apply_step::check_actions:
         return "sysfence: this kernel does not support an action the policy returns "
                "(SECCOMP_GET_ACTION_AVAIL); nothing was installed";
+      case apply_step::landlock:
+        return "sysfence: Landlock (ABI 2 or later) is unavailable or refused the ruleset; nothing "
+               "was installed";
+      case apply_step::landlock_path:
+        return "sysfence: a Landlock path (its index in `thread`) could not be opened or added; "
+               "nothing was installed";
       case apply_step::set_no_new_privs:
         return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
       case apply_step::install_filter:
@@ -113,6 +124,31 @@ inline apply_status install(std::span<const bpf::insn> program, unsigned long fl
   return {};
 }
 
+// `restrict_paths` applies Landlock rules to the calling thread: a ruleset handling every ABI-2
+// right, one path-beneath rule per path, then landlock_restrict_self. Needs no_new_privs.
+inline apply_status restrict_paths(std::span<const landlock::path_rule> rules) noexcept {
+  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < landlock::minimum_abi) return {apply_step::landlock, abi < 0 ? errno : EOPNOTSUPP, 0};
+  const ::landlock_ruleset_attr attr{landlock::handled_rights};
+  const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  if (ruleset < 0) return {apply_step::landlock, errno, 0};
+  apply_status status{};
+  for (std::size_t i = 0; i < rules.size() && status; ++i) {
+    const int fd = ::open(rules[i].path, O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      if (!(rules[i].optional && errno == ENOENT)) status = {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+      continue;
+    }
+    const ::landlock_path_beneath_attr beneath{rules[i].rights, fd};
+    if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0)
+      status = {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+    ::close(fd);
+  }
+  if (status && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) status = {apply_step::landlock, errno, 0};
+  ::close(ruleset);
+  return status;
+}
+
 // `actions_available` asks the kernel whether it knows every action kind the program returns.
 // Allow and errno exist on every seccomp kernel; the others are checked.
 template <class ActionSet>
@@ -131,12 +167,27 @@ struct installer<basic_policy<Default, Sets...>> {
   using policy_type = basic_policy<Default, Sets...>;
   using compiled = program<policy_type>;
 
-  template <class... Flags>
-  static apply_status try_apply(const policy_type& p, bool all_threads, Flags... extra) noexcept {
+  template <bool AllThreads, class... Flags>
+  static apply_status try_apply(const policy_type& p, Flags... extra) noexcept {
     static_assert((std::is_same_v<Flags, install_flag> && ...), "sysfence: apply takes sysfence::install_flag values");
+    static_assert(!AllThreads || policy_type::landlock_count == 0,
+                  "sysfence: Landlock restricts only the calling thread, so a policy with path rules "
+                  "(allow_read_path, ...) cannot apply_to_all_threads; apply it in each thread, or "
+                  "before starting threads (they inherit it)");
     const unsigned long flags =
-        (all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0UL) | (0UL | ... | static_cast<unsigned long>(extra));
+        (AllThreads ? SECCOMP_FILTER_FLAG_TSYNC : 0UL) | (0UL | ... | static_cast<unsigned long>(extra));
     if (const apply_status s = actions_available(compiled::actions); !s) return s;
+    if constexpr (policy_type::landlock_count > 0) {
+      std::array<landlock::path_rule, policy_type::landlock_count> paths{};
+      std::size_t n = 0;
+      boost::hana::for_each(p.sets(), [&](const auto& set) {
+        using S = std::remove_cvref_t<decltype(set)>;
+        if constexpr (landlock_count<S>() > 0)
+          for (const auto& rule : set.landlock_rules()) paths[n++] = rule;
+      });
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
+      if (const apply_status s = restrict_paths(paths); !s) return s;
+    }
     if constexpr (policy_type::slot_count == 0) {
       return install(compiled::insns, flags);  // the constant itself: nothing built at run time
     } else {
@@ -161,9 +212,9 @@ struct installer<basic_policy<Default, Sets...>> {
     }
   }
 
-  template <class... Flags>
-  static apply_status apply(const policy_type& p, bool all_threads, Flags... flags) {
-    const apply_status s = try_apply(p, all_threads, flags...);
+  template <bool AllThreads, class... Flags>
+  static apply_status apply(const policy_type& p, Flags... flags) {
+    const apply_status s = try_apply<AllThreads>(p, flags...);
     if (!s) throw apply_error(s);
     return s;  // carries the listener fd for install_flag::new_listener
   }

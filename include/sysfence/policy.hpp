@@ -135,6 +135,8 @@ class basic_policy {
       std::string_view{Sets::name}...};
   // `slot_count` is how many run-time values the policy's rules need.
   static constexpr std::size_t slot_count = (std::size_t{0} + ... + detail::slot_count<Sets>());
+  // `landlock_count` is how many Landlock path rules apply installs with the filter.
+  static constexpr std::size_t landlock_count = (std::size_t{0} + ... + detail::landlock_count<Sets>());
 
   // `report` turns a diagnosis of this policy into a compile error naming the culprits.
   template <detail::diagnosis D, class Arch = void>
@@ -147,19 +149,19 @@ class basic_policy {
   // `Flags` are install_flag values (apply.hpp): log, spec_allow, new_listener.
   template <class... Flags>
   auto apply_to_current_thread(Flags... flags) const {
-    return detail::installer<basic_policy>::apply(*this, false, flags...);
+    return detail::installer<basic_policy>::template apply<false>(*this, flags...);
   }
   template <class... Flags>
   auto apply_to_all_threads(Flags... flags) const {
-    return detail::installer<basic_policy>::apply(*this, true, flags...);
+    return detail::installer<basic_policy>::template apply<true>(*this, flags...);
   }
   template <class... Flags>
   auto try_apply_to_current_thread(Flags... flags) const noexcept {
-    return detail::installer<basic_policy>::try_apply(*this, false, flags...);
+    return detail::installer<basic_policy>::template try_apply<false>(*this, flags...);
   }
   template <class... Flags>
   auto try_apply_to_all_threads(Flags... flags) const noexcept {
-    return detail::installer<basic_policy>::try_apply(*this, true, flags...);
+    return detail::installer<basic_policy>::template try_apply<true>(*this, flags...);
   }
 
  private:

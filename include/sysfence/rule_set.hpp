@@ -34,7 +34,8 @@ concept has_conditional_rules = requires {
 // `rule_set` is a type with a `name` and `static constexpr` ranges `simple_rules` (syscalls
 // allowed whatever their arguments) and/or `conditional_rules` (rules with conditions), as
 // extrasafe's RuleSet trait. A rule set with run-time values also has `slot_count` and a member
-// `values()` returning that many std::uint64_t.
+// `values()` returning that many std::uint64_t; one with Landlock rules has `landlock_count` and
+// a member `landlock_rules()` returning that many landlock::path_rule.
 template <class T>
 concept rule_set = requires {
   { T::name } -> std::convertible_to<std::string_view>;
@@ -52,6 +53,13 @@ template <class T>
 constexpr std::size_t conditional_count() noexcept {
   if constexpr (has_conditional_rules<T>)
     return std::ranges::size(T::conditional_rules);
+  else
+    return 0;
+}
+template <class T>
+constexpr std::size_t landlock_count() noexcept {
+  if constexpr (requires { T::landlock_count; })
+    return T::landlock_count;
   else
     return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "sysfence/builtins/detail.hpp"
 #include "sysfence/condition.hpp"
+#include "sysfence/landlock.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/syscall.hpp"
@@ -50,19 +51,26 @@ enum flag : std::uint32_t {
   stdin_ = 1U << 8,
   stdout_ = 1U << 9,
   stderr_ = 1U << 10,
+  creat = 1U << 11,  // creat (allow_create_in_dir)
+  mkdir = 1U << 12,  // mkdir, mkdirat (allow_create_dir)
+  rmdir = 1U << 13,  // rmdir, unlinkat (allow_remove_dir)
 };
 }  // namespace io
 
 // `system_io_rules` allows file and stream I/O, method by method, like extrasafe's SystemIO. Each
-// `allow_*` returns a new type; `allow_file_read(fd)` and `allow_file_write(fd)` add run-time slots.
-template <std::uint32_t Flags = 0, std::size_t Reads = 0, std::size_t Writes = 0>
+// `allow_*` returns a new type; `allow_file_read(fd)` and `allow_file_write(fd)` add run-time slots,
+// the path methods (allow_read_path, ...) Landlock rules applied with the filter.
+template <std::uint32_t Flags = 0, std::size_t Reads = 0, std::size_t Writes = 0, std::size_t Paths = 0>
 class system_io_rules : public rule_set_base {
  public:
   static constexpr std::string_view name = "system_io";
   static constexpr std::size_t slot_count = Reads + Writes;
+  static constexpr std::size_t landlock_count = Paths;
 
   constexpr system_io_rules() noexcept = default;
-  constexpr explicit system_io_rules(std::array<std::uint64_t, Reads + Writes> fds) noexcept : fds_(fds) {}
+  constexpr explicit system_io_rules(std::array<std::uint64_t, Reads + Writes> fds,
+                                     std::array<landlock::path_rule, Paths> paths = {}) noexcept
+      : fds_(fds), paths_(paths) {}
 
   // `nothing` allows nothing; add to it with the allow_* methods.
   static constexpr system_io_rules<> nothing() noexcept { return {}; }
@@ -93,14 +101,14 @@ class system_io_rules : public rule_set_base {
     for (std::size_t i = 0; i < Reads; ++i) fds[i] = fds_[i];
     fds[Reads] = detail::fd_value(fd);
     for (std::size_t i = 0; i < Writes; ++i) fds[Reads + 1 + i] = fds_[Reads + i];
-    return system_io_rules<Flags, Reads + 1, Writes>{fds};
+    return system_io_rules<Flags, Reads + 1, Writes, Paths>{fds, paths_};
   }
   // `allow_file_write` lets `fd` be written with write(2).
   [[nodiscard]] constexpr auto allow_file_write(int fd) const noexcept {
     std::array<std::uint64_t, Reads + Writes + 1> fds{};
     for (std::size_t i = 0; i < Reads + Writes; ++i) fds[i] = fds_[i];
     fds[Reads + Writes] = detail::fd_value(fd);
-    return system_io_rules<Flags, Reads, Writes + 1>{fds};
+    return system_io_rules<Flags, Reads, Writes + 1, Paths>{fds, paths_};
   }
 
   static constexpr auto simple_rules = [] {
@@ -112,6 +120,9 @@ class system_io_rules : public rule_set_base {
     if (Flags & io::metadata) out.add(io::metadata_syscalls);
     if (Flags & io::ioctl) out.add(io::ioctl_syscalls);
     if (Flags & io::close) out.add(io::close_syscalls);
+    if (Flags & io::creat) out.add(syscalls(sys::creat));
+    if (Flags & io::mkdir) out.add(syscalls(sys::mkdir, sys::mkdirat));
+    if (Flags & io::rmdir) out.add(syscalls(sys::rmdir, sys::unlinkat));
     return out;
   }();
 
@@ -132,15 +143,76 @@ class system_io_rules : public rule_set_base {
     return out;
   }();
 
+  // Landlock methods: seccomp allows the syscalls, Landlock limits the files they reach. A
+  // policy with paths applies to the current thread only (Landlock has no thread sync). The
+  // path is not copied: keep it alive until apply (string literals are).
+
+  // `allow_read_path` lets files at or beneath `path` be opened and read.
+  [[nodiscard]] constexpr auto allow_read_path(const char* path) const noexcept {
+    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{landlock::path_rule{path, landlock::read_path}});
+  }
+  // `allow_write_file` lets the file `path` (or files beneath it) be opened and written.
+  [[nodiscard]] constexpr auto allow_write_file(const char* path) const noexcept {
+    return with_paths<io::close | io::write | io::metadata | io::open>(std::array{landlock::path_rule{path, landlock::write_file}});
+  }
+  // `allow_create_in_dir` lets files be created in the directory `path` (creat, open with O_CREAT).
+  [[nodiscard]] constexpr auto allow_create_in_dir(const char* path) const noexcept {
+    return with_paths<io::open | io::creat>(
+        std::array{landlock::path_rule{path, landlock::create_file | landlock::write_file}});
+  }
+  // `allow_list_dir` lets the directory `path` be listed.
+  [[nodiscard]] constexpr auto allow_list_dir(const char* path) const noexcept {
+    return with_paths<io::metadata | io::close | io::ioctl | io::open>(std::array{landlock::path_rule{path, landlock::list_dir}});
+  }
+  // `allow_create_dir` lets directories be created in `path` (mkdir, mkdirat).
+  [[nodiscard]] constexpr auto allow_create_dir(const char* path) const noexcept {
+    return with_paths<io::mkdir>(std::array{landlock::path_rule{path, landlock::create_dir}});
+  }
+  // `allow_remove_file` lets files in `path` be removed (unlink, unlinkat).
+  [[nodiscard]] constexpr auto allow_remove_file(const char* path) const noexcept {
+    return with_paths<io::unlink>(std::array{landlock::path_rule{path, landlock::delete_file}});
+  }
+  // `allow_remove_dir` lets directories in `path` be removed (rmdir, unlinkat).
+  [[nodiscard]] constexpr auto allow_remove_dir(const char* path) const noexcept {
+    return with_paths<io::rmdir>(std::array{landlock::path_rule{path, landlock::delete_dir}});
+  }
+  // `allow_ssl_files` lets the system's CA certificates be read (and /etc/localtime, as OpenSSL does).
+  [[nodiscard]] constexpr auto allow_ssl_files() const noexcept {
+    constexpr auto dirs = landlock::read_path | landlock::list_dir;
+    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{
+        landlock::path_rule{"/etc/ssl/certs", dirs, true}, landlock::path_rule{"/etc/ca-certificates", dirs, true},
+        landlock::path_rule{"/etc/localtime", landlock::read_path, true}});
+  }
+  // `allow_dns_files` lets the resolver's configuration files be read.
+  [[nodiscard]] constexpr auto allow_dns_files() const noexcept {
+    constexpr auto r = landlock::read_path;
+    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{
+        landlock::path_rule{"/etc/resolv.conf", r, true}, landlock::path_rule{"/etc/hosts", r, true},
+        landlock::path_rule{"/etc/host.conf", r, true}, landlock::path_rule{"/etc/nsswitch.conf", r, true},
+        landlock::path_rule{"/etc/gai.conf", r, true}});
+  }
+
+  // `landlock_rules` are the paths and rights of the Landlock methods.
+  [[nodiscard]] constexpr std::array<landlock::path_rule, Paths> landlock_rules() const noexcept { return paths_; }
+
   // `values` are the file descriptors of allow_file_read (first) and allow_file_write.
   [[nodiscard]] constexpr std::array<std::uint64_t, Reads + Writes> values() const noexcept { return fds_; }
 
  private:
   template <std::uint32_t F>
-  constexpr system_io_rules<Flags | F, Reads, Writes> with() const noexcept {
-    return system_io_rules<Flags | F, Reads, Writes>{fds_};
+  constexpr system_io_rules<Flags | F, Reads, Writes, Paths> with() const noexcept {
+    return system_io_rules<Flags | F, Reads, Writes, Paths>{fds_, paths_};
+  }
+  template <std::uint32_t F, std::size_t N>
+  constexpr system_io_rules<Flags | F, Reads, Writes, Paths + N> with_paths(
+      const std::array<landlock::path_rule, N>& more) const noexcept {
+    std::array<landlock::path_rule, Paths + N> paths{};
+    for (std::size_t i = 0; i < Paths; ++i) paths[i] = paths_[i];
+    for (std::size_t i = 0; i < N; ++i) paths[Paths + i] = more[i];
+    return system_io_rules<Flags | F, Reads, Writes, Paths + N>{fds_, paths};
   }
   std::array<std::uint64_t, Reads + Writes> fds_{};
+  std::array<landlock::path_rule, Paths> paths_{};
 };
 
 // `system_io` is the rule set that allows nothing yet: `system_io::nothing().allow_stdout()`.
