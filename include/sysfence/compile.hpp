@@ -31,7 +31,7 @@ constexpr auto build() noexcept {
   constexpr std::size_t capacity = capacity_bound(rules);
   constexpr std::size_t patch_capacity = slot_patch_count(rules);
   build_result<capacity, patch_capacity> r{};
-  std::array<detail::sort_key, n> order{};
+  std::array<detail::sort_key, 2 * n> order{};
   std::array<interval, 2 * n + 1> intervals{};
   r.out = compile({rules, Arch::value, Policy::default_action, true}, {order, intervals}, r.insns, r.patches);
   return r;

@@ -65,7 +65,7 @@ constexpr auto collect_rules() noexcept {
 
 template <std::size_t N>
 constexpr diagnosis analyse(const std::array<entry, N>& rules) noexcept {
-  std::array<sort_key, N> keys{};
+  std::array<sort_key, 2 * N> keys{};
   return analyse(rules, keys);
 }
 

@@ -107,22 +107,47 @@ constexpr std::uint64_t fingerprint(const rule& r) noexcept {
   return h;
 }
 
-// `sort_rules` fills `keys` for `rules` and sorts them; `major` maps an entry to its group.
+// `sort_rules` fills `keys` for `rules` and sorts them by (major, count, fingerprint, index);
+// `major` maps an entry to its group. `keys` is scratch of 2n: an LSD radix sort over the key
+// bytes that differ between rules, cheap in constant evaluation (a comparison sort of 1000 rules
+// costs clang a third of its step limit). Equal fingerprints, where different conditions could
+// collide, are then ordered by their conditions.
 template <class Major>
 constexpr std::span<sort_key> sort_rules(std::span<const entry> rules, std::span<sort_key> keys,
                                          Major major) noexcept {
-  auto out = keys.first(rules.size());
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    out[i] = {major(rules[i]), rules[i].r.count, fingerprint(rules[i].r), static_cast<std::uint16_t>(i)};
-  std::sort(out.begin(), out.end(), [&](const sort_key& a, const sort_key& b) {
-    if (a.major != b.major) return a.major < b.major;
-    if (a.count != b.count) return a.count < b.count;
-    if (a.fingerprint != b.fingerprint) return a.fingerprint < b.fingerprint;
-    if (match_less(rules[a.index].r, rules[b.index].r)) return true;  // rare: equal fingerprints
-    if (match_less(rules[b.index].r, rules[a.index].r)) return false;
-    return a.index < b.index;  // the first rule set named first
-  });
-  return out;
+  // Raw pointers: clang 14 counts steps inside std::span::operator[].
+  const std::size_t n = rules.size();
+  const entry* r = rules.data();
+  sort_key* a = keys.data();
+  sort_key* b = keys.data() + n;
+  for (std::size_t i = 0; i < n; ++i)
+    a[i] = {major(r[i]), r[i].r.count, fingerprint(r[i].r), static_cast<std::uint16_t>(i)};
+  // Byte d of the key, least significant first: fingerprint (8), count (1), major (4).
+  auto byte = [](const sort_key& k, unsigned d) -> std::uint8_t {
+    if (d < 8) return static_cast<std::uint8_t>(k.fingerprint >> (8 * d));
+    if (d == 8) return static_cast<std::uint8_t>(k.count);
+    return static_cast<std::uint8_t>(k.major >> (8 * (d - 9)));
+  };
+  for (unsigned d = 0; d < 13; ++d) {
+    bool varies = false;
+    for (std::size_t i = 1; i < n && !varies; ++i) varies = byte(a[i], d) != byte(a[0], d);
+    if (!varies) continue;
+    std::size_t start[257] = {};
+    for (std::size_t i = 0; i < n; ++i) ++start[byte(a[i], d) + 1u];
+    for (std::size_t v = 1; v < 257; ++v) start[v] += start[v - 1];
+    for (std::size_t i = 0; i < n; ++i) b[start[byte(a[i], d)]++] = a[i];  // stable
+    for (std::size_t i = 0; i < n; ++i) a[i] = b[i];
+  }
+  // Rare: equal fingerprints of different conditions must not interleave.
+  for (std::size_t i = 1; i < n; ++i)
+    for (std::size_t j = i; j > 0 && a[j - 1].major == a[j].major && a[j - 1].count == a[j].count &&
+                            a[j - 1].fingerprint == a[j].fingerprint && match_less(r[a[j].index].r, r[a[j - 1].index].r);
+         --j) {
+      const sort_key t = a[j];
+      a[j] = a[j - 1];
+      a[j - 1] = t;
+    }
+  return keys.first(n);
 }
 
 // `disjoint` is true when no call can satisfy both rules' conditions: on some argument their
@@ -184,7 +209,7 @@ constexpr bool disjoint(const rule& a, const rule& b) noexcept {
 }
 
 // `analyse` checks a policy's rules independently of the architecture: malformed conditions,
-// simple-versus-conditional conflicts and contradictory actions. `keys` is scratch of size n.
+// simple-versus-conditional conflicts and contradictory actions. `keys` is scratch of size 2n.
 constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> keys) noexcept {
   for (const entry& e : rules)
     for (std::size_t i = 0; i < e.r.count; ++i)
@@ -237,7 +262,7 @@ struct interval {
   action result{};
   bool conditional = false;
   std::uint16_t first = 0, last = 0;
-  std::uint32_t block_size = 1;  // instructions of the leaf: 1 (RET) or the conditional block
+  std::uint64_t weight = 0;  // prefix sum of the weights of the intervals before and including it
 };
 
 constexpr std::uint32_t condition_size(const condition& c) noexcept {
@@ -266,94 +291,154 @@ constexpr std::uint32_t rule_size(const rule& r) noexcept {
   return n;
 }
 
-// `emitter` writes instructions into the caller's buffer and records run-time slot patches.
-struct emitter {
-  std::span<bpf::insn> out;
-  std::span<patch> patches;
-  std::size_t pos = 0;
-  std::size_t npatches = 0;
+// Where a jump goes, while the program is written backwards: to code already placed at `index`,
+// or to "a RET of `act`", resolved to the nearest reachable copy when the jump is placed.
+struct target {
+  bool is_ret = false;
+  action act{};
+  std::size_t index = 0;
+};
 
-  constexpr void put(bpf::insn i) noexcept { out[pos++] = i; }
-  constexpr void put_patched(bpf::insn i, const condition& c, std::uint16_t slot_base, bool high) noexcept {
-    if (c.has_slot()) {
-      std::uint64_t invalid = c.op == cmp::masked_eq ? ~c.mask : 0;
-      if (c.size == width::dword) invalid |= ~std::uint64_t{0xffffffffU};
-      patches[npatches++] = {static_cast<std::uint16_t>(pos),
-                             static_cast<std::uint16_t>(slot_base + c.slot), high, invalid};
+// `emitter` writes the program backwards, from the end of the caller's buffer: cBPF jumps only go
+// forward, so every target is placed before the jumps to it and their distances are known. RET
+// instructions are shared; a copy is placed only where no copy is within a conditional jump's
+// reach (255), and a JA trampoline only where code is out of reach.
+struct emitter {
+  bpf::insn* out;   // raw pointers: clang 14 counts steps inside std::span::operator[]
+  patch* patches;
+  std::size_t pos = 0;  // the program so far is out[pos, capacity)
+  std::size_t npatches = 0;
+  bool overflow = false;
+  action ret_action[10] = {};
+  std::size_t ret_index[10] = {};
+  std::size_t rets = 0;
+
+  // Jumps in a group placed next are at most this far before pos: a margin for the RET copies
+  // and trampolines that resolving its targets may place first.
+  static constexpr std::size_t reach = 252;
+
+  constexpr std::size_t place(bpf::insn i) noexcept {
+    if (pos == 0) {
+      overflow = true;
+      return 0;
     }
-    put(i);
+    out[--pos] = i;
+    return pos;
+  }
+  // Is `index` reachable by a conditional jump in the next `group` instructions placed?
+  [[nodiscard]] constexpr bool near(std::size_t index, std::size_t group) const noexcept {
+    return pos >= group && index - (pos - group) - 1 <= reach;
+  }
+  constexpr std::size_t ret_of(action a, std::size_t group) noexcept {
+    std::size_t k = 0;
+    while (k < rets && ret_action[k] != a) ++k;
+    if (k < rets && near(ret_index[k], group)) return ret_index[k];
+    const std::size_t at = place(bpf::ret(a.value));  // RET a: a copy within reach
+    if (k == rets && rets < 10) ++rets;
+    if (k < 10) {
+      ret_action[k] = a;
+      ret_index[k] = at;
+    }
+    return at;
+  }
+  // The index a jump in the next `group` instructions uses for `t`.
+  constexpr std::size_t resolve(const target& t, std::size_t group) noexcept {
+    if (t.is_ret) return ret_of(t.act, group);
+    if (near(t.index, group)) return t.index;
+    const std::size_t at = place(bpf::ja(0));
+    out[at].k = static_cast<std::uint32_t>(t.index - at - 1);  // JA t: a trampoline
+    return at;
+  }
+  constexpr void record_patch(std::size_t at, const condition& c, std::uint16_t slot_base, bool high) noexcept {
+    if (!c.has_slot()) return;
+    std::uint64_t invalid = c.op == cmp::masked_eq ? ~c.mask : 0;
+    if (c.size == width::dword) invalid |= ~std::uint64_t{0xffffffffU};
+    patches[npatches++] = {static_cast<std::uint16_t>(at), static_cast<std::uint16_t>(slot_base + c.slot), high,
+                           invalid};
   }
 };
 
-// `emit_condition` writes one condition: it falls through when the condition holds and jumps
-// to the rule's fail label, `after` instructions past its own end, when it does not.
-constexpr void emit_condition(emitter& w, const condition& c, std::uint16_t slot_base,
-                              std::uint32_t after) noexcept {
-  const std::uint32_t s = condition_size(c);
-  const std::size_t begin = w.pos;
-  // Offsets from the instruction being written to the end (pass) and to the fail label.
-  auto pass = [&]() { return static_cast<std::uint8_t>(s - (w.pos - begin) - 1); };
-  auto fail = [&]() { return static_cast<std::uint8_t>(s - (w.pos - begin) - 1 + after); };
+// One instruction of a condition with symbolic jumps: to the next instruction, to `pass` (the
+// condition holds) or to `fail`.
+enum class to : std::uint8_t { next, pass, fail };
+struct symbolic {
+  bpf::insn i;
+  to jt, jf;
+  std::int8_t patch_half;  // -1 none, 0 low, 1 high: this k is a run-time slot's value
+};
+
+// `condition_code` is a condition's instructions, first to last.
+constexpr std::size_t condition_code(const condition& c, symbolic (&code)[6]) noexcept {
+  std::size_t n = 0;
+  auto ld = [&](std::uint32_t off) { code[n++] = {bpf::load(off), to::next, to::next, -1}; };
+  auto jmp = [&](std::uint16_t op, std::uint32_t k, to jt, to jf, bool high) {
+    code[n++] = {bpf::jump(BPF_JMP | op | BPF_K, k, 0, 0), jt, jf, static_cast<std::int8_t>(high ? 1 : 0)};
+  };
   const auto lo = static_cast<std::uint32_t>(c.value);
   const auto hi = static_cast<std::uint32_t>(c.value >> 32);
   const std::uint32_t off_lo = bpf::off_arg_lo(c.arg);
   const std::uint32_t off_hi = bpf::off_arg_hi(c.arg);
   const bool dword = c.size == width::dword;
-  using namespace bpf;
-
   switch (c.op) {
     case cmp::eq:  // hi == vhi && lo == vlo
-      if (!dword) {
-        w.put(load(off_hi));                                    // LD hi
-        w.put_patched(jeq(hi, 0, fail()), c, slot_base, true);  // JEQ vhi, next, fail
-      }
-      w.put(load(off_lo));                                      // LD lo
-      w.put_patched(jeq(lo, 0, fail()), c, slot_base, false);   // JEQ vlo, pass, fail
-      return;
+      if (!dword) ld(off_hi), jmp(BPF_JEQ, hi, to::next, to::fail, true);
+      ld(off_lo), jmp(BPF_JEQ, lo, to::pass, to::fail, false);
+      break;
     case cmp::ne:  // hi != vhi || lo != vlo
-      if (!dword) {
-        w.put(load(off_hi));
-        w.put_patched(jeq(hi, 0, 2), c, slot_base, true);       // JEQ vhi, next, pass
-      }
-      w.put(load(off_lo));
-      w.put_patched(jeq(lo, fail(), 0), c, slot_base, false);   // JEQ vlo, fail, pass
-      return;
+      if (!dword) ld(off_hi), jmp(BPF_JEQ, hi, to::next, to::pass, true);
+      ld(off_lo), jmp(BPF_JEQ, lo, to::fail, to::pass, false);
+      break;
     case cmp::gt:  // hi > vhi || (hi == vhi && lo > vlo)
-    case cmp::ge: {
-      const auto low = c.op == cmp::gt ? jgt(lo, 0, 0) : jge(lo, 0, 0);
-      if (!dword) {
-        w.put(load(off_hi));
-        w.put_patched(jgt(hi, pass(), 0), c, slot_base, true);  // JGT vhi, pass, next
-        w.put_patched(jeq(hi, 0, fail()), c, slot_base, true);  // JEQ vhi, next, fail
-      }
-      w.put(load(off_lo));
-      w.put_patched(jump(low.code, lo, 0, fail()), c, slot_base, false);  // J(G|GE) vlo, pass, fail
-      return;
-    }
+    case cmp::ge:
+      if (!dword) ld(off_hi), jmp(BPF_JGT, hi, to::pass, to::next, true), jmp(BPF_JEQ, hi, to::next, to::fail, true);
+      ld(off_lo), jmp(c.op == cmp::gt ? BPF_JGT : BPF_JGE, lo, to::pass, to::fail, false);
+      break;
     case cmp::lt:  // !(arg >= v)
-    case cmp::le: {  // !(arg > v)
-      const auto low = c.op == cmp::lt ? jge(lo, 0, 0) : jgt(lo, 0, 0);
-      if (!dword) {
-        w.put(load(off_hi));
-        w.put_patched(jgt(hi, fail(), 0), c, slot_base, true);  // JGT vhi, fail, next
-        w.put_patched(jeq(hi, 0, pass()), c, slot_base, true);  // JEQ vhi, next, pass
-      }
-      w.put(load(off_lo));
-      w.put_patched(jump(low.code, lo, fail(), 0), c, slot_base, false);  // J(GE|G) vlo, fail, pass
-      return;
-    }
+    case cmp::le:  // !(arg > v)
+      if (!dword) ld(off_hi), jmp(BPF_JGT, hi, to::fail, to::next, true), jmp(BPF_JEQ, hi, to::next, to::pass, true);
+      ld(off_lo), jmp(c.op == cmp::lt ? BPF_JGE : BPF_JGT, lo, to::fail, to::pass, false);
+      break;
     case cmp::masked_eq: {  // (hi & mhi) == vhi && (lo & mlo) == vlo
-      auto half = [&](std::uint32_t off, std::uint32_t mask, std::uint32_t value, bool high) {
+      auto half = [&](std::uint32_t off, std::uint32_t mask, std::uint32_t value, bool high, bool last) {
         if (mask == 0 && !c.has_slot()) return;  // (x & 0) == 0 always holds (check() ensured value 0)
-        w.put(load(off));
-        if (mask != 0xffffffffU) w.put(and_k(mask));  // AND mask
-        w.put_patched(jeq(value, 0, fail()), c, slot_base, high);
+        ld(off);
+        if (mask != 0xffffffffU) code[n++] = {bpf::and_k(mask), to::next, to::next, -1};
+        jmp(BPF_JEQ, value, last ? to::pass : to::next, to::fail, high);
       };
-      if (!dword) half(off_hi, static_cast<std::uint32_t>(c.mask >> 32), hi, true);
-      half(off_lo, static_cast<std::uint32_t>(c.mask), lo, false);
-      return;
+      const auto mlo = static_cast<std::uint32_t>(c.mask);
+      const bool low_emitted = mlo != 0 || c.has_slot();
+      if (!dword) half(off_hi, static_cast<std::uint32_t>(c.mask >> 32), hi, true, !low_emitted);
+      half(off_lo, mlo, lo, false, true);
+      break;
     }
   }
+  return n;
+}
+
+// `place_condition` writes a condition before what is placed so far; returns its first index.
+constexpr target place_condition(emitter& w, const condition& c, std::uint16_t slot_base, const target& pass,
+                                 const target& fail) noexcept {
+  symbolic code[6];  // only the first n are written and read
+  const std::size_t n = condition_code(c, code);
+  if (n == 0) return pass;  // always holds
+  const std::size_t p = w.resolve(pass, n);
+  const std::size_t f = w.resolve(fail, n);
+  const std::size_t base = w.pos - n;
+  auto offset = [&](to t, std::size_t at) -> std::uint8_t {
+    if (t == to::next) return 0;
+    return static_cast<std::uint8_t>((t == to::pass ? p : f) - at - 1);
+  };
+  for (std::size_t j = n; j-- > 0;) {
+    bpf::insn i = code[j].i;
+    const std::size_t at = base + j;
+    if (BPF_CLASS(i.code) == BPF_JMP) {
+      i.jt = offset(code[j].jt, at);
+      i.jf = offset(code[j].jf, at);
+    }
+    w.place(i);
+    if (code[j].patch_half >= 0) w.record_patch(at, c, slot_base, code[j].patch_half == 1);
+  }
+  return {false, {}, base};
 }
 
 // `compile_input` is everything the emitter needs, as plain data.
@@ -364,7 +449,7 @@ struct compile_input {
   bool analysed = false;  // analyse() already passed (typed policies check when composed)
 };
 
-// `compile_scratch` is caller-provided working memory: keys (n), intervals (2n + 1).
+// `compile_scratch` is caller-provided working memory: keys (2n), intervals (2n + 1).
 struct compile_scratch {
   std::span<sort_key> order;
   std::span<interval> intervals;
@@ -386,56 +471,58 @@ constexpr action bad_abi_action(action def) noexcept {
              : action::kill_process;
 }
 
-constexpr std::uint32_t prologue_size(const arch::target& t) noexcept {
-  return 4 + (t.abi_bit != 0 ? 2 : 0);
-}
-
-// Size of the binary search over intervals [lo, hi): a JGE per inner node, a JA trampoline where
-// the left subtree is longer than a conditional jump reaches (255), and the leaves.
-constexpr std::uint32_t tree_size(std::span<const interval> iv, std::size_t lo, std::size_t hi) noexcept {
-  if (hi - lo == 1) return iv[lo].block_size;
-  const std::size_t mid = (lo + hi) / 2;
-  const std::uint32_t left = tree_size(iv, lo, mid);
-  return 1 + (left > 255 ? 1 : 0) + left + tree_size(iv, mid, hi);
-}
-
-constexpr void emit_block(emitter& w, const compile_input& in, std::span<const sort_key> order,
-                          const interval& leaf) noexcept {
-  const entry* prev = nullptr;
-  for (std::size_t i = leaf.first; i < leaf.last; ++i) {
+// `emit_block` writes a conditional syscall's rules (each its conditions, then its action) and
+// the default action when none matches; returns where the block starts.
+constexpr target emit_block(emitter& w, const compile_input& in, std::span<const sort_key> order,
+                            const interval& leaf) noexcept {
+  // Rules in order, without duplicates (analyse() made equal matches agree on their action).
+  target next{true, in.default_action, 0};  // where the last rule's failure goes
+  for (std::size_t i = leaf.last; i-- > leaf.first;) {
     const entry& e = in.rules[order[i].index];
-    if (prev != nullptr && same_match(*prev, e) && prev->r.result == e.r.result) continue;  // duplicate
-    prev = &e;
-    std::uint32_t after = 1;  // the RET that ends the rule
-    for (std::size_t c = 0; c < e.r.count; ++c) after += condition_size(e.r.conditions[c]);
-    for (std::size_t c = 0; c < e.r.count; ++c) {
-      after -= condition_size(e.r.conditions[c]);
-      emit_condition(w, e.r.conditions[c], e.slot_base, after);
+    if (i > leaf.first && order[i - 1].fingerprint == order[i].fingerprint) {
+      const entry& before = in.rules[order[i - 1].index];
+      if (same_match(before, e) && before.r.result == e.r.result) continue;  // a duplicate
     }
-    w.put(bpf::ret(e.r.result.value));  // RET action: every condition held
+    target pass{true, e.r.result, 0};
+    for (std::size_t c = e.r.count; c-- > 0;) pass = place_condition(w, e.r.conditions[c], e.slot_base, pass, next);
+    next = pass;  // this rule's start: where the rule before it fails to
   }
-  w.put(bpf::ret(in.default_action.value));  // RET default: no rule matched
+  return next;
 }
 
-constexpr void emit_tree(emitter& w, const compile_input& in, std::span<const sort_key> order,
-                         std::span<const interval> iv, std::size_t lo, std::size_t hi) noexcept {
+// The split of intervals [lo, hi) whose halves weigh most alike (a weight-balanced tree).
+constexpr std::size_t split(std::span<const interval> iv, std::size_t lo, std::size_t hi) noexcept {
+  const std::uint64_t before = lo == 0 ? 0 : iv[lo - 1].weight;
+  const std::uint64_t total = iv[hi - 1].weight - before;
+  std::size_t a = lo + 1, b = hi - 1;  // the first interval of the right half is in [a, b]
+  while (a < b) {  // the first mid whose left half weighs at least half
+    const std::size_t m = (a + b) / 2;
+    if ((iv[m - 1].weight - before) * 2 >= total) b = m; else a = m + 1;
+  }
+  // a or a - 1, whichever leaves the halves closer
+  if (a > lo + 1) {
+    const std::uint64_t left_a = iv[a - 1].weight - before, left_b = iv[a - 2].weight - before;
+    const std::uint64_t diff_a = left_a * 2 > total ? left_a * 2 - total : total - left_a * 2;
+    const std::uint64_t diff_b = left_b * 2 > total ? left_b * 2 - total : total - left_b * 2;
+    if (diff_b < diff_a) return a - 1;
+  }
+  return a;
+}
+
+constexpr target emit_tree(emitter& w, const compile_input& in, std::span<const sort_key> order,
+                           std::span<const interval> iv, std::size_t lo, std::size_t hi) noexcept {
   if (hi - lo == 1) {
-    if (iv[lo].conditional)
-      emit_block(w, in, order, iv[lo]);
-    else
-      w.put(bpf::ret(iv[lo].result.value));  // RET action
-    return;
+    if (iv[lo].conditional) return emit_block(w, in, order, iv[lo]);
+    return {true, iv[lo].result, 0};
   }
-  const std::size_t mid = (lo + hi) / 2;
-  const std::uint32_t left = tree_size(iv, lo, mid);
-  if (left <= 255) {
-    w.put(bpf::jge(iv[mid].start, static_cast<std::uint8_t>(left), 0));  // JGE start, right, left
-  } else {
-    w.put(bpf::jge(iv[mid].start, 0, 1));  // JGE start, trampoline, left
-    w.put(bpf::ja(left));                  // JA right
-  }
-  emit_tree(w, in, order, iv, lo, mid);
-  emit_tree(w, in, order, iv, mid, hi);
+  const std::size_t mid = split(iv, lo, hi);
+  const target right = emit_tree(w, in, order, iv, mid, hi);
+  const target left = emit_tree(w, in, order, iv, lo, mid);
+  const std::size_t t = w.resolve(right, 1);
+  const std::size_t f = w.resolve(left, 1);
+  const std::size_t at = w.pos - 1;
+  w.place(bpf::jge(iv[mid].start, static_cast<std::uint8_t>(t - at - 1), static_cast<std::uint8_t>(f - at - 1)));
+  return {false, {}, at};  // JGE start, right, left
 }
 
 // `compile` checks the rules and writes the program into `out` (at most out.size() instructions).
@@ -458,19 +545,19 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   const auto ids = sort_rules(in.rules, scratch.order, number_of);
   auto number = [&](std::size_t i) { return ids[i].major; };
 
-  // Partition the numbers below the ABI bit (or all 32-bit values) into intervals.
+  // Partition [0, highest rule's number] into runs with one outcome each.
   std::size_t count = 0;
   auto drop_empty = [&](std::uint32_t start) {
     if (count > 0 && scratch.intervals[count - 1].start == start) --count;  // it would be empty
   };
   auto add = [&](std::uint32_t start, action a) {
     drop_empty(start);
-    if (count > 0 && !scratch.intervals[count - 1].conditional &&
-        scratch.intervals[count - 1].result == a)
+    if (count > 0 && !scratch.intervals[count - 1].conditional && scratch.intervals[count - 1].result == a)
       return;  // same outcome as the run before: extend it
-    scratch.intervals[count++] = {start, a, false, 0, 0, 1};
+    scratch.intervals[count++] = {start, a, false, 0, 0, 0};
   };
   add(0, in.default_action);
+  std::uint32_t highest = 0;
   for (std::size_t i = 0; i < n;) {
     const std::uint32_t nr = number(i);
     std::size_t j = i;
@@ -478,39 +565,61 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
     if (in.rules[ids[i].index].r.is_simple()) {
       add(nr, in.rules[ids[i].index].r.result);  // analyse() made every simple rule here agree
     } else {
-      std::uint32_t block = 1;  // RET default
-      const entry* prev = nullptr;
-      for (std::size_t k = i; k < j; ++k) {
-        const entry& e = in.rules[ids[k].index];
-        if (prev != nullptr && same_match(*prev, e) && prev->r.result == e.r.result) continue;
-        prev = &e;
-        block += rule_size(e.r);
-      }
       drop_empty(nr);
       scratch.intervals[count++] = {nr, in.default_action, true, static_cast<std::uint16_t>(i),
-                                    static_cast<std::uint16_t>(j), block};
+                                    static_cast<std::uint16_t>(j), 0};
     }
-    if (nr + 1 != in.target.abi_bit && nr != 0xffffffffU) add(nr + 1, in.default_action);
+    highest = nr;
+    add(nr + 1, in.default_action);
     i = j;
+  }
+  // Numbers above the highest rule's are denied before the search (this also rejects x32 numbers
+  // when they get the default action), so the last run, [highest + 1, ...), leaves the tree.
+  const bool early_reject = count > 1 && bad_abi_action(in.default_action) == in.default_action;
+  if (early_reject) --count;
+
+  // Weights: how many syscall numbers each run covers (the kernel's cache preparation runs the
+  // filter once for each), and more for conditional syscalls, which run the filter on every call.
+  const std::uint64_t table = static_cast<std::uint64_t>(highest) + 1;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t end = i + 1 < count ? scratch.intervals[i + 1].start : table;
+    const std::uint64_t width = end > scratch.intervals[i].start ? end - scratch.intervals[i].start : 1;
+    sum += scratch.intervals[i].conditional ? width + table / 16 : width;
+    scratch.intervals[i].weight = sum;
   }
   const auto iv = scratch.intervals.first(count);
 
-  const std::size_t size = prologue_size(in.target) + tree_size(iv, 0, count);
-  if (size > bpf::max_insns || size > out.size())
-    return {{problem::too_long, {}, 0, 0, condition_problem::none, size}, size, 0};
-
-  emitter w{out, patches};
+  emitter w{out.data(), patches.data(), out.size()};
   using namespace bpf;
-  w.put(load(off_arch));                            // LD arch
-  w.put(jeq(in.target.audit, 1, 0));                // JEQ audit, next+1, next
-  w.put(ret(action::kill_process.value));           // RET KILL_PROCESS: foreign architecture
-  w.put(load(off_nr));                              // LD nr
-  if (in.target.abi_bit != 0) {
-    w.put(jge(in.target.abi_bit, 0, 1));            // JGE abi_bit, next, next+1
-    w.put(ret(bad_abi_action(in.default_action).value));  // RET: foreign ABI (x32)
+  const target root = emit_tree(w, in, ids, iv, 0, count);
+  // The range check: numbers above the highest rule's (x32's among them when they get the
+  // default action) or else x32 numbers alone, before the search.
+  if (early_reject || in.target.abi_bit != 0) {
+    const target high{true, early_reject ? in.default_action : bad_abi_action(in.default_action), 0};
+    const std::size_t t = w.resolve(high, 1);
+    const std::size_t f = w.resolve(root, 1);
+    const std::size_t at = w.pos - 1;
+    const std::uint32_t k = early_reject ? highest + 1 : in.target.abi_bit;
+    w.place(jge(k, static_cast<std::uint8_t>(t - at - 1), static_cast<std::uint8_t>(f - at - 1)));
+  } else if (root.is_ret || root.index != w.pos) {  // LD nr must fall into the search
+    w.place(root.is_ret ? ret(root.act.value) : ja(static_cast<std::uint32_t>(root.index - w.pos)));
   }
-  emit_tree(w, in, ids, iv, 0, count);
-  return {{}, w.pos, w.npatches};
+  const std::size_t load_nr = w.place(load(off_nr));  // LD nr
+  // LD arch; JEQ audit, LD nr, RET KILL_PROCESS: a foreign architecture kills the process.
+  const std::size_t kill = w.resolve({true, action::kill_process, 0}, 1);
+  const std::size_t at = w.pos - 1;
+  w.place(jeq(in.target.audit, static_cast<std::uint8_t>(load_nr - at - 1), static_cast<std::uint8_t>(kill - at - 1)));
+  w.place(load(off_arch));
+
+  const std::size_t size = out.size() - w.pos;
+  bpf::insn* program = out.data();
+  if (w.overflow || size > bpf::max_insns)
+    return {{problem::too_long, {}, 0, 0, condition_problem::none, w.overflow ? out.size() + 1 : size}, size, 0};
+  // Move the program to the front of the buffer, and its patches with it.
+  for (std::size_t i = 0; i < size; ++i) program[i] = program[w.pos + i];
+  for (std::size_t i = 0; i < w.npatches; ++i) w.patches[i].insn = static_cast<std::uint16_t>(w.patches[i].insn - w.pos);
+  return {{}, size, w.npatches};
 }
 
 // `capacity_bound` is an upper bound of the program size (capped one past the kernel's limit),
