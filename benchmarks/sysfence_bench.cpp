@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: MIT
+// sysfence_bench.cpp - sysfence against libseccomp on the same three policies (issue 6): setup,
+// heap allocations, instructions run per syscall, the kernel's action-cache preparation, the cost
+// of a syscall and program size, in one run that ends in one table of ratios.
+//
+//   sysfence_bench [--short] [--setup-samples=N] [--compile-cost=FILE] [--benchmark_* flags]
+//
+// --short: few setup samples and --benchmark_min_time=0.01, for CI (well under a minute).
+// --compile-cost=FILE: add compile_cost.sh's measurements (written with -o FILE) to the table.
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allocations.hpp"
+#include "analysis.hpp"
+#include "libseccomp_peer.hpp"
+#include "policies.hpp"
+
+namespace {
+
+using namespace sysfence_bench;
+namespace bpf = sysfence::bpf;
+
+using policy_s_type = std::remove_cvref_t<decltype(policy_s)>;
+using policy_m_type = std::remove_cvref_t<decltype(policy_m)>;
+using policy_l_type = std::remove_cvref_t<decltype(policy_l)>;
+
+// --- options ------------------------------------------------------------------------------
+
+struct options {
+  bool short_mode = false;
+  bool color = false;        // a terminal, and no --benchmark_color=false
+  long setup_samples = 0;    // children per setup measurement; 0 picks 1000 (25 with --short)
+  std::string compile_cost;  // compile_cost.sh -o FILE, added to the table
+  [[nodiscard]] int repetitions() const noexcept { return short_mode ? 1 : 10; }
+};
+
+// --- children -----------------------------------------------------------------------------
+
+// `child_report` is what a forked child leaves in memory shared with the parent: writing it
+// needs no syscall, which the child's filter might deny.
+struct child_report {
+  std::int64_t ns = 0;
+  long count = 0;
+  long value = 0;
+  int err = 0;
+  int ok = 0;
+};
+child_report* shared_report = nullptr;
+
+// `now_ns` reads CLOCK_MONOTONIC through the vDSO (no syscall); -1 if that failed, as it would
+// if the vDSO fell back to a syscall the filter denies.
+std::int64_t now_ns() noexcept {
+  timespec t{};
+  if (clock_gettime(CLOCK_MONOTONIC, &t) != 0) return -1;
+  return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+// `in_child` runs `f(report)` in a fresh forked child that then _exits, and returns the report
+// if the child ended normally and set `ok`.
+template <class F>
+std::optional<child_report> in_child(F&& f) {
+  *shared_report = {};
+  const pid_t pid = fork();
+  if (pid < 0) return std::nullopt;
+  if (pid == 0) {
+    f(*shared_report);
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || shared_report->ok == 0) return std::nullopt;
+  return *shared_report;
+}
+
+// --- the ways of installing a filter --------------------------------------------------------
+
+using installer = bool (*)() noexcept;
+
+template <class Policy>
+bool install_sysfence() noexcept {
+  return static_cast<bool>(Policy{}.try_apply_to_current_thread());
+}
+
+template <class Policy, peer_mode Mode>
+bool install_libseccomp() noexcept {
+  return install_peer<Policy>(Mode);
+}
+
+// libseccomp's first seccomp_init() in a process probes the kernel's API level (a handful of
+// seccomp() calls, then cached); this variant has it done before the clock starts.
+bool probe_libseccomp() noexcept { return seccomp_api_get() > 0; }
+
+// The floor: no_new_privs and seccomp() of sysfence's own constant array, nothing else.
+template <class Policy>
+bool install_bare() noexcept {
+  const auto& program = sysfence::compile<Policy>();
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<bpf::insn*>(program.data())};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) == 0 &&
+         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0UL, &prog) == 0;
+}
+
+// The floor plus what apply() asks the kernel first: whether it has KILL_PROCESS (the action for
+// a foreign architecture), with SECCOMP_GET_ACTION_AVAIL.
+template <class Policy>
+bool install_bare_checked() noexcept {
+  std::uint32_t kill_process = SECCOMP_RET_KILL_PROCESS;
+  return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0UL, &kill_process) == 0 && install_bare<Policy>();
+}
+
+// --- what the benchmarks measured, for the table ---------------------------------------------
+
+// `errors` are failures of the measurement itself (not missed goals): they make the run exit 1.
+std::vector<std::string>& errors() {
+  static std::vector<std::string> e;
+  return e;
+}
+
+// `setup_samples` holds every setup sample (ns) by benchmark name, across repetitions.
+std::map<std::string, std::vector<double>>& setup_samples() {
+  static std::map<std::string, std::vector<double>> m;
+  return m;
+}
+
+// `call_ns` holds what the reporter saw for each per-call benchmark: ns per call, the median
+// over repetitions.
+std::map<std::string, double>& call_ns() {
+  static std::map<std::string, double> m;
+  return m;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::optional<double> median_of(const std::string& key) {
+  if (const auto it = setup_samples().find(key); it != setup_samples().end() && !it->second.empty())
+    return median(it->second);
+  if (const auto it = call_ns().find(key); it != call_ns().end()) return it->second;
+  return std::nullopt;
+}
+
+// `capture_reporter` prints as the console reporter does and keeps each per-call benchmark's
+// time: the median aggregate with repetitions, else the single run.
+class capture_reporter : public benchmark::ConsoleReporter {
+ public:
+  explicit capture_reporter(bool color) : ConsoleReporter(color ? OO_ColorTabular : OO_Tabular) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.error_occurred || r.run_name.function_name.rfind("call/", 0) != 0) continue;
+      const bool single = r.run_type == Run::RT_Iteration && r.repetitions <= 1;
+      const bool median_of_repetitions = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (single || median_of_repetitions) call_ns()[r.run_name.function_name] = r.GetAdjustedRealTime();
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+// --- 1. setup: policy to installed filter, each sample in a fresh child ------------------------
+
+// `setup_benchmark` times `install` in a new child per iteration (manual time); `prepare` runs
+// in the child before the clock starts.
+void setup_benchmark(benchmark::State& state, const std::string& key, installer install, installer prepare) {
+  std::vector<double> samples;
+  samples.reserve(static_cast<std::size_t>(state.max_iterations));
+  for ([[maybe_unused]] auto _ : state) {
+    const auto r = in_child([&](child_report& out) {
+      if (prepare != nullptr && !prepare()) return;
+      const std::int64_t t0 = now_ns();
+      const bool ok = install();
+      const std::int64_t t1 = now_ns();
+      out.ns = t1 - t0;
+      out.ok = ok && t0 >= 0 && t1 >= 0 ? 1 : 0;
+    });
+    if (!r) {
+      state.SkipWithError("the child could not install the filter, or read the clock under it");
+      errors().push_back(key + ": the child could not install the filter, or read the clock under it");
+      break;
+    }
+    state.SetIterationTime(static_cast<double>(r->ns) * 1e-9);
+    samples.push_back(static_cast<double>(r->ns));
+  }
+  if (samples.empty()) return;
+  state.counters["median_us"] = median(samples) / 1e3;
+  auto& all = setup_samples()[key];
+  all.insert(all.end(), samples.begin(), samples.end());
+}
+
+// --- 5. the cost of one syscall under each filter ---------------------------------------------
+
+enum class probe { getppid, fcntl_getfd, getuid };
+int probe_fd = -1;  // /dev/null, opened with O_CLOEXEC: F_GETFD returns FD_CLOEXEC
+
+long issue(probe p) noexcept {
+  switch (p) {
+    case probe::getppid:
+      return syscall(SYS_getppid);
+    case probe::fcntl_getfd:
+      return syscall(SYS_fcntl, probe_fd, F_GETFD);
+    case probe::getuid:
+      return syscall(SYS_getuid);
+  }
+  return -1;
+}
+
+// `as_expected` checks the last call's result: allowed calls succeed, getuid fails with EPERM
+// under a filter.
+bool as_expected(probe p, bool filtered, const child_report& r) noexcept {
+  switch (p) {
+    case probe::getppid:
+      return r.value > 0;
+    case probe::fcntl_getfd:
+      return r.value == FD_CLOEXEC;
+    case probe::getuid:
+      return filtered ? r.value == -1 && r.err == EPERM : r.value >= 0;
+  }
+  return false;
+}
+
+// `call_benchmark` runs the benchmark's whole batch of calls in one child that has installed the
+// filter (none if `install` is null), timed there with the vDSO clock: the loop itself needs no
+// syscall but the one measured.
+void call_benchmark(benchmark::State& state, const std::string& key, installer install, probe p) {
+  while (state.KeepRunningBatch(state.max_iterations)) {
+    const benchmark::IterationCount n = state.max_iterations;
+    const auto r = in_child([&](child_report& out) {
+      if (install != nullptr && !install()) return;
+      long v = 0;
+      for (int i = 0; i < 100; ++i) v = issue(p);  // warm the caches after fork
+      const std::int64_t t0 = now_ns();
+      for (benchmark::IterationCount i = 0; i < n; ++i) v = issue(p);
+      const int err = errno;
+      const std::int64_t t1 = now_ns();
+      out.value = v;
+      out.err = err;
+      out.ns = t1 - t0;
+      out.ok = t0 >= 0 && t1 >= 0 ? 1 : 0;
+    });
+    if (!r || !as_expected(p, install != nullptr, *r)) {
+      state.SkipWithError("the child could not install the filter, or the call did not do as expected");
+      errors().push_back(key +
+                         ": the child could not install the filter, or the call did not do as expected");
+      break;
+    }
+    state.SetIterationTime(static_cast<double>(r->ns) * 1e-9);
+  }
+}
+
+// --- registration ---------------------------------------------------------------------------
+
+template <class Policy>
+void register_policy(std::string_view label, const options& opt) {
+  const long total = opt.setup_samples > 0 ? opt.setup_samples : opt.short_mode ? 25 : 1000;
+  const long per_repetition = std::max(1L, total / opt.repetitions());
+  const std::string p(label);
+  struct variant {
+    const char* name;
+    installer install;
+    installer prepare;
+  };
+  const variant variants[] = {
+      {"sysfence", install_sysfence<Policy>, nullptr},
+      {"libseccomp", install_libseccomp<Policy, peer_mode::linear>, nullptr},
+      {"libseccomp_opt2", install_libseccomp<Policy, peer_mode::tree>, nullptr},
+      {"libseccomp_probed", install_libseccomp<Policy, peer_mode::linear>, probe_libseccomp},
+      {"libseccomp_opt2_probed", install_libseccomp<Policy, peer_mode::tree>, probe_libseccomp},
+      {"bare_seccomp", install_bare<Policy>, nullptr},
+      {"bare_seccomp_action_check", install_bare_checked<Policy>, nullptr},
+  };
+  for (const variant& v : variants) {
+    const std::string key = "setup/" + p + "/" + v.name;
+    benchmark::RegisterBenchmark(key.c_str(),
+                                 [key, install = v.install, prepare = v.prepare](benchmark::State& s) {
+                                   setup_benchmark(s, key, install, prepare);
+                                 })
+        ->UseManualTime()
+        ->Iterations(per_repetition)
+        ->Repetitions(opt.repetitions())
+        ->DisplayAggregatesOnly(opt.repetitions() > 1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+void register_call(const std::string& key, installer install, probe p, const options& opt) {
+  const int repetitions = opt.short_mode ? 1 : 3;
+  benchmark::RegisterBenchmark(key.c_str(),
+                               [key, install, p](benchmark::State& s) { call_benchmark(s, key, install, p); })
+      ->UseManualTime()
+      ->Repetitions(repetitions)
+      ->DisplayAggregatesOnly(repetitions > 1)
+      ->Unit(benchmark::kNanosecond);
+}
+
+template <class Policy>
+void register_calls(std::string_view label, const options& opt) {
+  struct variant {
+    const char* name;
+    installer install;
+  };
+  const variant variants[] = {
+      {"sysfence", install_sysfence<Policy>},
+      {"libseccomp", install_libseccomp<Policy, peer_mode::linear>},
+      {"libseccomp_opt2", install_libseccomp<Policy, peer_mode::tree>},
+  };
+  for (const auto& [probe_name, p] :
+       {std::pair{"getppid", probe::getppid}, std::pair{"fcntl_getfd", probe::fcntl_getfd},
+        std::pair{"getuid", probe::getuid}}) {
+    for (const variant& v : variants) {
+      register_call("call/" + std::string(label) + "/" + probe_name + "/" + v.name, v.install, p, opt);
+    }
+  }
+}
+
+void register_benchmarks(const options& opt) {
+  register_policy<policy_s_type>("S", opt);
+  register_policy<policy_m_type>("M", opt);
+  register_policy<policy_l_type>("L", opt);
+  for (const auto& [probe_name, p] :
+       {std::pair{"getppid", probe::getppid}, std::pair{"fcntl_getfd", probe::fcntl_getfd},
+        std::pair{"getuid", probe::getuid}}) {
+    register_call(std::string("call/none/") + probe_name, nullptr, p, opt);
+  }
+  register_calls<policy_m_type>("M", opt);
+  register_calls<policy_l_type>("L", opt);
+}
+
+// --- 2. heap allocations while installing ------------------------------------------------------
+
+std::optional<double> allocations_while(installer install) {
+  const auto r = in_child([&](child_report& out) {
+    const long before = heap_allocations();
+    const bool ok = install();
+    out.count = heap_allocations() - before;
+    out.ok = ok ? 1 : 0;
+  });
+  if (!r) return std::nullopt;
+  return static_cast<double>(r->count);
+}
+
+// --- the table ----------------------------------------------------------------------------
+
+// `row` is one line of the table: a measure of one policy on each side, an optional reference,
+// the goal and whether it is met.
+struct row {
+  std::string measure{};
+  std::string policy{};
+  std::optional<double> sysfence{}, linear{}, tree{};  // linear: libseccomp's default; tree: OPT=2
+  std::string reference_name{};
+  std::optional<double> reference{};
+  std::string goal{};
+  std::optional<bool> met{};
+  int precision = 0;
+  bool ratios = true;  // print sysfence ÷ each other column
+};
+
+std::string format(std::optional<double> v, int precision) {
+  if (!v) return "–";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", precision, *v);
+  return buf;
+}
+
+std::string ratio(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b || *b == 0) return "–";
+  const double r = *a / *b;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, r < 0.1 && r > 0 ? "%.3f" : "%.2f", r);
+  return buf;
+}
+
+// `cell` is text made safe for a Markdown table cell.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void print_table(const std::vector<row>& rows) {
+  std::printf(
+      "\n| measure | policy | sysfence | libseccomp | libseccomp OPT=2 | ÷ libseccomp | ÷ OPT=2 | reference "
+      "| ÷ reference | goal | met |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+  for (const row& r : rows) {
+    const std::string ref = r.reference ? r.reference_name + " " + format(r.reference, r.precision) : "–";
+    const char* met = !r.met ? "" : *r.met ? "yes" : "**no**";
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(r.measure).c_str(),
+                r.policy.c_str(), format(r.sysfence, r.precision).c_str(),
+                format(r.linear, r.precision).c_str(), format(r.tree, r.precision).c_str(),
+                r.ratios ? ratio(r.sysfence, r.linear).c_str() : "–",
+                r.ratios ? ratio(r.sysfence, r.tree).c_str() : "–", ref.c_str(),
+                r.ratios ? ratio(r.sysfence, r.reference).c_str() : "–", r.goal.c_str(), met);
+  }
+}
+
+std::optional<double> in_us(std::optional<double> ns) {
+  if (!ns) return std::nullopt;
+  return *ns / 1e3;
+}
+
+// `hand_built` is what a hand-built decision tree for (M) runs for its conditional calls (issue 6).
+std::optional<double> hand_built(std::string_view policy, sysfence::sys::id s) {
+  if (policy != "M") return std::nullopt;
+  switch (s) {
+    case sysfence::sys::id::write:
+      return 15;
+    case sysfence::sys::id::fcntl:
+      return 16;
+    case sysfence::sys::id::socket:
+      return 15;
+    default:
+      return std::nullopt;
+  }
+}
+
+// `x86_64_name` is the syscall with number `nr` on x86_64, or "-" if there is none.
+std::string_view x86_64_name(std::uint32_t nr) {
+  const auto& numbers = sysfence::arch::x86_64::numbers;
+  for (std::size_t i = 0; i < numbers.size(); ++i)
+    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == nr)
+      return sysfence::sys::name(static_cast<sysfence::sys::id>(i));
+  return "-";
+}
+
+struct policy_report {
+  std::vector<row> setup, allocations, paths, cache, size;
+  std::vector<std::string> notes;
+};
+
+// `path_rows` are the instructions each program runs (3): per kind of number, per typical
+// conditional call, the maxima, and the numbers where sysfence runs more than libseccomp.
+void path_rows(policy_report& out, const std::string& p, program_view sf, program_view linear,
+               program_view tree, const policy_shape& shape) {
+  const bool is_m = p == "M";
+  const path_stats ps = paths(sf, shape), pl = paths(linear, shape), pt = paths(tree, shape);
+  if (ps.errors + pl.errors + pt.errors != 0)
+    errors().push_back(p + ": some evaluations hit invalid instructions");
+  const char* names[] = {"allowed", "conditional (typical args)", "denied"};
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (ps.x86_64[k].count == 0) continue;
+    const std::string over =
+        " over " + std::to_string(ps.x86_64[k].count) + " " + names[k] + " x86_64 numbers";
+    row mean{.measure = "insns run, mean" + over,
+             .policy = p,
+             .sysfence = ps.x86_64[k].mean(),
+             .linear = pl.x86_64[k].mean(),
+             .tree = pt.x86_64[k].mean(),
+             .precision = 1};
+    if (k == static_cast<std::size_t>(kind::denied) && is_m) {
+      mean.goal = "≤ 11";
+      mean.met = *mean.sysfence <= 11;
+    }
+    out.paths.push_back(mean);
+    out.paths.push_back({.measure = "insns run, max" + over,
+                         .policy = p,
+                         .sysfence = ps.x86_64[k].max,
+                         .linear = pl.x86_64[k].max,
+                         .tree = pt.x86_64[k].max});
+  }
+  for (const typical_call& c : typical_calls) {
+    const std::int32_t nr = sysfence::arch::x86_64::numbers[static_cast<std::size_t>(c.syscall)];
+    if (nr < 0 || shape.kinds[static_cast<std::size_t>(nr)] != kind::conditional) continue;
+    if (!allows(sf, c.syscall, c.args)) continue;
+    row r{.measure = "insns run, " + std::string(c.label),
+          .policy = p,
+          .sysfence = executed(sf, c.syscall, c.args),
+          .linear = executed(linear, c.syscall, c.args),
+          .tree = executed(tree, c.syscall, c.args),
+          .reference_name = "hand-built tree",
+          .reference = hand_built(p, c.syscall)};
+    if (is_m) {
+      r.goal = r.reference ? "≤ hand-built, ≤ OPT=2" : "≤ OPT=2";
+      r.met = *r.sysfence <= *r.tree && (!r.reference || *r.sysfence <= *r.reference);
+    }
+    out.paths.push_back(r);
+  }
+  out.paths.push_back({.measure = "insns run, max over all numbers and both arches",
+                       .policy = p,
+                       .sysfence = ps.max_all,
+                       .linear = pl.max_all,
+                       .tree = pt.max_all});
+  out.paths.push_back(
+      {.measure = "insns run with the i386 arch value (foreign: killed), mean over the same numbers",
+       .policy = p,
+       .sysfence = ps.i386.mean(),
+       .linear = pl.i386.mean(),
+       .tree = pt.i386.mean(),
+       .precision = 1});
+  out.paths.push_back({.measure = "insns run with the i386 arch value (foreign: killed), max",
+                       .policy = p,
+                       .sysfence = ps.i386.max,
+                       .linear = pl.i386.max,
+                       .tree = pt.i386.max});
+
+  std::size_t over_linear = 0, over_tree = 0;
+  std::uint32_t worst = 0;
+  std::string where;
+  for (std::size_t i = 0; i < ps.per_number.size(); ++i) {
+    over_linear += ps.per_number[i] > pl.per_number[i] ? 1 : 0;
+    if (ps.per_number[i] <= pt.per_number[i]) continue;
+    ++over_tree;
+    worst = std::max(worst, ps.per_number[i] - pt.per_number[i]);
+    const auto nr = static_cast<std::uint32_t>(i % sweep_end());
+    const std::string name = i < sweep_end() ? std::to_string(nr) + " " + std::string(x86_64_name(nr))
+                                             : "i386 " + std::to_string(nr);
+    where += (where.empty() ? "" : ", ") + name + " (" + std::to_string(ps.per_number[i]) + " vs " +
+             std::to_string(pt.per_number[i]) + ")";
+  }
+  if (over_tree > 0) out.notes.push_back(p + ": sysfence runs more insns than OPT=2 on " + where);
+  row over{.measure = "numbers on which sysfence runs more insns than the peer" +
+                      (over_tree > 0 ? " (worst vs OPT=2: +" + std::to_string(worst) + ")" : std::string()),
+           .policy = p,
+           .linear = static_cast<double>(over_linear),
+           .tree = static_cast<double>(over_tree),
+           .ratios = false};
+  if (is_m) {
+    over.goal = "0 vs OPT=2";
+    over.met = over_tree == 0;
+  }
+  out.paths.push_back(over);
+
+  const agreement a = compare(sf, linear, shape), b = compare(sf, tree, shape);
+  if (a.differences + b.differences != 0)
+    errors().push_back(p + ": sysfence and libseccomp disagree on some calls");
+  out.notes.push_back(p + ": sysfence and libseccomp return the same action on " +
+                      std::to_string(a.evaluations - a.differences) + " of " + std::to_string(a.evaluations) +
+                      " calls (linear) and " + std::to_string(b.evaluations - b.differences) + " of " +
+                      std::to_string(b.evaluations) + " (OPT=2)");
+}
+
+// `cache_rows` are the kernel's action-cache preparation (4): instructions emulated, against
+// the balanced search over the same intervals, and how many unconditional allows get cached.
+void cache_rows(policy_report& out, const std::string& p, program_view sf, program_view linear,
+                program_view tree, const policy_shape& shape) {
+  const std::vector<bpf::insn> reference = balanced_search(shape);
+  if (sysfence::check(reference) != sysfence::bpf_error::none)
+    errors().push_back(p + ": the balanced-search reference is not a valid program");
+  const cache_stats cs = cache_prep(sf, shape), cl = cache_prep(linear, shape), ct = cache_prep(tree, shape),
+                    cr = cache_prep(reference, shape);
+  row r{.measure = "cache-prep insns emulated, x86_64 numbers 0.." + std::to_string(table_end() - 1),
+        .policy = p,
+        .sysfence = static_cast<double>(cs.emulated),
+        .linear = static_cast<double>(cl.emulated),
+        .tree = static_cast<double>(ct.emulated),
+        .reference_name = "balanced search",
+        .reference = static_cast<double>(cr.emulated),
+        .goal = "÷ balanced search ≤ 0.90"};
+  r.met = *r.sysfence <= 0.90 * *r.reference;
+  out.cache.push_back(r);
+  auto percent = [](const cache_stats& c) {
+    return c.unconditional == 0
+               ? 0.0
+               : 100.0 * static_cast<double>(c.cached) / static_cast<double>(c.unconditional);
+  };
+  out.cache.push_back(
+      {.measure = "unconditional allows the cache proves allowed, % of " + std::to_string(cs.unconditional),
+       .policy = p,
+       .sysfence = percent(cs),
+       .linear = percent(cl),
+       .tree = percent(ct),
+       .goal = "100",
+       .met = cs.cached == cs.unconditional,
+       .precision = 1,
+       .ratios = false});
+  if (cr.cached != cr.unconditional || cr.wrongly_cached != 0)
+    errors().push_back(p + ": the balanced-search reference does not cache exactly the unconditional allows");
+  if (cs.wrongly_cached + cl.wrongly_cached + ct.wrongly_cached != 0)
+    errors().push_back(p +
+                       ": a program is proven always-allowed for a number the policy does not always allow");
+}
+
+// `report_policy` gathers one policy's rows: setup (measured by the benchmarks), allocations,
+// instructions run, cache preparation and program size.
+template <class Policy>
+policy_report report_policy(std::string_view label) {
+  policy_report out;
+  const std::string p(label);
+  const program_view sf = sysfence::compile<Policy>();
+  const std::vector<bpf::insn> linear = peer_program<Policy>(peer_mode::linear);
+  const std::vector<bpf::insn> tree = peer_program<Policy>(peer_mode::tree);
+  if (linear.empty() || tree.empty()) {
+    errors().push_back(p + ": libseccomp could not build or export the filter");
+    return out;
+  }
+  const policy_shape shape = shape_of<Policy>(sf);
+
+  // 1. setup.
+  auto m = [&](const char* side) { return in_us(median_of("setup/" + p + "/" + side)); };
+  row setup{.measure = "setup, µs (median)",
+            .policy = p,
+            .sysfence = m("sysfence"),
+            .linear = m("libseccomp"),
+            .tree = m("libseccomp_opt2"),
+            .reference_name = "bare seccomp()",
+            .reference = m("bare_seccomp"),
+            .goal = "÷ libseccomp ≤ 0.20, ÷ OPT=2 ≤ 0.25, ÷ bare ≤ 1.05",
+            .precision = 1};
+  if (setup.sysfence && setup.linear && setup.tree && setup.reference)
+    setup.met = *setup.sysfence <= 0.20 * *setup.linear && *setup.sysfence <= 0.25 * *setup.tree &&
+                *setup.sysfence <= 1.05 * *setup.reference;
+  out.setup.push_back(setup);
+  out.setup.push_back({.measure = "setup, µs (median), libseccomp's API probe done before timing",
+                       .policy = p,
+                       .sysfence = m("sysfence"),
+                       .linear = m("libseccomp_probed"),
+                       .tree = m("libseccomp_opt2_probed"),
+                       .reference_name = "bare + action check",
+                       .reference = m("bare_seccomp_action_check"),
+                       .precision = 1});
+
+  // 2. allocations.
+  row allocations{.measure = "heap allocations in apply",
+                  .policy = p,
+                  .sysfence = allocations_while(install_sysfence<Policy>),
+                  .linear = allocations_while(install_libseccomp<Policy, peer_mode::linear>),
+                  .tree = allocations_while(install_libseccomp<Policy, peer_mode::tree>),
+                  .goal = "0"};
+  if (allocations.sysfence) allocations.met = *allocations.sysfence == 0;
+  out.allocations.push_back(allocations);
+
+  // 3. and 4.
+  path_rows(out, p, sf, linear, tree, shape);
+  cache_rows(out, p, sf, linear, tree, shape);
+
+  // 6. program size.
+  out.size.push_back({.measure = "program size, instructions",
+                      .policy = p,
+                      .sysfence = static_cast<double>(sf.size()),
+                      .linear = static_cast<double>(linear.size()),
+                      .tree = static_cast<double>(tree.size()),
+                      .goal = "≤ libseccomp's smaller",
+                      .met = sf.size() <= std::min(linear.size(), tree.size())});
+  return out;
+}
+
+// `call_rows` are the per-call costs (5) of one policy against no filter at all.
+std::vector<row> call_rows(const std::string& p) {
+  std::vector<row> rows;
+  const std::pair<const char*, const char*> probes[] = {{"getppid", "getppid (allowed: cache hit)"},
+                                                        {"fcntl_getfd", "fcntl(fd, F_GETFD) (conditional)"},
+                                                        {"getuid", "getuid (denied: EPERM)"}};
+  for (const auto& probe : probes) {
+    const std::string name = probe.first, what = probe.second;  // clang 14: no lambda capture of bindings
+    auto m = [&](const char* side) { return median_of("call/" + p + "/" + name + "/" + side); };
+    rows.push_back({.measure = std::string("ns per call, ") + what,
+                    .policy = p,
+                    .sysfence = m("sysfence"),
+                    .linear = m("libseccomp"),
+                    .tree = m("libseccomp_opt2"),
+                    .reference_name = "no filter",
+                    .reference = median_of(std::string("call/none/") + name)});
+  }
+  return rows;
+}
+
+// `compile_rows` reads compile_cost.sh's measurements: "compiler policy seconds KiB" per line.
+std::vector<row> compile_rows(const std::string& file) {
+  std::vector<row> rows;
+  if (file.empty()) return rows;
+  std::ifstream in(file);
+  if (!in) {
+    errors().push_back("could not read " + file);
+    return rows;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string compiler, policy;
+    double seconds = 0, kib = 0;
+    if (!(fields >> compiler >> policy >> seconds >> kib)) continue;
+    const bool goal = policy == "L" && compiler.rfind("g++", 0) == 0;  // issue 6: (L) on g++
+    row time{.measure = "compile time of the policy's TU, s (" + compiler + ")",
+             .policy = policy,
+             .sysfence = seconds,
+             .precision = 2,
+             .ratios = false};
+    row memory{.measure = "compile peak memory of the policy's TU, MiB (" + compiler + ")",
+               .policy = policy,
+               .sysfence = kib / 1024,
+               .ratios = false};
+    if (goal) {
+      time.goal = "< 5";
+      time.met = seconds < 5;
+      memory.goal = "< 1024";
+      memory.met = kib / 1024 < 1024;
+    }
+    rows.push_back(time);
+    rows.push_back(memory);
+  }
+  return rows;
+}
+
+template <class Policy>
+std::string rule_counts() {
+  std::size_t plain = 0;
+  for (const auto& e : Policy::rules) plain += e.r.is_simple() ? 1 : 0;
+  return std::to_string(plain) + " plain allows + " + std::to_string(Policy::rules.size() - plain) +
+         " argument rules";
+}
+
+void print_report(const options& opt) {
+  std::vector<policy_report> reports;
+  reports.push_back(report_policy<policy_s_type>("S"));
+  reports.push_back(report_policy<policy_m_type>("M"));
+  reports.push_back(report_policy<policy_l_type>("L"));
+
+  std::vector<row> rows;
+  std::vector<std::string> notes;
+  auto append = [&](std::vector<row> policy_report::*part) {
+    for (const policy_report& r : reports) rows.insert(rows.end(), (r.*part).begin(), (r.*part).end());
+  };
+  append(&policy_report::setup);
+  append(&policy_report::allocations);
+  append(&policy_report::paths);
+  append(&policy_report::cache);
+  for (const char* p : {"M", "L"}) {
+    const auto more = call_rows(p);
+    rows.insert(rows.end(), more.begin(), more.end());
+  }
+  append(&policy_report::size);
+  const auto compile = compile_rows(opt.compile_cost);
+  rows.insert(rows.end(), compile.begin(), compile.end());
+  for (const policy_report& r : reports) notes.insert(notes.end(), r.notes.begin(), r.notes.end());
+
+  utsname u{};
+  uname(&u);
+  const scmp_version* v = seccomp_version();
+  std::printf("\n## sysfence against libseccomp %u.%u.%u, Linux %s, %s mode\n", v->major, v->minor, v->micro,
+              u.release, opt.short_mode ? "short" : "full");
+  std::printf(
+      "(S) headline example: %s; (M) TCP server: %s; (L) container: %s. Setup: median of fresh children; "
+      "insns: sysfence's simulator; OPT=2: SCMP_FLTATR_CTL_OPTIMIZE = 2.\n",
+      rule_counts<policy_s_type>().c_str(), rule_counts<policy_m_type>().c_str(),
+      rule_counts<policy_l_type>().c_str());
+  print_table(rows);
+  std::size_t met = 0, missed = 0;
+  for (const row& r : rows) {
+    if (r.met) ++(*r.met ? met : missed);
+  }
+  std::printf("\ngoals met: %zu, missed: %zu\n", met, missed);
+  for (const std::string& n : notes) std::printf("note: %s\n", n.c_str());
+  for (const std::string& e : errors()) std::printf("error: %s\n", e.c_str());
+}
+
+// `parse` takes this program's own options out of argv; it adds --benchmark_min_time=0.01 in
+// short mode, and random interleaving of the repetitions otherwise (unless given).
+options parse(int& argc, char**& argv, std::vector<char*>& storage) {
+  options opt;
+  bool min_time_given = false;
+  bool interleaving_given = false;
+  bool no_color = false;
+  storage.assign(argv, argv + argc);
+  std::vector<char*> kept;
+  for (char* a : storage) {
+    const std::string_view s(a);
+    if (s == "--short") {
+      opt.short_mode = true;
+    } else if (s.rfind("--setup-samples=", 0) == 0) {
+      opt.setup_samples = std::strtol(a + s.find('=') + 1, nullptr, 10);
+    } else if (s.rfind("--compile-cost=", 0) == 0) {
+      opt.compile_cost = std::string(s.substr(s.find('=') + 1));
+    } else {
+      min_time_given = min_time_given || s.rfind("--benchmark_min_time", 0) == 0;
+      interleaving_given = interleaving_given || s.rfind("--benchmark_enable_random_interleaving", 0) == 0;
+      no_color = no_color || s == "--benchmark_color=false" || s == "--benchmark_color=no";
+      kept.push_back(a);
+    }
+  }
+  static char min_time[] = "--benchmark_min_time=0.01";
+  static char interleaving[] = "--benchmark_enable_random_interleaving=true";
+  if (opt.short_mode && !min_time_given) kept.push_back(min_time);
+  if (!opt.short_mode && !interleaving_given) kept.push_back(interleaving);
+  opt.color = !no_color && isatty(STDOUT_FILENO) == 1;
+  storage = kept;
+  storage.push_back(nullptr);
+  argc = static_cast<int>(kept.size());
+  argv = storage.data();
+  return opt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  const options opt = parse(argc, argv, args);
+
+  const rlimit no_core{0, 0};  // a child killed by a filter leaves no core file
+  setrlimit(RLIMIT_CORE, &no_core);
+  void* page = mmap(nullptr, sizeof(child_report), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return 1;
+  shared_report = static_cast<child_report*>(page);
+  probe_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (probe_fd < 0) return 1;
+
+  register_benchmarks(opt);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  capture_reporter reporter(opt.color);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  print_report(opt);
+  return errors().empty() ? 0 : 1;
+}
