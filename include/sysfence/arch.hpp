@@ -18,6 +18,7 @@ struct target {
   std::uint32_t audit;                                        // seccomp_data.arch (AUDIT_ARCH_*)
   const std::array<std::int32_t, detail::syscall_count>* numbers;  // by sys::id, -1 = missing
   std::uint32_t abi_bit;  // a second ABI sharing `audit` that sets this bit in nr (x32), or 0
+  std::uint32_t table_size;  // syscall numbers the kernel's action cache covers (highest + 1)
 };
 
 // `x86_64` is the 64-bit x86 ABI; x32 shares its audit value and sets bit 30 of the number.
@@ -26,7 +27,7 @@ struct x86_64 {
   static constexpr std::uint32_t audit = AUDIT_ARCH_X86_64;
   static constexpr const auto& numbers = detail::syscall_numbers_x86_64;
   static constexpr std::uint32_t abi_bit = 0x40000000U;  // __X32_SYSCALL_BIT
-  static constexpr target value{name, audit, &numbers, abi_bit};
+  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_x86_64 + 1};
 };
 
 // `x86` is the 32-bit x86 ABI, i386 (also reachable from 64-bit processes through int 0x80).
@@ -36,7 +37,7 @@ struct x86 {
   static constexpr std::uint32_t audit = AUDIT_ARCH_I386;
   static constexpr const auto& numbers = detail::syscall_numbers_i386;
   static constexpr std::uint32_t abi_bit = 0;
-  static constexpr target value{name, audit, &numbers, abi_bit};
+  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_i386 + 1};
 };
 
 #if defined(__x86_64__) && !defined(__ILP32__)

@@ -545,7 +545,7 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   const auto ids = sort_rules(in.rules, scratch.order, number_of);
   auto number = [&](std::size_t i) { return ids[i].major; };
 
-  // Partition [0, highest rule's number] into runs with one outcome each.
+  // Partition the numbers into runs with one outcome each.
   std::size_t count = 0;
   auto drop_empty = [&](std::uint32_t start) {
     if (count > 0 && scratch.intervals[count - 1].start == start) --count;  // it would be empty
@@ -557,7 +557,6 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
     scratch.intervals[count++] = {start, a, false, 0, 0, 0};
   };
   add(0, in.default_action);
-  std::uint32_t highest = 0;
   for (std::size_t i = 0; i < n;) {
     const std::uint32_t nr = number(i);
     std::size_t j = i;
@@ -569,23 +568,22 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
       scratch.intervals[count++] = {nr, in.default_action, true, static_cast<std::uint16_t>(i),
                                     static_cast<std::uint16_t>(j), 0};
     }
-    highest = nr;
     add(nr + 1, in.default_action);
     i = j;
   }
-  // Numbers above the highest rule's are denied before the search (this also rejects x32 numbers
-  // when they get the default action), so the last run, [highest + 1, ...), leaves the tree.
-  const bool early_reject = count > 1 && bad_abi_action(in.default_action) == in.default_action;
-  if (early_reject) --count;
+  // When x32 numbers get the default action, the search itself rejects them (they are above the
+  // highest rule's number, in the last run); otherwise an explicit bit-30 check comes first.
+  const bool x32_check = in.target.abi_bit != 0 && bad_abi_action(in.default_action) != in.default_action;
 
-  // Weights: how many syscall numbers each run covers (the kernel's cache preparation runs the
-  // filter once for each), and more for conditional syscalls, which run the filter on every call.
-  const std::uint64_t table = static_cast<std::uint64_t>(highest) + 1;
+  // Weights: how many of the kernel's syscall numbers each run covers (its cache preparation runs
+  // the filter once for each), more for conditional syscalls, which run the filter on every call.
+  const std::uint64_t table = in.target.table_size;
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t end = i + 1 < count ? scratch.intervals[i + 1].start : table;
-    const std::uint64_t width = end > scratch.intervals[i].start ? end - scratch.intervals[i].start : 1;
-    sum += scratch.intervals[i].conditional ? width + table / 16 : width;
+    const std::uint64_t begin = scratch.intervals[i].start < table ? scratch.intervals[i].start : table;
+    const std::uint64_t end = i + 1 < count && scratch.intervals[i + 1].start < table ? scratch.intervals[i + 1].start : table;
+    const std::uint64_t width = end > begin ? end - begin : 1;
+    sum += scratch.intervals[i].conditional ? width + table / 8 : width;
     scratch.intervals[i].weight = sum;
   }
   const auto iv = scratch.intervals.first(count);
@@ -593,15 +591,11 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   emitter w{out.data(), patches.data(), out.size()};
   using namespace bpf;
   const target root = emit_tree(w, in, ids, iv, 0, count);
-  // The range check: numbers above the highest rule's (x32's among them when they get the
-  // default action) or else x32 numbers alone, before the search.
-  if (early_reject || in.target.abi_bit != 0) {
-    const target high{true, early_reject ? in.default_action : bad_abi_action(in.default_action), 0};
-    const std::size_t t = w.resolve(high, 1);
+  if (x32_check) {  // JGE bit 30: x32's numbers get their own action (the default lets calls run)
+    const std::size_t t = w.resolve({true, bad_abi_action(in.default_action), 0}, 1);
     const std::size_t f = w.resolve(root, 1);
     const std::size_t at = w.pos - 1;
-    const std::uint32_t k = early_reject ? highest + 1 : in.target.abi_bit;
-    w.place(jge(k, static_cast<std::uint8_t>(t - at - 1), static_cast<std::uint8_t>(f - at - 1)));
+    w.place(jge(in.target.abi_bit, static_cast<std::uint8_t>(t - at - 1), static_cast<std::uint8_t>(f - at - 1)));
   } else if (root.is_ret || root.index != w.pos) {  // LD nr must fall into the search
     w.place(root.is_ret ? ret(root.act.value) : ja(static_cast<std::uint32_t>(root.index - w.pos)));
   }
