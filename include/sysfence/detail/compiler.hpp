@@ -263,6 +263,9 @@ struct interval {
   bool conditional = false;
   std::uint16_t first = 0, last = 0;
   std::uint64_t weight = 0;  // prefix sum of the weights of the intervals before and including it
+  bool has_exception = false;  // one number inside the run gets another action: JEQ at the leaf
+  std::uint32_t exception_nr = 0;
+  action exception_result{};
 };
 
 constexpr std::uint32_t condition_size(const condition& c) noexcept {
@@ -513,7 +516,13 @@ constexpr target emit_tree(emitter& w, const compile_input& in, std::span<const 
                            std::span<const interval> iv, std::size_t lo, std::size_t hi) noexcept {
   if (hi - lo == 1) {
     if (iv[lo].conditional) return emit_block(w, in, order, iv[lo]);
-    return {true, iv[lo].result, 0};
+    if (!iv[lo].has_exception) return {true, iv[lo].result, 0};
+    // JEQ nr, its action, the run's action: one instruction where two boundaries would need two.
+    const std::size_t t = w.resolve({true, iv[lo].exception_result, 0}, 1);
+    const std::size_t f = w.resolve({true, iv[lo].result, 0}, 1);
+    const std::size_t at = w.pos - 1;
+    w.place(bpf::jeq(iv[lo].exception_nr, static_cast<std::uint8_t>(t - at - 1), static_cast<std::uint8_t>(f - at - 1)));
+    return {false, {}, at};
   }
   const std::size_t mid = split(iv, lo, hi);
   const target right = emit_tree(w, in, order, iv, mid, hi);
@@ -574,6 +583,26 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   // When x32 numbers get the default action, the search itself rejects them (they are above the
   // highest rule's number, in the last run); otherwise an explicit bit-30 check comes first.
   const bool x32_check = in.target.abi_bit != 0 && bad_abi_action(in.default_action) != in.default_action;
+
+  // A lone number between two runs with the same action becomes an exception of one run.
+  {
+    interval* v = scratch.intervals.data();
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const bool lone = i + 1 < count && kept > 0 && !v[i].conditional && v[i + 1].start == v[i].start + 1 &&
+                        !v[kept - 1].conditional && !v[kept - 1].has_exception && !v[i + 1].conditional &&
+                        v[kept - 1].result == v[i + 1].result;
+      if (lone) {
+        v[kept - 1].has_exception = true;
+        v[kept - 1].exception_nr = v[i].start;
+        v[kept - 1].exception_result = v[i].result;
+        ++i;  // the run after it joins the one before
+        continue;
+      }
+      v[kept++] = v[i];
+    }
+    count = kept;
+  }
 
   // Weights: how many of the kernel's syscall numbers each run covers (its cache preparation runs
   // the filter once for each), more for conditional syscalls, which run the filter on every call.
