@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "allocations.hpp"
+#include "allocation_counter.hpp"
 #include "analysis.hpp"
 #include "libseccomp_peer.hpp"
 #include "policies.hpp"
@@ -358,9 +358,9 @@ void register_benchmarks(const options& opt) {
 
 std::optional<double> allocations_while(installer install) {
   const auto r = in_child([&](child_report& out) {
-    const long before = heap_allocations();
+    const long before = allocation_counter::heap_allocations();
     const bool ok = install();
-    out.count = heap_allocations() - before;
+    out.count = allocation_counter::heap_allocations() - before;
     out.ok = ok ? 1 : 0;
   });
   if (!r) return std::nullopt;

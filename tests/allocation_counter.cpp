@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// allocations.cpp - interposes malloc, calloc, realloc and operator new to count heap
-// allocations: libseccomp's calls into the C library land here too.
-#include "allocations.hpp"
+// allocation_counter.cpp - interposes malloc, calloc, realloc and operator new to count heap
+// allocations (libseccomp's calls into the C library land here too); linked into the allocation
+// test and the benchmarks.
+#include "allocation_counter.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -36,4 +37,4 @@ void* operator new(std::size_t n) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
-long sysfence_bench::heap_allocations() noexcept { return allocations.load(std::memory_order_relaxed); }
+long allocation_counter::heap_allocations() noexcept { return allocations.load(std::memory_order_relaxed); }
