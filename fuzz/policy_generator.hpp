@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: MIT
+// policy_generator.hpp - random policies and calls (from a PRNG or a fuzzer's bytes) and what a
+// policy means, written apart from the compiler: shared by tests/differential.cpp and fuzz/.
+//
+// Nothing here calls the compiler's analysis to decide what a policy means: `meaning` reads the
+// rules directly, `witness` searches for a call two rules both match, and `check_rejection` /
+// `check_acceptance` compare `detail::analyse`'s verdict with what the rules say.
+#pragma once
+
+#include "sysfence/action.hpp"
+#include "sysfence/arch.hpp"
+#include "sysfence/bpf.hpp"
+#include "sysfence/condition.hpp"
+#include "sysfence/detail/compiler.hpp"
+#include "sysfence/dump.hpp"
+#include "sysfence/rule.hpp"
+#include "sysfence/simulate.hpp"
+#include "sysfence/syscall.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+
+namespace sysfence_fuzz {
+
+using sysfence::action;
+using sysfence::cmp;
+using sysfence::condition;
+using sysfence::rule;
+using sysfence::width;
+using sysfence::detail::entry;
+namespace bpf = sysfence::bpf;
+namespace detail = sysfence::detail;
+
+// ---------------------------------------------------------------------------------------------
+// Sources of choices.
+
+// `prng_source` draws every choice from a seeded std::mt19937_64 (the differential test).
+struct prng_source {
+  std::mt19937_64 rng;
+  explicit prng_source(std::uint64_t seed) : rng(seed) {}
+  std::uint64_t any() { return rng(); }
+  std::uint64_t below(std::uint64_t n) { return n <= 1 ? 0 : rng() % n; }
+};
+
+// `byte_source` reads choices from a fuzzer's input: the fewest bytes that cover the range,
+// little-endian, zeros once the input is used up (so a short input is a small policy).
+struct byte_source {
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::size_t pos = 0;
+
+  std::uint64_t take(unsigned bytes) {
+    std::uint64_t v = 0;
+    for (unsigned b = 0; b < bytes; ++b) {
+      if (pos < size) v |= std::uint64_t{data[pos++]} << (8 * b);
+    }
+    return v;
+  }
+  std::uint64_t any() { return take(8); }
+  std::uint64_t below(std::uint64_t n) {
+    if (n <= 1) return 0;
+    return take(static_cast<unsigned>((std::bit_width(n - 1) + 7) / 8)) % n;
+  }
+  [[nodiscard]] bool exhausted() const { return pos >= size; }
+};
+
+template <class Source>
+bool percent(Source& s, std::uint64_t p) {
+  return s.below(100) < p;
+}
+template <class Source, class T, std::size_t N>
+const T& pick(Source& s, const std::array<T, N>& from) {
+  return from[s.below(N)];
+}
+template <class Source, class T>
+const T& pick(Source& s, const std::vector<T>& from) {
+  return from[s.below(from.size())];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The values policies and calls are made of.
+
+// Argument values where comparisons of halves go wrong: both sides of 2^31, 2^32 and 2^63.
+inline constexpr std::array<std::uint64_t, 22> edge_values{
+    0,
+    1,
+    2,
+    0x7f,
+    0xff,
+    0x7fffffffULL,
+    0x80000000ULL,
+    0x80000001ULL,
+    0xfffffffeULL,
+    0xffffffffULL,
+    0x100000000ULL,
+    0x100000001ULL,
+    0x1ffffffffULL,
+    0x7fffffffffffffffULL,
+    0x8000000000000000ULL,  // INT64_MIN
+    0x8000000000000001ULL,
+    0xfffffffefffffffeULL,
+    0xfffffffeffffffffULL,
+    0xffffffff00000000ULL,
+    0xffffffff00000001ULL,
+    0xfffffffffffffffeULL,
+    0xffffffffffffffffULL,  // UINT64_MAX
+};
+
+inline constexpr std::array<std::uint64_t, 18> edge_masks{
+    0,
+    1,
+    3,
+    0xff,
+    0xfff,
+    0x7fffffffULL,
+    0x80000000ULL,
+    0xffff0000ULL,
+    0xffffffffULL,
+    0x100000000ULL,
+    0x1ffffffffULL,
+    0xffffffff00000000ULL,
+    0xffffffff0000ffffULL,
+    0x8000000000000000ULL,
+    0x8000000080000000ULL,
+    0xfffffffffffffff0ULL,
+    0xfffffffffffffffeULL,
+    0xffffffffffffffffULL,
+};
+
+// `number_of` is a syscall's x86_64 number.
+inline std::uint32_t number_of(sysfence::sys::id s) {
+  return static_cast<std::uint32_t>(sysfence::arch::x86_64::numbers[static_cast<std::size_t>(s)]);
+}
+
+// `x86_64_syscalls` is every syscall the x86_64 table has a number for.
+inline const std::vector<sysfence::sys::id>& x86_64_syscalls() {
+  static const std::vector<sysfence::sys::id> ids = [] {
+    std::vector<sysfence::sys::id> out;
+    const auto& numbers = sysfence::arch::x86_64::numbers;
+    for (std::size_t i = 0; i < numbers.size(); ++i)
+      if (numbers[i] >= 0) out.push_back(static_cast<sysfence::sys::id>(i));
+    return out;
+  }();
+  return ids;
+}
+
+// `highest_x86_64_syscall` is the syscall with the highest number (the end of the search).
+inline sysfence::sys::id highest_x86_64_syscall() {
+  static const sysfence::sys::id highest = [] {
+    const auto& ids = x86_64_syscalls();
+    return *std::max_element(ids.begin(), ids.end(), [](sysfence::sys::id a, sysfence::sys::id b) {
+      return number_of(a) < number_of(b);
+    });
+  }();
+  return highest;
+}
+
+// A few syscalls picked often, so that policies share them and numbers sit next to each other:
+// read (0, the lowest), write (1), close (3), mmap (9), ioctl (16), socket (41), openat (257).
+inline constexpr std::array<sysfence::sys::id, 7> hot_syscalls{
+    sysfence::sys::id::read,  sysfence::sys::id::write,  sysfence::sys::id::close,  sysfence::sys::id::mmap,
+    sysfence::sys::id::ioctl, sysfence::sys::id::socket, sysfence::sys::id::openat,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Policies.
+
+// `generator_options` shapes the policies: sizes, and how often a rule breaks a pattern.
+struct generator_options {
+  std::size_t max_syscalls = 6;             // distinct syscalls in a policy
+  std::size_t max_rules = 12;
+  std::size_t max_conditions = 4;           // per conditional rule, at most sysfence::max_conditions
+  std::uint64_t mixed_kind_percent = 4;     // a rule simple where its syscall's are conditional, or back
+  std::uint64_t other_action_percent = 10;  // a rule's action is not its syscall's usual one
+  std::uint64_t copy_percent = 6;           // a rule repeats an earlier one (same match)
+  std::uint64_t invalid_percent = 1;        // a condition check() refuses
+  std::uint64_t libseccomp_percent = 50;    // the policy keeps to what libseccomp 2.5 can say
+                                            // (half of those: equalities only, see differential.cpp)
+};
+
+// `large_policies` are long programs (hundreds to thousands of instructions): jumps beyond 255
+// instructions, so RET copies and JA trampolines; few conflicts, so most are accepted.
+inline constexpr generator_options large_policies{
+    .max_syscalls = 48,
+    .max_rules = 160,
+    .max_conditions = 8,
+    .mixed_kind_percent = 0,
+    .other_action_percent = 1,
+    .copy_percent = 2,
+    .invalid_percent = 0,
+    .libseccomp_percent = 30,
+};
+
+// `generated_policy` is a policy as the compiler core takes it: each rule is its own "rule
+// set" (origin = its index), so a diagnosis names the culprit rules exactly.
+struct generated_policy {
+  std::vector<entry> rules;
+  action default_action = action::error(1);
+  std::vector<std::uint64_t> values;         // the pool condition values came from
+  std::vector<sysfence::sys::id> syscalls;   // distinct, in the order rules favour them
+  bool libseccomp_friendly = false;          // generated within libseccomp's limits
+  bool equalities_only = false;              // every condition an equality, masked or not
+};
+
+template <class Source>
+std::uint64_t pool_value(Source& s, const std::vector<std::uint64_t>& pool) {
+  switch (s.below(10)) {
+    case 0:
+    case 1:
+    case 2: return pick(s, edge_values);
+    case 3: return s.below(20);
+    case 4:
+    case 5: return s.any();
+    case 6: return s.any() & 0xffffffffULL;
+    default:  // an earlier value with another upper half: equal low halves, different values
+      if (pool.empty()) return pick(s, edge_values);
+      return (pick(s, pool) & 0xffffffffULL) | (percent(s, 50) ? pick(s, edge_values) << 32 : s.any() << 32);
+  }
+}
+
+// `random_action` is any action the kernel has, with data where the action has some.
+template <class Source>
+action random_action(Source& s, bool friendly) {
+  constexpr std::array<std::uint16_t, 8> errnos{1, 2, 13, 22, 38, 95, 4094, 0};
+  switch (s.below(16)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4: return action::allow;
+    case 5:
+    case 6:
+    case 7: {
+      if (friendly || percent(s, 80)) return action::error(pick(s, errnos));
+      return action::error(static_cast<std::uint16_t>(s.any()));  // up to 65535
+    }
+    case 8: return action::trap(friendly || percent(s, 70) ? 0 : static_cast<std::uint16_t>(s.any()));
+    case 9:
+    case 10: return action::kill_process;
+    case 11: return action::kill_thread;
+    case 12: return action::log;
+    case 13: return action::trace(static_cast<std::uint16_t>(percent(s, 50) ? s.below(4) : s.any()));
+    default: return action::user_notif;
+  }
+}
+
+// `random_condition` compares `arg`; `friendly` keeps to what libseccomp 2.5 translates (32-bit
+// comparisons only as equalities, masked or not). A few conditions are malformed on purpose.
+template <class Source>
+condition random_condition(Source& s, const generated_policy& p, std::uint8_t arg, const generator_options& o) {
+  condition c;
+  c.arg = arg;
+  c.op = p.equalities_only ? (percent(s, 50) ? cmp::eq : cmp::masked_eq) : static_cast<cmp>(s.below(7));
+  c.size = percent(s, 30) ? width::dword : width::qword;
+  if (p.libseccomp_friendly && c.size == width::dword && c.op != cmp::eq && c.op != cmp::masked_eq)
+    c.size = width::qword;
+  const std::uint64_t from = s.below(10);
+  c.value = from < 7 ? pick(s, p.values) : from < 8 ? pick(s, edge_values) : from < 9 ? s.below(8) : s.any();
+  if (percent(s, 15)) c.value += percent(s, 50) ? 1 : ~std::uint64_t{0};  // a neighbour
+  if (c.op == cmp::masked_eq) {
+    const std::uint64_t m = s.below(4);
+    c.mask = m < 2 ? pick(s, edge_masks) : m < 3 ? s.any() : pick(s, p.values);
+    if (c.size == width::dword) c.mask &= 0xffffffffULL;
+    c.value &= c.mask;
+  }
+  if (c.size == width::dword) c.value &= 0xffffffffULL;
+  if (percent(s, o.invalid_percent)) {  // check() must refuse these
+    switch (s.below(4)) {
+      case 0: c.arg = static_cast<std::uint8_t>(6 + s.below(250)); break;
+      case 1:
+        c.op = cmp::masked_eq;
+        c.mask = c.mask == ~std::uint64_t{0} ? 0xff : c.mask;
+        c.value = c.value | ~c.mask;
+        break;
+      case 2:
+        c.size = width::dword;
+        c.value |= std::uint64_t{1} << (32 + s.below(32));
+        break;
+      default:
+        c.size = width::dword;
+        c.op = cmp::masked_eq;
+        c.mask = 0xffffffffULL | (std::uint64_t{1} << (32 + s.below(32)));
+        c.value &= 0xffffffffULL;
+        break;
+    }
+  }
+  return c;
+}
+
+// `generate_policy` makes a policy: a few syscalls, each mostly simple or mostly conditional
+// and mostly answered with one action, several rules per syscall, values from a small pool so
+// that conditions meet on the same numbers and on numbers equal in one half only.
+template <class Source>
+generated_policy generate_policy(Source& s, const generator_options& o) {
+  generated_policy p;
+  p.libseccomp_friendly = percent(s, o.libseccomp_percent);
+  p.equalities_only = p.libseccomp_friendly && percent(s, 50);
+  p.default_action = random_action(s, p.libseccomp_friendly);
+  if (p.default_action == action::allow && percent(s, 50))
+    p.default_action = action::error(1);  // an allowing default is legal but rarer in practice
+
+  const std::size_t nvalues = 2 + s.below(7);
+  for (std::size_t i = 0; i < nvalues; ++i) p.values.push_back(pool_value(s, p.values));
+
+  const std::size_t nsyscalls = 1 + s.below(o.max_syscalls);
+  std::vector<bool> conditional;
+  std::vector<action> usual;
+  for (std::size_t i = 0; i < nsyscalls; ++i) {
+    sysfence::sys::id id{};
+    const std::uint64_t from = s.below(20);
+    if (from < 8)
+      id = pick(s, hot_syscalls);
+    else if (from < 9)
+      id = highest_x86_64_syscall();
+    else
+      id = pick(s, x86_64_syscalls());
+    if (std::find(p.syscalls.begin(), p.syscalls.end(), id) != p.syscalls.end()) continue;
+    p.syscalls.push_back(id);
+    conditional.push_back(percent(s, 70));
+    usual.push_back(random_action(s, p.libseccomp_friendly));
+  }
+
+  const std::size_t nrules = 1 + s.below(o.max_rules);
+  for (std::size_t i = 0; i < nrules; ++i) {
+    entry e;
+    e.origin = static_cast<std::uint16_t>(i);
+    if (!p.rules.empty() && percent(s, o.copy_percent)) {  // the same match again
+      e.r = pick(s, p.rules).r;
+      if (percent(s, 30)) e.r.result = random_action(s, p.libseccomp_friendly);
+      p.rules.push_back(e);
+      continue;
+    }
+    // Favour the first syscalls, so that several rules share one.
+    const std::size_t k = percent(s, 40) ? 0 : s.below(p.syscalls.size());
+    e.r.syscall = p.syscalls[k];
+    e.r.result = percent(s, o.other_action_percent) ? random_action(s, p.libseccomp_friendly) : usual[k];
+    const bool cond = conditional[k] != percent(s, o.mixed_kind_percent);
+    if (cond) {
+      const std::size_t limit = std::min<std::size_t>(o.max_conditions, sysfence::max_conditions);
+      const std::size_t n = 1 + s.below(p.libseccomp_friendly ? std::min<std::size_t>(limit, 6) : limit);
+      std::array<bool, 6> used{};
+      for (std::size_t c = 0; c < n; ++c) {
+        auto arg = static_cast<std::uint8_t>(s.below(6));
+        if (p.libseccomp_friendly) {  // libseccomp takes one comparison per argument and rule
+          while (used[arg]) arg = static_cast<std::uint8_t>((arg + 1) % 6);
+          used[arg] = true;
+        }
+        e.r.conditions[c] = random_condition(s, p, arg, o);
+      }
+      e.r.count = static_cast<std::uint8_t>(n);
+    }
+    p.rules.push_back(e);
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a policy means, from the rules alone.
+
+// `holds` is a condition on an argument value: unsigned, the low halves for 32-bit ones.
+constexpr bool holds(const condition& c, std::uint64_t arg) noexcept {
+  const std::uint64_t x = c.size == width::dword ? arg & 0xffffffffULL : arg;
+  switch (c.op) {
+    case cmp::eq: return x == c.value;
+    case cmp::ne: return x != c.value;
+    case cmp::lt: return x < c.value;
+    case cmp::le: return x <= c.value;
+    case cmp::gt: return x > c.value;
+    case cmp::ge: return x >= c.value;
+    case cmp::masked_eq: return (x & c.mask) == c.value;
+  }
+  return false;
+}
+
+constexpr bool matches(const rule& r, const seccomp_data& d) noexcept {
+  for (std::size_t i = 0; i < r.count; ++i)
+    if (!holds(r.conditions[i], d.args[r.conditions[i].arg])) return false;
+  return true;
+}
+
+constexpr bool denies(action a) noexcept {
+  const auto k = a.what();
+  return k == action::kind::error || k == action::kind::kill_process || k == action::kind::kill_thread ||
+         k == action::kind::trap;
+}
+
+// `meant` is what a policy answers for a call, and whether two matching rules disagreed (then
+// the analysis should have refused the policy, and `action` is the first one's).
+struct meant {
+  action result;
+  bool disagreement = false;
+  std::size_t first = 0, second = 0;  // the disagreeing rules
+};
+
+// `meaning` is the policy's answer for `d` on x86_64: a foreign architecture kills the process;
+// x32's numbers (bit 30) get the default if it denies, else kill the process; otherwise the
+// action of a rule of the syscall whose conditions all hold (no condition: always), else the
+// default.
+inline meant meaning(const generated_policy& p, const seccomp_data& d) {
+  if (d.arch != AUDIT_ARCH_X86_64) return {action::kill_process};
+  const auto nr = static_cast<std::uint32_t>(d.nr);
+  if ((nr & 0x40000000U) != 0) return {denies(p.default_action) ? p.default_action : action::kill_process};
+  meant m{p.default_action};
+  bool found = false;
+  for (std::size_t i = 0; i < p.rules.size(); ++i) {
+    const rule& r = p.rules[i].r;
+    if (number_of(r.syscall) != nr || !matches(r, d)) continue;
+    if (!found) {
+      m.result = r.result;
+      m.first = i;
+      found = true;
+    } else if (r.result != m.result && !m.disagreement) {
+      m.disagreement = true;
+      m.second = i;
+    }
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls that rules match.
+
+// `thin` keeps at most `cap` of the sorted values, evenly spread (the first and last kept).
+template <class T>
+void thin(std::vector<T>& v, std::size_t cap) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (v.size() <= cap) return;
+  std::vector<T> kept;
+  for (std::size_t i = 0; i < cap; ++i) kept.push_back(v[i * (v.size() - 1) / (cap - 1)]);
+  v = kept;
+}
+
+// `arg_candidates` are values likely to satisfy, or just miss, the conditions: each value and
+// its neighbours, the value with the bits outside its mask set, and the edge values; `low` and
+// `high` are halves to pair when 32-bit conditions are among them.
+inline void arg_candidates(std::span<const condition* const> cs, std::vector<std::uint64_t>& full,
+                           std::vector<std::uint32_t>& low, std::vector<std::uint32_t>& high) {
+  full.assign(edge_values.begin(), edge_values.end());
+  high = {0, 1, 0x7fffffffU, 0x80000000U, 0xffffffffU};
+  // The bits every masked (or plain) equality sets: what two compatible masked equalities share.
+  std::uint64_t all_set = 0;
+  for (const condition* c : cs)
+    if (c->op == cmp::eq || c->op == cmp::masked_eq) all_set |= c->value;
+  full.push_back(all_set);
+  for (const condition* c : cs) {
+    const std::uint64_t v = c->value;
+    const std::uint64_t outside = c->op == cmp::masked_eq ? ~c->mask : 0;
+    const std::array<std::uint64_t, 6> near{v, v + 1, v - 1, v | outside, v | (outside & 0x5555555555555555ULL),
+                                            v | (outside & 0xaaaaaaaaaaaaaaaaULL)};
+    for (const std::uint64_t x : near) {
+      if (c->size == width::dword) {
+        low.push_back(static_cast<std::uint32_t>(x));
+      } else {
+        full.push_back(x);
+        high.push_back(static_cast<std::uint32_t>(x >> 32));
+      }
+    }
+  }
+  for (const std::uint64_t x : full) low.push_back(static_cast<std::uint32_t>(x));
+  thin(low, 64);
+  thin(high, 16);
+}
+
+// `witness` looks for arguments that satisfy every condition of `rules` at once (a call all of
+// them match); each argument is independent, so it searches one at a time, among candidates.
+// Found: a proof that the rules overlap. Not found: no proof either way. `choose` picks among
+// the satisfying values of an argument (for variety in test data), or the first when null.
+template <class Source>
+bool witness(std::span<const rule* const> rules, std::array<std::uint64_t, 6>& args, Source* choose) {
+  std::vector<const condition*> cs;
+  std::vector<std::uint64_t> full, ok;
+  std::vector<std::uint32_t> low, high;
+  for (std::uint8_t a = 0; a < 6; ++a) {
+    cs.clear();
+    bool dword = false;
+    for (const rule* r : rules)
+      for (std::size_t i = 0; i < r->count; ++i)
+        if (r->conditions[i].arg == a) {
+          cs.push_back(&r->conditions[i]);
+          dword = dword || r->conditions[i].size == width::dword;
+        }
+    if (cs.empty()) {
+      args[a] = choose != nullptr ? (percent(*choose, 50) ? pick(*choose, edge_values) : choose->any()) : 0;
+      continue;
+    }
+    full.clear();
+    low.clear();
+    high.clear();
+    ok.clear();
+    arg_candidates(cs, full, low, high);
+    auto all_hold = [&](std::uint64_t x) {
+      for (const condition* c : cs)
+        if (!holds(*c, x)) return false;
+      return true;
+    };
+    for (const std::uint64_t x : full)
+      if (all_hold(x) && ok.size() < 16) ok.push_back(x);
+    if (ok.empty() && dword) {  // 32-bit conditions: pair high halves with low halves
+      for (std::size_t h = 0; h < high.size() && ok.size() < 16; ++h)
+        for (std::size_t l = 0; l < low.size() && ok.size() < 16; ++l) {
+          const std::uint64_t x = (std::uint64_t{high[h]} << 32) | low[l];
+          if (all_hold(x)) ok.push_back(x);
+        }
+    }
+    if (ok.empty()) return false;
+    args[a] = choose != nullptr ? pick(*choose, ok) : ok.front();
+  }
+  return true;
+}
+
+inline bool witness(std::span<const rule* const> rules, std::array<std::uint64_t, 6>& args) {
+  return witness<prng_source>(rules, args, nullptr);
+}
+
+// `satisfying_calls` are, per rule, a few argument vectors that rule matches (none when the
+// search finds none, e.g. arg<0> < 0): test data that reaches every rule's action.
+template <class Source>
+std::vector<std::vector<std::array<std::uint64_t, 6>>> satisfying_calls(Source& s, const generated_policy& p,
+                                                                        std::size_t per_rule) {
+  std::vector<std::vector<std::array<std::uint64_t, 6>>> out(p.rules.size());
+  for (std::size_t i = 0; i < p.rules.size(); ++i) {
+    const rule* r = &p.rules[i].r;
+    for (std::size_t k = 0; k < per_rule; ++k) {
+      std::array<std::uint64_t, 6> args{};
+      if (!witness(std::span<const rule* const>(&r, 1), args, &s)) break;
+      out[i].push_back(args);
+    }
+  }
+  return out;
+}
+
+template <class Source>
+std::uint64_t random_arg(Source& s, const generated_policy& p) {
+  const std::uint64_t from = s.below(20);
+  if (from < 7) {  // a policy value, or one that just misses it
+    const std::uint64_t v = pick(s, p.values);
+    switch (s.below(5)) {
+      case 0: return v + 1;
+      case 1: return v - 1;
+      case 2: return v ^ (std::uint64_t{1} << (32 + s.below(32)));  // same low half
+      default: return v;
+    }
+  }
+  if (from < 13) return pick(s, edge_values);
+  if (from < 17) return s.any();
+  return s.below(16);
+}
+
+// `random_call` is a seccomp_data for the policy: mostly its syscalls (often with arguments a
+// rule matches), else a neighbouring number, one past the table, an x32 number, -1, or a
+// foreign architecture.
+template <class Source>
+seccomp_data random_call(Source& s, const generated_policy& p,
+                         const std::vector<std::vector<std::array<std::uint64_t, 6>>>& satisfying) {
+  seccomp_data d{};
+  d.arch = AUDIT_ARCH_X86_64;
+  if (percent(s, 4)) d.arch = percent(s, 75) ? AUDIT_ARCH_I386 : static_cast<std::uint32_t>(s.any());
+  d.instruction_pointer = s.any();
+  for (auto& a : d.args) a = random_arg(s, p);
+
+  const std::uint32_t own = number_of(p.rules.empty() ? pick(s, hot_syscalls) : pick(s, p.rules).r.syscall);
+  const std::uint64_t where = s.below(100);
+  std::uint32_t nr = own;
+  if (where < 72) {
+    // One of the policy's rules' syscalls: half the time with arguments one of its rules matches.
+    if (!p.rules.empty() && percent(s, 60)) {
+      const std::size_t i = s.below(p.rules.size());
+      nr = number_of(p.rules[i].r.syscall);
+      if (!satisfying[i].empty()) {
+        const auto& args = pick(s, satisfying[i]);
+        for (std::size_t a = 0; a < 6; ++a)
+          if (!percent(s, 8)) d.args[a] = args[a];  // now and then one argument moves away
+      }
+    }
+  } else if (where < 82) {
+    constexpr std::array<std::int32_t, 4> steps{-2, -1, 1, 2};
+    nr = static_cast<std::uint32_t>(static_cast<std::int64_t>(own) + pick(s, steps));
+  } else if (where < 87) {
+    nr = static_cast<std::uint32_t>(s.below(512));
+  } else if (where < 91) {
+    constexpr std::array<std::uint32_t, 5> far{451, 452, 1000, 0x3ffffffeU, 0x3fffffffU};
+    nr = percent(s, 50) ? pick(s, far) : static_cast<std::uint32_t>(s.any() & 0x3fffffffU);
+  } else if (where < 97) {
+    nr = 0x40000000U | (percent(s, 70) ? own : static_cast<std::uint32_t>(s.any()));  // x32 and above
+  } else {
+    nr = 0xffffffffU;  // -1: a tracer skipping the call
+  }
+  d.nr = static_cast<int>(nr);
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The analysis against the rules.
+
+// `policy_names` are the "rule set" names describe_policy prints: "rule 0", "rule 1", ...
+struct policy_names {
+  std::vector<std::string> owned;
+  std::vector<std::string_view> views;
+  explicit policy_names(const generated_policy& p) {
+    for (std::size_t i = 0; i < p.rules.size(); ++i) owned.push_back("rule " + std::to_string(i));
+    for (const std::string& s : owned) views.emplace_back(s);
+  }
+};
+
+// `describe` is the policy as text: the default action, then each rule with its conditions.
+inline std::string describe(const generated_policy& p) {
+  const policy_names names(p);
+  detail::text count;
+  detail::describe_policy(count, p.rules, names.views, p.default_action);
+  std::string out(count.size, '\0');
+  detail::text fill{out.data(), out.size()};
+  detail::describe_policy(fill, p.rules, names.views, p.default_action);
+  return out;
+}
+
+inline std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+inline std::string describe(action a) {
+  std::string out(sysfence::action_name(a));
+  const auto k = a.what();
+  if (k == action::kind::error || k == action::kind::trap || k == action::kind::trace)
+    out += "(" + std::to_string(a.data()) + ")";
+  return out;
+}
+
+inline std::string describe(const seccomp_data& d) {
+  std::string out = "arch " + hex(d.arch) + (d.arch == AUDIT_ARCH_X86_64 ? " (x86_64)" : "") + ", nr " +
+                    std::to_string(d.nr) + " (" + hex(static_cast<std::uint32_t>(d.nr)) + "), args (";
+  for (std::size_t i = 0; i < 6; ++i) out += (i ? ", " : "") + hex(d.args[i]);
+  return out + "), ip " + hex(d.instruction_pointer);
+}
+
+inline std::string describe(const detail::diagnosis& d) {
+  constexpr std::array<std::string_view, 6> what{"none", "simple_and_conditional", "different_actions",
+                                                 "bad_condition", "missing_syscall", "too_long"};
+  std::string out(what[static_cast<std::size_t>(d.what)]);
+  out += " on " + std::string(sysfence::sys::name(d.syscall)) + ", rules " + std::to_string(d.first) + " and " +
+         std::to_string(d.second);
+  if (d.what == detail::problem::different_actions)
+    out += " (" + describe(d.first_action) + " vs " + describe(d.second_action) + ")";
+  if (d.what == detail::problem::bad_condition)
+    out += " (condition problem " + std::to_string(static_cast<int>(d.condition)) + ")";
+  return out;
+}
+
+// `compiled` is the run-time compiler core's output for a policy.
+struct compiled {
+  detail::compile_output out;
+  std::vector<bpf::insn> program;  // the program when out.result is ok
+};
+
+inline compiled compile(const generated_policy& p) {
+  const std::size_t n = p.rules.size();
+  std::vector<detail::sort_key> keys(2 * n);
+  std::vector<detail::interval> intervals(2 * n + 1);
+  std::vector<bpf::insn> out(bpf::max_insns + 1);
+  compiled c;
+  c.out = detail::compile({p.rules, sysfence::arch::x86_64::value, p.default_action, false}, {keys, intervals},
+                          out, {});
+  if (c.out.result.ok()) c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
+  return c;
+}
+
+// `rejection` is what `check_rejection` found: an error when the diagnosis misstates the
+// policy, and whether a call both culprits match was found (different_actions).
+struct rejection {
+  std::string error;
+  bool witnessed = false;
+  bool mixed_widths = false;  // an argument is compared in 32 and in 64 bits (README: "count as overlapping")
+  bool never_matches = false;  // no call was found for one of the culprits alone either
+  bool pinned_against_ne = false;  // a range pins an argument to v, the other rule says != v
+  std::array<std::uint64_t, 6> args{};
+};
+
+// `check_rejection` says whether a refused policy has the problem the diagnosis names: the
+// first malformed condition; a simple and a conditional rule of the syscall; two rules of the
+// syscall with the two actions named (and a call both match, when the search finds one).
+inline rejection check_rejection(const generated_policy& p, const detail::diagnosis& d) {
+  rejection out;
+  auto fail = [&](std::string why) {
+    out.error = describe(d) + ": " + why;
+    return out;
+  };
+  if (d.first >= p.rules.size() || d.second >= p.rules.size()) return fail("a culprit index is out of range");
+  const rule& a = p.rules[d.first].r;
+  const rule& b = p.rules[d.second].r;
+  if (a.syscall != d.syscall || b.syscall != d.syscall) return fail("a culprit rule is for another syscall");
+  switch (d.what) {
+    case detail::problem::bad_condition: {
+      // analyse() checks the rules in order, each rule's conditions in order.
+      for (std::size_t i = 0; i < p.rules.size(); ++i)
+        for (std::size_t c = 0; c < p.rules[i].r.count; ++c)
+          if (const auto problem = sysfence::check(p.rules[i].r.conditions[c]);
+              problem != sysfence::condition_problem::none) {
+            if (i != d.first) return fail("the first malformed condition is in rule " + std::to_string(i));
+            if (problem != d.condition) return fail("the condition's problem is another one");
+            return out;
+          }
+      return fail("no condition is malformed");
+    }
+    case detail::problem::simple_and_conditional:
+      if (!a.is_simple() || b.is_simple()) return fail("the first culprit is not simple or the second is");
+      return out;
+    case detail::problem::different_actions: {
+      if (a.result == b.result) return fail("both culprits answer the same");
+      if (a.result != d.first_action || b.result != d.second_action) return fail("the actions named are not the rules'");
+      if (a.is_simple() != b.is_simple()) return fail("a simple and a conditional rule: the other problem");
+      if (a.same_match(b)) {
+        out.witnessed = true;
+        return out;
+      }
+      const std::array<const rule*, 2> both{&a, &b};
+      out.witnessed = witness(both, out.args);
+      std::array<std::uint64_t, 6> alone{};
+      out.never_matches = !witness(std::span<const rule* const>(&both[0], 1), alone) ||
+                          !witness(std::span<const rule* const>(&both[1], 1), alone);
+      for (std::uint8_t arg = 0; arg < 6; ++arg) {
+        for (const width w : {width::qword, width::dword}) {  // ranges as analyse() narrows them
+          const std::uint64_t top = w == width::dword ? 0xffffffffULL : ~std::uint64_t{0};
+          std::uint64_t lo = 0, hi = top;
+          for (const rule* r : both)
+            for (std::size_t i = 0; i < r->count; ++i) {
+              const condition& c = r->conditions[i];
+              if (c.arg != arg || c.size != w) continue;
+              if (c.op == cmp::eq || c.op == cmp::ge || c.op == cmp::gt) lo = std::max(lo, c.op == cmp::gt ? c.value + 1 : c.value);
+              if (c.op == cmp::eq || c.op == cmp::le || c.op == cmp::lt) hi = std::min(hi, c.op == cmp::lt ? c.value - 1 : c.value);
+            }
+          for (const rule* r : both)
+            for (std::size_t i = 0; i < r->count; ++i) {
+              const condition& c = r->conditions[i];
+              if (c.arg == arg && c.size == w && c.op == cmp::ne && lo == hi && c.value == lo) out.pinned_against_ne = true;
+            }
+        }
+        bool dword = false, qword = false;
+        for (const rule* r : both)
+          for (std::size_t i = 0; i < r->count; ++i)
+            if (r->conditions[i].arg == arg) (r->conditions[i].size == width::dword ? dword : qword) = true;
+        out.mixed_widths = out.mixed_widths || (dword && qword);
+      }
+      return out;
+    }
+    default: return fail("not a problem random x86_64 policies can have");
+  }
+}
+
+// `check_acceptance` says why an accepted policy should have been refused, if it should: a
+// malformed condition, a syscall with simple and conditional rules, or two rules of a syscall
+// with different actions that a call matches both of (found by `witness`).
+inline std::string check_acceptance(const generated_policy& p) {
+  for (std::size_t i = 0; i < p.rules.size(); ++i)
+    for (std::size_t c = 0; c < p.rules[i].r.count; ++c)
+      if (sysfence::check(p.rules[i].r.conditions[c]) != sysfence::condition_problem::none)
+        return "rule " + std::to_string(i) + " has a malformed condition";
+  for (std::size_t i = 0; i < p.rules.size(); ++i)
+    for (std::size_t j = i + 1; j < p.rules.size(); ++j) {
+      const rule& a = p.rules[i].r;
+      const rule& b = p.rules[j].r;
+      if (a.syscall != b.syscall) continue;
+      const std::string pair = "rules " + std::to_string(i) + " and " + std::to_string(j);
+      if (a.is_simple() != b.is_simple()) return pair + ": one simple, one conditional, same syscall";
+      if (a.result == b.result) continue;
+      std::array<std::uint64_t, 6> args{};
+      const std::array<const rule*, 2> both{&a, &b};
+      if (a.is_simple() || witness(both, args)) {
+        std::string out = pair + " answer differently and both match args (";
+        for (std::size_t k = 0; k < 6; ++k) out += (k ? ", " : "") + hex(args[k]);
+        return out + ")";
+      }
+    }
+  return {};
+}
+
+}  // namespace sysfence_fuzz
