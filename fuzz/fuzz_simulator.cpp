@@ -31,25 +31,55 @@ namespace bpf = sysfence::bpf;
 
 // Every opcode seccomp accepts, for the "valid opcodes" repair.
 constexpr std::array<std::uint16_t, 41> opcodes{
-    BPF_LD | BPF_W | BPF_ABS,    BPF_LD | BPF_W | BPF_LEN,    BPF_LDX | BPF_W | BPF_LEN,   BPF_RET | BPF_K,
-    BPF_RET | BPF_A,             BPF_ALU | BPF_ADD | BPF_K,   BPF_ALU | BPF_ADD | BPF_X,   BPF_ALU | BPF_SUB | BPF_K,
-    BPF_ALU | BPF_SUB | BPF_X,   BPF_ALU | BPF_MUL | BPF_K,   BPF_ALU | BPF_MUL | BPF_X,   BPF_ALU | BPF_DIV | BPF_K,
-    BPF_ALU | BPF_DIV | BPF_X,   BPF_ALU | BPF_AND | BPF_K,   BPF_ALU | BPF_AND | BPF_X,   BPF_ALU | BPF_OR | BPF_K,
-    BPF_ALU | BPF_OR | BPF_X,    BPF_ALU | BPF_XOR | BPF_K,   BPF_ALU | BPF_XOR | BPF_X,   BPF_ALU | BPF_LSH | BPF_K,
-    BPF_ALU | BPF_LSH | BPF_X,   BPF_ALU | BPF_RSH | BPF_K,   BPF_ALU | BPF_RSH | BPF_X,   BPF_ALU | BPF_NEG,
-    BPF_LD | BPF_IMM,            BPF_LDX | BPF_IMM,           BPF_MISC | BPF_TAX,          BPF_MISC | BPF_TXA,
-    BPF_LD | BPF_MEM,            BPF_LDX | BPF_MEM,           BPF_ST,                      BPF_STX,
-    BPF_JMP | BPF_JA,            BPF_JMP | BPF_JEQ | BPF_K,   BPF_JMP | BPF_JEQ | BPF_X,   BPF_JMP | BPF_JGE | BPF_K,
-    BPF_JMP | BPF_JGT | BPF_K,   BPF_JMP | BPF_JSET | BPF_K,  BPF_JMP | BPF_JGE | BPF_X,   BPF_JMP | BPF_JGT | BPF_X,
+    BPF_LD | BPF_W | BPF_ABS,
+    BPF_LD | BPF_W | BPF_LEN,
+    BPF_LDX | BPF_W | BPF_LEN,
+    BPF_RET | BPF_K,
+    BPF_RET | BPF_A,
+    BPF_ALU | BPF_ADD | BPF_K,
+    BPF_ALU | BPF_ADD | BPF_X,
+    BPF_ALU | BPF_SUB | BPF_K,
+    BPF_ALU | BPF_SUB | BPF_X,
+    BPF_ALU | BPF_MUL | BPF_K,
+    BPF_ALU | BPF_MUL | BPF_X,
+    BPF_ALU | BPF_DIV | BPF_K,
+    BPF_ALU | BPF_DIV | BPF_X,
+    BPF_ALU | BPF_AND | BPF_K,
+    BPF_ALU | BPF_AND | BPF_X,
+    BPF_ALU | BPF_OR | BPF_K,
+    BPF_ALU | BPF_OR | BPF_X,
+    BPF_ALU | BPF_XOR | BPF_K,
+    BPF_ALU | BPF_XOR | BPF_X,
+    BPF_ALU | BPF_LSH | BPF_K,
+    BPF_ALU | BPF_LSH | BPF_X,
+    BPF_ALU | BPF_RSH | BPF_K,
+    BPF_ALU | BPF_RSH | BPF_X,
+    BPF_ALU | BPF_NEG,
+    BPF_LD | BPF_IMM,
+    BPF_LDX | BPF_IMM,
+    BPF_MISC | BPF_TAX,
+    BPF_MISC | BPF_TXA,
+    BPF_LD | BPF_MEM,
+    BPF_LDX | BPF_MEM,
+    BPF_ST,
+    BPF_STX,
+    BPF_JMP | BPF_JA,
+    BPF_JMP | BPF_JEQ | BPF_K,
+    BPF_JMP | BPF_JEQ | BPF_X,
+    BPF_JMP | BPF_JGE | BPF_K,
+    BPF_JMP | BPF_JGT | BPF_K,
+    BPF_JMP | BPF_JSET | BPF_K,
+    BPF_JMP | BPF_JGE | BPF_X,
+    BPF_JMP | BPF_JGT | BPF_X,
     BPF_JMP | BPF_JSET | BPF_X,
 };
 
 [[noreturn]] void fail(const char* what, const std::vector<bpf::insn>& program, const seccomp_data& d) {
-  std::fprintf(stderr, "fuzz_simulator: %s\narch 0x%x nr %d args %llx %llx %llx %llx %llx %llx\n%s", what, d.arch,
-               d.nr, static_cast<unsigned long long>(d.args[0]), static_cast<unsigned long long>(d.args[1]),
-               static_cast<unsigned long long>(d.args[2]), static_cast<unsigned long long>(d.args[3]),
-               static_cast<unsigned long long>(d.args[4]), static_cast<unsigned long long>(d.args[5]),
-               sysfence::dump(program).c_str());
+  std::fprintf(stderr, "fuzz_simulator: %s\narch 0x%x nr %d args %llx %llx %llx %llx %llx %llx\n%s", what,
+               d.arch, d.nr, static_cast<unsigned long long>(d.args[0]),
+               static_cast<unsigned long long>(d.args[1]), static_cast<unsigned long long>(d.args[2]),
+               static_cast<unsigned long long>(d.args[3]), static_cast<unsigned long long>(d.args[4]),
+               static_cast<unsigned long long>(d.args[5]), sysfence::dump(program).c_str());
   std::abort();
 }
 
@@ -69,8 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t pc = 0; pc < count; ++pc) {
     bpf::insn& i = program[pc];
     if ((repairs & 1) != 0) i.code = opcodes[i.code % opcodes.size()];  // a valid opcode
-    const std::size_t room = count - pc - 1;  // instructions after this one
-    if ((repairs & 2) != 0 && BPF_CLASS(i.code) == BPF_JMP) {  // jumps inside the program
+    const std::size_t room = count - pc - 1;                            // instructions after this one
+    if ((repairs & 2) != 0 && BPF_CLASS(i.code) == BPF_JMP) {           // jumps inside the program
       if (room == 0) {
         i.code = BPF_RET | BPF_K;
       } else {
@@ -81,7 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if ((repairs & 4) != 0) {  // loads of seccomp_data words, scratch cells, shifts in range
       if (i.code == (BPF_LD | BPF_W | BPF_ABS)) i.k = (i.k % 16) * 4;
-      if (BPF_CLASS(i.code) == BPF_ST || BPF_CLASS(i.code) == BPF_STX || BPF_MODE(i.code) == BPF_MEM) i.k %= 16;
+      if (BPF_CLASS(i.code) == BPF_ST || BPF_CLASS(i.code) == BPF_STX || BPF_MODE(i.code) == BPF_MEM)
+        i.k %= 16;
       if (i.code == (BPF_ALU | BPF_LSH | BPF_K) || i.code == (BPF_ALU | BPF_RSH | BPF_K)) i.k %= 32;
       if (i.code == (BPF_ALU | BPF_DIV | BPF_K) && i.k == 0) i.k = 1;
     }
@@ -95,12 +126,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (checked == sysfence::bpf_error::none && e.error != sysfence::bpf_error::none)
     fail("evaluate reports an error for a program check accepts", program, d);
 
-  const sysfence::const_allow_result cached = sysfence::const_allow(program, d.arch, static_cast<std::uint32_t>(d.nr));
-  if (cached.emulated > program.size()) fail("const_allow stepped through more instructions than the program has", program, d);
+  const sysfence::const_allow_result cached =
+      sysfence::const_allow(program, d.arch, static_cast<std::uint32_t>(d.nr));
+  if (cached.emulated > program.size())
+    fail("const_allow stepped through more instructions than the program has", program, d);
   if (checked == sysfence::bpf_error::none && cached.allowed && !(e == sysfence::action::allow))
     fail("const_allow proves this (arch, nr) allowed, evaluate does not allow the call", program, d);
 
-  const std::string text = (repairs & 32) != 0 ? sysfence::dump<sysfence::arch::x86>(program) : sysfence::dump(program);
+  const std::string text =
+      (repairs & 32) != 0 ? sysfence::dump<sysfence::arch::x86>(program) : sysfence::dump(program);
   if ((repairs & 64) != 0) {
     static constexpr std::size_t capacity = 1 << 16;
     static sysfence::dumped<capacity> in_buffer;  // static: 64 KiB

@@ -139,32 +139,42 @@ inline constexpr std::array<std::uint64_t, 18> edge_masks{
     0xffffffffffffffffULL,
 };
 
-// `number_of` is a syscall's x86_64 number.
+// `number_of` is a syscall's x86_64 number (libseccomp's peer policies are x86_64 ones).
 inline std::uint32_t number_of(sysfence::sys::id s) {
   return static_cast<std::uint32_t>(sysfence::arch::x86_64::numbers[static_cast<std::size_t>(s)]);
 }
 
-// `x86_64_syscalls` is every syscall the x86_64 table has a number for.
-inline const std::vector<sysfence::sys::id>& x86_64_syscalls() {
-  static const std::vector<sysfence::sys::id> ids = [] {
-    std::vector<sysfence::sys::id> out;
-    const auto& numbers = sysfence::arch::x86_64::numbers;
-    for (std::size_t i = 0; i < numbers.size(); ++i)
-      if (numbers[i] >= 0) out.push_back(static_cast<sysfence::sys::id>(i));
-    return out;
-  }();
-  return ids;
+// `syscall_table` is a target's syscalls as the generator needs them: which ones it has, the
+// highest-numbered, and which syscall a number names.
+struct syscall_table {
+  std::vector<sysfence::sys::id> ids;      // every syscall the target has a number for
+  sysfence::sys::id highest{};             // the end of the search
+  std::vector<std::int32_t> by_number;     // number -> id (index in sys::id), -1 for none
+  std::vector<sysfence::sys::id> missing;  // syscalls x86_64 has and this target lacks
+};
+
+inline syscall_table make_table(const sysfence::arch::target& t) {
+  syscall_table out;
+  const auto& numbers = *t.numbers;
+  out.by_number.assign(t.table_size, -1);
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] < 0) {
+      if (sysfence::arch::x86_64::numbers[i] >= 0) out.missing.push_back(static_cast<sysfence::sys::id>(i));
+      continue;
+    }
+    out.ids.push_back(static_cast<sysfence::sys::id>(i));
+    out.by_number[static_cast<std::size_t>(numbers[i])] = static_cast<std::int32_t>(i);
+    if (numbers[i] >= numbers[static_cast<std::size_t>(out.highest)])
+      out.highest = static_cast<sysfence::sys::id>(i);
+  }
+  return out;
 }
 
-// `highest_x86_64_syscall` is the syscall with the highest number (the end of the search).
-inline sysfence::sys::id highest_x86_64_syscall() {
-  static const sysfence::sys::id highest = [] {
-    const auto& ids = x86_64_syscalls();
-    return *std::max_element(ids.begin(), ids.end(), [](sysfence::sys::id a, sysfence::sys::id b) {
-      return number_of(a) < number_of(b);
-    });
-  }();
-  return highest;
+// `table_of` is the x86_64 or the i386 table.
+inline const syscall_table& table_of(bool i386) {
+  static const syscall_table x86_64 = make_table(sysfence::arch::x86_64::value);
+  static const syscall_table x86 = make_table(sysfence::arch::x86::value);
+  return i386 ? x86 : x86_64;
 }
 
 // A few syscalls picked often, so that policies share them and numbers sit next to each other:
@@ -179,7 +189,7 @@ inline constexpr std::array<sysfence::sys::id, 7> hot_syscalls{
 
 // `generator_options` shapes the policies: sizes, and how often a rule breaks a pattern.
 struct generator_options {
-  std::size_t max_syscalls = 6;             // distinct syscalls in a policy
+  std::size_t max_syscalls = 6;  // distinct syscalls in a policy
   std::size_t max_rules = 12;
   std::size_t max_conditions = 4;           // per conditional rule, at most sysfence::max_conditions
   std::uint64_t mixed_kind_percent = 4;     // a rule simple where its syscall's are conditional, or back
@@ -188,6 +198,7 @@ struct generator_options {
   std::uint64_t invalid_percent = 1;        // a condition check() refuses
   std::uint64_t libseccomp_percent = 50;    // the policy keeps to what libseccomp 2.5 can say
                                             // (half of those: equalities only, see differential.cpp)
+  std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
 };
 
 // `large_policies` are long programs (hundreds to thousands of instructions): jumps beyond 255
@@ -201,6 +212,20 @@ inline constexpr generator_options large_policies{
     .copy_percent = 2,
     .invalid_percent = 0,
     .libseccomp_percent = 30,
+    .i386_percent = 10,
+};
+
+// `huge_policies` are programs around the kernel's limit of 4096 instructions: too_long or not.
+inline constexpr generator_options huge_policies{
+    .max_syscalls = 120,
+    .max_rules = 600,
+    .max_conditions = 8,
+    .mixed_kind_percent = 0,
+    .other_action_percent = 0,
+    .copy_percent = 1,
+    .invalid_percent = 0,
+    .libseccomp_percent = 0,
+    .i386_percent = 10,
 };
 
 // `generated_policy` is a policy as the compiler core takes it: each rule is its own "rule
@@ -208,10 +233,19 @@ inline constexpr generator_options large_policies{
 struct generated_policy {
   std::vector<entry> rules;
   action default_action = action::error(1);
-  std::vector<std::uint64_t> values;         // the pool condition values came from
-  std::vector<sysfence::sys::id> syscalls;   // distinct, in the order rules favour them
-  bool libseccomp_friendly = false;          // generated within libseccomp's limits
-  bool equalities_only = false;              // every condition an equality, masked or not
+  std::vector<std::uint64_t> values;        // the pool condition values came from
+  std::vector<sysfence::sys::id> syscalls;  // distinct, in the order rules favour them
+  bool libseccomp_friendly = false;         // generated within libseccomp's limits
+  bool equalities_only = false;             // every condition an equality, masked or not
+  bool i386 = false;                        // the target is i386 (no x32 ABI), not x86_64
+
+  [[nodiscard]] const sysfence::arch::target& target() const {
+    return i386 ? sysfence::arch::x86::value : sysfence::arch::x86_64::value;
+  }
+  // `number` is a syscall's number on the target, -1 where the target lacks it.
+  [[nodiscard]] std::int32_t number(sysfence::sys::id s) const {
+    return (*target().numbers)[static_cast<std::size_t>(s)];
+  }
 };
 
 template <class Source>
@@ -219,11 +253,15 @@ std::uint64_t pool_value(Source& s, const std::vector<std::uint64_t>& pool) {
   switch (s.below(10)) {
     case 0:
     case 1:
-    case 2: return pick(s, edge_values);
-    case 3: return s.below(20);
+    case 2:
+      return pick(s, edge_values);
+    case 3:
+      return s.below(20);
     case 4:
-    case 5: return s.any();
-    case 6: return s.any() & 0xffffffffULL;
+    case 5:
+      return s.any();
+    case 6:
+      return s.any() & 0xffffffffULL;
     default:  // an earlier value with another upper half: equal low halves, different values
       if (pool.empty()) return pick(s, edge_values);
       return (pick(s, pool) & 0xffffffffULL) | (percent(s, 50) ? pick(s, edge_values) << 32 : s.any() << 32);
@@ -239,27 +277,35 @@ action random_action(Source& s, bool friendly) {
     case 1:
     case 2:
     case 3:
-    case 4: return action::allow;
+    case 4:
+      return action::allow;
     case 5:
     case 6:
     case 7: {
       if (friendly || percent(s, 80)) return action::error(pick(s, errnos));
       return action::error(static_cast<std::uint16_t>(s.any()));  // up to 65535
     }
-    case 8: return action::trap(friendly || percent(s, 70) ? 0 : static_cast<std::uint16_t>(s.any()));
+    case 8:
+      return action::trap(friendly || percent(s, 70) ? 0 : static_cast<std::uint16_t>(s.any()));
     case 9:
-    case 10: return action::kill_process;
-    case 11: return action::kill_thread;
-    case 12: return action::log;
-    case 13: return action::trace(static_cast<std::uint16_t>(percent(s, 50) ? s.below(4) : s.any()));
-    default: return action::user_notif;
+    case 10:
+      return action::kill_process;
+    case 11:
+      return action::kill_thread;
+    case 12:
+      return action::log;
+    case 13:
+      return action::trace(static_cast<std::uint16_t>(percent(s, 50) ? s.below(4) : s.any()));
+    default:
+      return action::user_notif;
   }
 }
 
 // `random_condition` compares `arg`; `friendly` keeps to what libseccomp 2.5 translates (32-bit
 // comparisons only as equalities, masked or not). A few conditions are malformed on purpose.
 template <class Source>
-condition random_condition(Source& s, const generated_policy& p, std::uint8_t arg, const generator_options& o) {
+condition random_condition(Source& s, const generated_policy& p, std::uint8_t arg,
+                           const generator_options& o) {
   condition c;
   c.arg = arg;
   c.op = p.equalities_only ? (percent(s, 50) ? cmp::eq : cmp::masked_eq) : static_cast<cmp>(s.below(7));
@@ -278,7 +324,9 @@ condition random_condition(Source& s, const generated_policy& p, std::uint8_t ar
   if (c.size == width::dword) c.value &= 0xffffffffULL;
   if (percent(s, o.invalid_percent)) {  // check() must refuse these
     switch (s.below(4)) {
-      case 0: c.arg = static_cast<std::uint8_t>(6 + s.below(250)); break;
+      case 0:
+        c.arg = static_cast<std::uint8_t>(6 + s.below(250));
+        break;
       case 1:
         c.op = cmp::masked_eq;
         c.mask = c.mask == ~std::uint64_t{0} ? 0xff : c.mask;
@@ -305,7 +353,8 @@ condition random_condition(Source& s, const generated_policy& p, std::uint8_t ar
 template <class Source>
 generated_policy generate_policy(Source& s, const generator_options& o) {
   generated_policy p;
-  p.libseccomp_friendly = percent(s, o.libseccomp_percent);
+  p.i386 = percent(s, o.i386_percent);
+  p.libseccomp_friendly = !p.i386 && percent(s, o.libseccomp_percent);
   p.equalities_only = p.libseccomp_friendly && percent(s, 50);
   p.default_action = random_action(s, p.libseccomp_friendly);
   if (p.default_action == action::allow && percent(s, 50))
@@ -315,23 +364,39 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
   for (std::size_t i = 0; i < nvalues; ++i) p.values.push_back(pool_value(s, p.values));
 
   const std::size_t nsyscalls = 1 + s.below(o.max_syscalls);
+  const syscall_table& table = table_of(p.i386);
   std::vector<bool> conditional;
   std::vector<action> usual;
   for (std::size_t i = 0; i < nsyscalls; ++i) {
     sysfence::sys::id id{};
     const std::uint64_t from = s.below(20);
-    if (from < 8)
+    if (from < 6) {
       id = pick(s, hot_syscalls);
-    else if (from < 9)
-      id = highest_x86_64_syscall();
-    else
-      id = pick(s, x86_64_syscalls());
+    } else if (from < 7) {
+      id = table.highest;
+    } else if (from < 11 && !p.syscalls.empty()) {
+      // A number next to one already there: runs of numbers, a lone number between two runs.
+      const std::int32_t near = p.number(pick(s, p.syscalls)) + static_cast<std::int32_t>(s.below(5)) - 2;
+      if (near < 0 || static_cast<std::size_t>(near) >= table.by_number.size() ||
+          table.by_number[static_cast<std::size_t>(near)] < 0)
+        continue;
+      id = static_cast<sysfence::sys::id>(table.by_number[static_cast<std::size_t>(near)]);
+    } else if (from < 12 && !table.missing.empty() && percent(s, 50)) {
+      id = pick(s, table.missing);  // one the target lacks: missing_syscall
+    } else {
+      id = pick(s, table.ids);
+    }
     if (std::find(p.syscalls.begin(), p.syscalls.end(), id) != p.syscalls.end()) continue;
     p.syscalls.push_back(id);
     conditional.push_back(percent(s, 70));
     usual.push_back(random_action(s, p.libseccomp_friendly));
   }
 
+  if (p.syscalls.empty()) p.syscalls.push_back(table.highest);  // every pick was skipped
+  if (conditional.empty()) {
+    conditional.push_back(true);
+    usual.push_back(action::allow);
+  }
   const std::size_t nrules = 1 + s.below(o.max_rules);
   for (std::size_t i = 0; i < nrules; ++i) {
     entry e;
@@ -373,13 +438,20 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
 constexpr bool holds(const condition& c, std::uint64_t arg) noexcept {
   const std::uint64_t x = c.size == width::dword ? arg & 0xffffffffULL : arg;
   switch (c.op) {
-    case cmp::eq: return x == c.value;
-    case cmp::ne: return x != c.value;
-    case cmp::lt: return x < c.value;
-    case cmp::le: return x <= c.value;
-    case cmp::gt: return x > c.value;
-    case cmp::ge: return x >= c.value;
-    case cmp::masked_eq: return (x & c.mask) == c.value;
+    case cmp::eq:
+      return x == c.value;
+    case cmp::ne:
+      return x != c.value;
+    case cmp::lt:
+      return x < c.value;
+    case cmp::le:
+      return x <= c.value;
+    case cmp::gt:
+      return x > c.value;
+    case cmp::ge:
+      return x >= c.value;
+    case cmp::masked_eq:
+      return (x & c.mask) == c.value;
   }
   return false;
 }
@@ -400,27 +472,29 @@ constexpr bool denies(action a) noexcept {
 // the analysis should have refused the policy, and `action` is the first one's).
 struct meant {
   action result;
+  bool matched = false;  // a rule matched (else: foreign arch, x32, or the default)
   bool disagreement = false;
-  std::size_t first = 0, second = 0;  // the disagreeing rules
+  std::size_t first = 0, second = 0;  // the first matching rule; the one disagreeing with it
 };
 
-// `meaning` is the policy's answer for `d` on x86_64: a foreign architecture kills the process;
-// x32's numbers (bit 30) get the default if it denies, else kill the process; otherwise the
-// action of a rule of the syscall whose conditions all hold (no condition: always), else the
-// default.
+// `meaning` is the policy's answer for `d` on its target: a foreign architecture kills the
+// process; on x86_64, x32's numbers (bit 30, -1 among them) get the default if it denies, else
+// kill the process (i386 has no second ABI); otherwise the action of a rule of the syscall whose
+// conditions all hold (no condition: always), else the default. Rules that overlap must answer
+// alike (the analysis refuses the rest), so the first matching rule's action is the action.
 inline meant meaning(const generated_policy& p, const seccomp_data& d) {
-  if (d.arch != AUDIT_ARCH_X86_64) return {action::kill_process};
+  const sysfence::arch::target& t = p.target();
+  if (d.arch != t.audit) return {action::kill_process};
   const auto nr = static_cast<std::uint32_t>(d.nr);
-  if ((nr & 0x40000000U) != 0) return {denies(p.default_action) ? p.default_action : action::kill_process};
+  if ((nr & t.abi_bit) != 0) return {denies(p.default_action) ? p.default_action : action::kill_process};
   meant m{p.default_action};
-  bool found = false;
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const rule& r = p.rules[i].r;
-    if (number_of(r.syscall) != nr || !matches(r, d)) continue;
-    if (!found) {
+    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d)) continue;
+    if (!m.matched) {
       m.result = r.result;
       m.first = i;
-      found = true;
+      m.matched = true;
     } else if (r.result != m.result && !m.disagreement) {
       m.disagreement = true;
       m.second = i;
@@ -458,8 +532,18 @@ inline void arg_candidates(std::span<const condition* const> cs, std::vector<std
   for (const condition* c : cs) {
     const std::uint64_t v = c->value;
     const std::uint64_t outside = c->op == cmp::masked_eq ? ~c->mask : 0;
-    const std::array<std::uint64_t, 6> near{v, v + 1, v - 1, v | outside, v | (outside & 0x5555555555555555ULL),
+    const std::array<std::uint64_t, 6> near{v,
+                                            v + 1,
+                                            v - 1,
+                                            v | outside,
+                                            v | (outside & 0x5555555555555555ULL),
                                             v | (outside & 0xaaaaaaaaaaaaaaaaULL)};
+    std::array<std::uint64_t, 16> more{};  // the value with single low bits outside the mask set
+    std::size_t nmore = 0;
+    for (unsigned b = 0; b < 64 && nmore < more.size(); ++b)
+      if ((outside >> b) & 1) more[nmore++] = v | (std::uint64_t{1} << b);
+    for (const std::uint64_t k : {0xffULL, 0xffffULL, 0xffffffffULL}) full.push_back(v | (outside & k));
+    for (std::size_t i = 0; i < nmore; ++i) full.push_back(more[i]);
     for (const std::uint64_t x : near) {
       if (c->size == width::dword) {
         low.push_back(static_cast<std::uint32_t>(x));
@@ -548,10 +632,14 @@ std::uint64_t random_arg(Source& s, const generated_policy& p) {
   if (from < 7) {  // a policy value, or one that just misses it
     const std::uint64_t v = pick(s, p.values);
     switch (s.below(5)) {
-      case 0: return v + 1;
-      case 1: return v - 1;
-      case 2: return v ^ (std::uint64_t{1} << (32 + s.below(32)));  // same low half
-      default: return v;
+      case 0:
+        return v + 1;
+      case 1:
+        return v - 1;
+      case 2:
+        return v ^ (std::uint64_t{1} << (32 + s.below(32)));  // same low half
+      default:
+        return v;
     }
   }
   if (from < 13) return pick(s, edge_values);
@@ -566,19 +654,22 @@ template <class Source>
 seccomp_data random_call(Source& s, const generated_policy& p,
                          const std::vector<std::vector<std::array<std::uint64_t, 6>>>& satisfying) {
   seccomp_data d{};
-  d.arch = AUDIT_ARCH_X86_64;
-  if (percent(s, 4)) d.arch = percent(s, 75) ? AUDIT_ARCH_I386 : static_cast<std::uint32_t>(s.any());
+  d.arch = p.target().audit;
+  if (percent(s, 4))  // the other architecture, or nonsense
+    d.arch =
+        percent(s, 75) ? (p.i386 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_I386) : static_cast<std::uint32_t>(s.any());
   d.instruction_pointer = s.any();
   for (auto& a : d.args) a = random_arg(s, p);
 
-  const std::uint32_t own = number_of(p.rules.empty() ? pick(s, hot_syscalls) : pick(s, p.rules).r.syscall);
+  const auto own = static_cast<std::uint32_t>(
+      p.number(p.rules.empty() ? pick(s, hot_syscalls) : pick(s, p.rules).r.syscall));
   const std::uint64_t where = s.below(100);
   std::uint32_t nr = own;
   if (where < 72) {
-    // One of the policy's rules' syscalls: half the time with arguments one of its rules matches.
+    // One of the policy's rules' syscalls, mostly with arguments that rule matches.
     if (!p.rules.empty() && percent(s, 60)) {
       const std::size_t i = s.below(p.rules.size());
-      nr = number_of(p.rules[i].r.syscall);
+      nr = static_cast<std::uint32_t>(p.number(p.rules[i].r.syscall));
       if (!satisfying[i].empty()) {
         const auto& args = pick(s, satisfying[i]);
         for (std::size_t a = 0; a < 6; ++a)
@@ -623,7 +714,13 @@ inline std::string describe(const generated_policy& p) {
   std::string out(count.size, '\0');
   detail::text fill{out.data(), out.size()};
   detail::describe_policy(fill, p.rules, names.views, p.default_action);
-  return out;
+  return "target: " + std::string(p.target().name) + "\n" + out;
+}
+
+// `disassembly` is dump() of a program compiled for the policy's target.
+inline std::string disassembly(const generated_policy& p, std::span<const bpf::insn> program) {
+  return p.i386 ? sysfence::dump<sysfence::arch::x86>(program)
+                : sysfence::dump<sysfence::arch::x86_64>(program);
 }
 
 inline std::string hex(std::uint64_t v) {
@@ -641,18 +738,19 @@ inline std::string describe(action a) {
 }
 
 inline std::string describe(const seccomp_data& d) {
-  std::string out = "arch " + hex(d.arch) + (d.arch == AUDIT_ARCH_X86_64 ? " (x86_64)" : "") + ", nr " +
+  const std::string_view arch = sysfence::detail::arch_name_for(d.arch);
+  std::string out = "arch " + hex(d.arch) + (arch.empty() ? "" : " (" + std::string(arch) + ")") + ", nr " +
                     std::to_string(d.nr) + " (" + hex(static_cast<std::uint32_t>(d.nr)) + "), args (";
   for (std::size_t i = 0; i < 6; ++i) out += (i ? ", " : "") + hex(d.args[i]);
   return out + "), ip " + hex(d.instruction_pointer);
 }
 
 inline std::string describe(const detail::diagnosis& d) {
-  constexpr std::array<std::string_view, 6> what{"none", "simple_and_conditional", "different_actions",
-                                                 "bad_condition", "missing_syscall", "too_long"};
+  constexpr std::array<std::string_view, 6> what{
+      "none", "simple_and_conditional", "different_actions", "bad_condition", "missing_syscall", "too_long"};
   std::string out(what[static_cast<std::size_t>(d.what)]);
-  out += " on " + std::string(sysfence::sys::name(d.syscall)) + ", rules " + std::to_string(d.first) + " and " +
-         std::to_string(d.second);
+  out += " on " + std::string(sysfence::sys::name(d.syscall)) + ", rules " + std::to_string(d.first) +
+         " and " + std::to_string(d.second);
   if (d.what == detail::problem::different_actions)
     out += " (" + describe(d.first_action) + " vs " + describe(d.second_action) + ")";
   if (d.what == detail::problem::bad_condition)
@@ -666,16 +764,49 @@ struct compiled {
   std::vector<bpf::insn> program;  // the program when out.result is ok
 };
 
-inline compiled compile(const generated_policy& p) {
+// `compile` runs the core as typed policies do, but at run time: scratch of 2n keys and 2n + 1
+// intervals, an output buffer of `capacity` instructions (exactly that many: ASan sees overruns).
+inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::max_insns + 1) {
   const std::size_t n = p.rules.size();
   std::vector<detail::sort_key> keys(2 * n);
   std::vector<detail::interval> intervals(2 * n + 1);
-  std::vector<bpf::insn> out(bpf::max_insns + 1);
+  std::vector<bpf::insn> out(capacity);
   compiled c;
-  c.out = detail::compile({p.rules, sysfence::arch::x86_64::value, p.default_action, false}, {keys, intervals},
-                          out, {});
+  c.out = detail::compile({p.rules, p.target(), p.default_action, false}, {keys, intervals}, out, {});
   if (c.out.result.ok()) c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
   return c;
+}
+
+// `check_program` says what is wrong with an accepted policy's program beyond what it answers:
+// the kernel would refuse it; it does not start with the architecture check (LD arch, JEQ
+// audit); it returns an action neither the policy nor its arch and x32 checks name; it is longer
+// than capacity_bound() (typed policies size their buffer by it); or compiling it into a buffer
+// of exactly its size gives another program, or into one instruction less does not say too_long.
+inline std::string check_program(const generated_policy& p, const compiled& c) {
+  const auto& prog = c.program;
+  if (const auto e = sysfence::check(prog); e != sysfence::bpf_error::none)
+    return "the kernel would refuse the program: " + std::string(sysfence::describe(e));
+  if (prog.size() < 3 || !bpf::same(prog[0], bpf::load(bpf::off_arch)) ||
+      prog[1].code != (BPF_JMP | BPF_JEQ | BPF_K) || prog[1].k != p.target().audit)
+    return "the program does not start with LD arch; JEQ audit";
+  for (const bpf::insn& i : prog) {
+    if (i.code != (BPF_RET | BPF_K)) continue;
+    const action a{i.k};
+    bool named = a == p.default_action || a == action::kill_process;
+    for (const entry& e : p.rules) named = named || a == e.r.result;
+    if (!named) return "the program returns " + hex(i.k) + ", an action the policy does not name";
+  }
+  if (const std::size_t bound = detail::capacity_bound(p.rules); prog.size() > bound)
+    return "the program has " + std::to_string(prog.size()) +
+           " instructions, capacity_bound() says at most " + std::to_string(bound);
+  const compiled exact = compile(p, prog.size());
+  if (!exact.out.result.ok() || exact.program.size() != prog.size() ||
+      !std::equal(prog.begin(), prog.end(), exact.program.begin(), bpf::same))
+    return "compiled into a buffer of exactly its size, the program differs";
+  const compiled short_by_one = compile(p, prog.size() - 1);
+  if (short_by_one.out.result.what != detail::problem::too_long)
+    return "compiled into a buffer one instruction short, the result is not too_long";
+  return {};
 }
 
 // `rejection` is what `check_rejection` found: an error when the diagnosis misstates the
@@ -683,21 +814,31 @@ inline compiled compile(const generated_policy& p) {
 struct rejection {
   std::string error;
   bool witnessed = false;
-  bool mixed_widths = false;  // an argument is compared in 32 and in 64 bits (README: "count as overlapping")
-  bool never_matches = false;  // no call was found for one of the culprits alone either
-  bool pinned_against_ne = false;  // a range pins an argument to v, the other rule says != v
+  // Why no call was found, when none was: the README says 32- against 64-bit comparisons count
+  // as overlapping; a rule may never match; ranges may pin an argument to one value another
+  // condition refuses (`arg<0> <= 0` against `arg<0> != 0`), which the analysis does not see.
+  bool mixed_widths = false;
+  bool never_matches = false;
+  bool pinned = false;
   std::array<std::uint64_t, 6> args{};
 };
 
 // `check_rejection` says whether a refused policy has the problem the diagnosis names: the
 // first malformed condition; a simple and a conditional rule of the syscall; two rules of the
-// syscall with the two actions named (and a call both match, when the search finds one).
+// syscall with the two actions named (and a call both match, when the search finds one); the
+// first rule whose syscall the target lacks; a program past 4096 instructions in any buffer.
 inline rejection check_rejection(const generated_policy& p, const detail::diagnosis& d) {
   rejection out;
   auto fail = [&](std::string why) {
     out.error = describe(d) + ": " + why;
     return out;
   };
+  if (d.what == detail::problem::too_long) {  // in a buffer with room to spare: past the limit too
+    const compiled roomy = compile(p, 4 * bpf::max_insns);
+    if (roomy.out.result.what != detail::problem::too_long || roomy.out.result.size <= bpf::max_insns)
+      return fail("with room to spare the program has " + std::to_string(roomy.out.size) + " instructions");
+    return out;
+  }
   if (d.first >= p.rules.size() || d.second >= p.rules.size()) return fail("a culprit index is out of range");
   const rule& a = p.rules[d.first].r;
   const rule& b = p.rules[d.second].r;
@@ -720,7 +861,8 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
       return out;
     case detail::problem::different_actions: {
       if (a.result == b.result) return fail("both culprits answer the same");
-      if (a.result != d.first_action || b.result != d.second_action) return fail("the actions named are not the rules'");
+      if (a.result != d.first_action || b.result != d.second_action)
+        return fail("the actions named are not the rules'");
       if (a.is_simple() != b.is_simple()) return fail("a simple and a conditional rule: the other problem");
       if (a.same_match(b)) {
         out.witnessed = true;
@@ -739,13 +881,17 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
             for (std::size_t i = 0; i < r->count; ++i) {
               const condition& c = r->conditions[i];
               if (c.arg != arg || c.size != w) continue;
-              if (c.op == cmp::eq || c.op == cmp::ge || c.op == cmp::gt) lo = std::max(lo, c.op == cmp::gt ? c.value + 1 : c.value);
-              if (c.op == cmp::eq || c.op == cmp::le || c.op == cmp::lt) hi = std::min(hi, c.op == cmp::lt ? c.value - 1 : c.value);
+              if (c.op == cmp::eq || c.op == cmp::ge || c.op == cmp::gt || c.op == cmp::masked_eq)
+                lo = std::max(lo, c.op == cmp::gt ? c.value + 1 : c.value);
+              if (c.op == cmp::eq || c.op == cmp::le || c.op == cmp::lt)
+                hi = std::min(hi, c.op == cmp::lt ? c.value - 1 : c.value);
+              if (c.op == cmp::masked_eq) hi = std::min(hi, c.value | (~c.mask & top));
             }
+          if (lo != hi) continue;
           for (const rule* r : both)
             for (std::size_t i = 0; i < r->count; ++i) {
               const condition& c = r->conditions[i];
-              if (c.arg == arg && c.size == w && c.op == cmp::ne && lo == hi && c.value == lo) out.pinned_against_ne = true;
+              if (c.arg == arg && c.size == w && !holds(c, lo)) out.pinned = true;
             }
         }
         bool dword = false, qword = false;
@@ -756,14 +902,23 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
       }
       return out;
     }
-    default: return fail("not a problem random x86_64 policies can have");
+    case detail::problem::missing_syscall:  // compile() checks the rules in order
+      for (std::size_t i = 0; i < p.rules.size(); ++i)
+        if (p.number(p.rules[i].r.syscall) < 0)
+          return i == d.first ? out : fail("the first missing syscall is another");
+      return fail("the target has every syscall of the policy");
+    default:
+      return fail("not a problem random policies can have");
   }
 }
 
 // `check_acceptance` says why an accepted policy should have been refused, if it should: a
-// malformed condition, a syscall with simple and conditional rules, or two rules of a syscall
-// with different actions that a call matches both of (found by `witness`).
+// syscall the target lacks, a malformed condition, a syscall with simple and conditional rules,
+// or two rules of a syscall with different actions that a call matches both of (`witness`).
 inline std::string check_acceptance(const generated_policy& p) {
+  for (std::size_t i = 0; i < p.rules.size(); ++i)
+    if (p.number(p.rules[i].r.syscall) < 0)
+      return "rule " + std::to_string(i) + "'s syscall is missing on the target";
   for (std::size_t i = 0; i < p.rules.size(); ++i)
     for (std::size_t c = 0; c < p.rules[i].r.count; ++c)
       if (sysfence::check(p.rules[i].r.conditions[c]) != sysfence::condition_problem::none)

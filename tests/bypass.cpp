@@ -876,6 +876,7 @@ TEST_CASE("prctl and seccomp cannot touch the filter unless the policy allows th
   REQUIRE(e.exited);
   CHECK(e.code == 0);
   CHECK_FALSE(static_cast<bool>(r->second));  // its first syscall is seccomp() or prctl(): denied
+  CHECK(r->second.failed == apply_step::install_filter);  // not "the kernel lacks an action"
   CHECK(r->second.error == EPERM);
   CHECK(r->prctl_filter.err == EPERM);
   CHECK(r->prctl_strict.err == EPERM);

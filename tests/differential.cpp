@@ -23,6 +23,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+// libseccomp 2.5.4 leaks part of its rule tree when a later rule makes an earlier one redundant:
+// default LOG; allow write when arg32<1> == 0xc73f567c && arg32<0> == 1; allow write when
+// arg<1> == 0xffffffff00000000; allow write when arg32<1> == 0xc73f567c leaves 768 bytes in 8
+// blocks after seccomp_release(). Not ours to fix; the asan preset's LeakSanitizer ignores it here.
+extern "C" const char* __lsan_default_suppressions();  // NOLINT: read by LeakSanitizer
+extern "C" const char* __lsan_default_suppressions() { return "leak:libseccomp.so\n"; }
+
 namespace {
 
 namespace fz = sysfence_fuzz;
@@ -60,26 +67,29 @@ using filter = std::unique_ptr<void, release_filter>;
 // libseccomp 2.5.4 refuses TRAP with data (only SCMP_ACT_TRAP itself) and errno >= MAX_ERRNO (4095).
 bool libseccomp_has(action a) {
   switch (a.what()) {
-    case action::kind::trap: return a.data() == 0;
-    case action::kind::error: return a.data() < 4095;
-    default: return true;
+    case action::kind::trap:
+      return a.data() == 0;
+    case action::kind::error:
+      return a.data() < 4095;
+    default:
+      return true;
   }
 }
 
-// `libseccomp_cannot` is why libseccomp 2.5 cannot say this policy (or says it wrongly), or null
-// when it can: its comparisons are 64-bit (a 32-bit one translates only as a masked equality on
-// the low half), it takes one comparison per argument in a rule, and
-//
-// libseccomp 2.5.4 (Debian 12) miscompiles several conditional rules of one syscall unless they
-// are all equalities: its program compares a value loaded for another comparison. The smallest
-// case found, default ERRNO(1), two allow rules of mprotect: arg0 < 2 and arg0 <= 0x100000001;
-// mprotect(2, ...) fails with ERRNO(1) although the second rule allows it:
-//   ld arg0 (high); jgt 0; jeq 0 -> ld arg0 (low); jge 2 -> jgt 1 (meant for the high half, A
-//   still holds the low half: 2 > 1) -> ERRNO(1)
-// Also arg0 != 2 && arg1 != 2, plus arg0 == 1: (1, 2) is refused. (c) is compared only where a
-// syscall has one conditional rule, or only equalities (masked or not): there no case was found
-// in 200,000 random small policies, nor by this test.
+// `libseccomp_cannot` is why libseccomp cannot say this policy, or says it wrongly, or null when
+// it can. libseccomp 2.5 compares all 64 bits (a 32-bit comparison translates only as a masked
+// equality on the low half) and takes one comparison per argument in a rule. And 2.5.4 (Debian
+// 12) miscompiles several conditional rules of one syscall unless they are all equalities: its
+// program compares a value loaded for another comparison. The smallest case found: default
+// ERRNO(1), allow mprotect when arg0 < 2, allow mprotect when arg0 <= 0x100000001; mprotect(2)
+// gets ERRNO(1) although the second rule allows it:
+//   ld arg0 (high); jgt 0; jeq 0 -> ld arg0 (low); jge 2 -> jgt 1 (meant for the high half, but
+//   A still holds the low half: 2 > 1) -> ERRNO(1)
+// Likewise allow when arg0 != 2 && arg1 != 2, allow when arg0 == 1: (1, 2) gets the default.
+// With one conditional rule per syscall, or equalities only (masked or not), 200,000 random
+// small policies showed no such case, nor has this test.
 const char* libseccomp_cannot(const fz::generated_policy& p) {
+  if (p.i386) return "an i386 policy (the peer builds x86_64 filters)";
   // libseccomp's rule database grows fast with the rules of one syscall: some of the large
   // policies (100+ rules) take it minutes, so it gets the ordinary ones only.
   if (p.rules.size() > 24) return "more than 24 rules";
@@ -116,12 +126,18 @@ scmp_arg_cmp translate(const condition& c) {
     case cmp::eq:
       if (dword) return {c.arg, SCMP_CMP_MASKED_EQ, low, c.value};
       return {c.arg, SCMP_CMP_EQ, c.value, 0};
-    case cmp::masked_eq: return {c.arg, SCMP_CMP_MASKED_EQ, dword ? c.mask & low : c.mask, c.value};
-    case cmp::ne: return {c.arg, SCMP_CMP_NE, c.value, 0};
-    case cmp::lt: return {c.arg, SCMP_CMP_LT, c.value, 0};
-    case cmp::le: return {c.arg, SCMP_CMP_LE, c.value, 0};
-    case cmp::gt: return {c.arg, SCMP_CMP_GT, c.value, 0};
-    case cmp::ge: return {c.arg, SCMP_CMP_GE, c.value, 0};
+    case cmp::masked_eq:
+      return {c.arg, SCMP_CMP_MASKED_EQ, dword ? c.mask & low : c.mask, c.value};
+    case cmp::ne:
+      return {c.arg, SCMP_CMP_NE, c.value, 0};
+    case cmp::lt:
+      return {c.arg, SCMP_CMP_LT, c.value, 0};
+    case cmp::le:
+      return {c.arg, SCMP_CMP_LE, c.value, 0};
+    case cmp::gt:
+      return {c.arg, SCMP_CMP_GT, c.value, 0};
+    case cmp::ge:
+      return {c.arg, SCMP_CMP_GE, c.value, 0};
   }
   return {};
 }
@@ -162,14 +178,15 @@ struct peer {
       if (r.result == p.default_action) continue;
       std::array<scmp_arg_cmp, sysfence::max_conditions> cmps{};
       for (std::size_t c = 0; c < r.count; ++c) cmps[c] = translate(r.conditions[c]);
-      const int rc = seccomp_rule_add_array(ctx.get(), r.result.value, static_cast<int>(fz::number_of(r.syscall)),
-                                            r.count, cmps.data());
+      const int rc = seccomp_rule_add_array(ctx.get(), r.result.value,
+                                            static_cast<int>(fz::number_of(r.syscall)), r.count, cmps.data());
       if (rc != 0) {
         error = "seccomp_rule_add_array of rule " + std::to_string(i) + " returned " + std::to_string(rc);
         return out;
       }
     }
-    if (fd < 0 || ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 || seccomp_export_bpf(ctx.get(), fd) != 0) {
+    if (fd < 0 || ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+        seccomp_export_bpf(ctx.get(), fd) != 0) {
       error = "seccomp_export_bpf";
       return out;
     }
@@ -191,12 +208,14 @@ struct peer {
 
 struct counts {
   std::size_t generated = 0, accepted = 0;
-  std::size_t bad_condition = 0, simple_and_conditional = 0, different_actions = 0;
+  std::size_t bad_condition = 0, simple_and_conditional = 0, different_actions = 0, missing_syscall = 0;
+  std::size_t too_long = 0;
+  std::size_t i386 = 0;                         // accepted policies for i386
   std::size_t different_actions_witnessed = 0;  // a call both culprit rules match was found
-  std::size_t different_actions_never = 0;        // not witnessed: a culprit alone never matches
-  std::size_t different_actions_mixed = 0;        // not witnessed: an argument compared in both widths
-  std::size_t different_actions_pinned = 0;       // not witnessed: `arg <= 0` against `arg != 0` and the like
-  std::size_t different_actions_other = 0;        // not witnessed otherwise
+  std::size_t different_actions_never = 0;      // not witnessed: a culprit alone never matches
+  std::size_t different_actions_mixed = 0;      // not witnessed: an argument compared in both widths
+  std::size_t different_actions_pinned = 0;     // not witnessed: `arg <= 0` against `arg != 0` and the like
+  std::size_t different_actions_other = 0;      // not witnessed otherwise
   std::size_t cases = 0, libseccomp_policies = 0, libseccomp_cases = 0, libseccomp_tree = 0;
   std::size_t cache_checks = 0, cache_allowed = 0;
   std::size_t long_programs = 0, longest = 0;  // programs of more than 256 instructions
@@ -216,12 +235,14 @@ struct policy_run {
   const std::vector<bpf::insn>* libseccomp = nullptr;  // null when not built
 
   [[nodiscard]] std::string header() const {
-    return "seed " + fz::hex(seed) + ", policy " + std::to_string(index) + " (rerun: SYSFENCE_DIFF_SEED=" +
-           fz::hex(seed) + " SYSFENCE_DIFF_POLICY=" + std::to_string(index) + ")\n" + fz::describe(*policy);
+    return "seed " + fz::hex(seed) + ", policy " + std::to_string(index) +
+           " (rerun: SYSFENCE_DIFF_SEED=" + fz::hex(seed) + " SYSFENCE_DIFF_POLICY=" + std::to_string(index) +
+           ")\n" + fz::describe(*policy);
   }
   [[nodiscard]] std::string programs() const {
-    std::string out = "sysfence's program:\n" + sysfence::dump<sysfence::arch::x86_64>(sysfence->program);
-    if (libseccomp != nullptr) out += "libseccomp's program:\n" + sysfence::dump<sysfence::arch::x86_64>(*libseccomp);
+    std::string out = "sysfence's program:\n" + fz::disassembly(*policy, sysfence->program);
+    if (libseccomp != nullptr)
+      out += "libseccomp's program:\n" + sysfence::dump<sysfence::arch::x86_64>(*libseccomp);
     return out;
   }
 };
@@ -242,16 +263,17 @@ void compare_call(counts& n, const policy_run& run, const seccomp_data& d) {
   const sysfence::evaluation a = sysfence::evaluate(run.sysfence->program, d);
   ++n.cases;
   std::optional<sysfence::evaluation> c;
-  if (run.libseccomp != nullptr && d.arch == AUDIT_ARCH_X86_64 && static_cast<std::uint32_t>(d.nr) < 0x40000000U) {
+  if (run.libseccomp != nullptr && d.arch == AUDIT_ARCH_X86_64 &&
+      static_cast<std::uint32_t>(d.nr) < 0x40000000U) {
     c = sysfence::evaluate(*run.libseccomp, d);
     ++n.libseccomp_cases;
   }
   const bool agree = !m.disagreement && a == m.result && (!c || *c == m.result);
   if (agree) return;
   std::string text = run.header() + "call: " + fz::describe(d) + "\n(a) sysfence:   " + evaluation_text(a) +
-                     "\n(b) meaning:    " + fz::describe(m.result) + " (rule " +
-                     (m.result == run.policy->default_action && !m.disagreement ? std::string("none or ") : "") +
-                     std::to_string(m.first) + ")\n(c) libseccomp: " + (c ? evaluation_text(*c) : "not compared") + "\n";
+                     "\n(b) meaning:    " + fz::describe(m.result) +
+                     (m.matched ? " (rule " + std::to_string(m.first) + ")" : " (no rule matches)") +
+                     "\n(c) libseccomp: " + (c ? evaluation_text(*c) : "not compared") + "\n";
   if (m.disagreement)
     text += "rules " + std::to_string(m.first) + " and " + std::to_string(m.second) +
             " both match and answer differently, yet the analysis accepted the policy\n";
@@ -264,16 +286,17 @@ void compare_call(counts& n, const policy_run& run, const seccomp_data& d) {
 // be proven (README: such paths load only nr and arch).
 void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint32_t nr) {
   const auto& p = *run.policy;
-  const bool cached = sysfence::const_allow(run.sysfence->program, AUDIT_ARCH_X86_64, nr).allowed;
+  const std::uint32_t audit = p.target().audit;
+  const bool cached = sysfence::const_allow(run.sysfence->program, audit, nr).allowed;
   ++n.cache_checks;
   n.cache_allowed += cached ? 1 : 0;
   bool any_rule = false, plain_allow = false;
   std::vector<seccomp_data> probes;
   for (const auto& e : p.rules) {
-    if (fz::number_of(e.r.syscall) != nr) continue;
+    if (static_cast<std::uint32_t>(p.number(e.r.syscall)) != nr) continue;
     any_rule = true;
     plain_allow = e.r.is_simple() && e.r.result == action::allow;  // analysis: all simple, one action
-    seccomp_data d{static_cast<int>(nr), AUDIT_ARCH_X86_64, 0, {}};
+    seccomp_data d{static_cast<int>(nr), audit, 0, {}};
     std::array<std::uint64_t, 6> args{};
     const sysfence::rule* r = &e.r;
     if (!cached || !fz::witness(std::span<const sysfence::rule* const>(&r, 1), args)) continue;
@@ -281,25 +304,28 @@ void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint
     probes.push_back(d);
   }
   for (int i = 0; cached && i < 16; ++i) {
-    seccomp_data d{static_cast<int>(nr), AUDIT_ARCH_X86_64, 0, {}};
+    seccomp_data d{static_cast<int>(nr), audit, 0, {}};
     for (auto& a : d.args) a = fz::random_arg(s, p);
     probes.push_back(d);
   }
   for (const seccomp_data& d : probes)
     if (const fz::meant m = fz::meaning(p, d); m.result != action::allow) {
-      fail(n, run.header() + "const_allow proves nr " + std::to_string(nr) + " always allowed, but the rules answer " +
-                  fz::describe(m.result) + " for " + fz::describe(d) + "\n" + run.programs());
+      fail(n, run.header() + "const_allow proves nr " + std::to_string(nr) +
+                  " always allowed, but the rules answer " + fz::describe(m.result) + " for " +
+                  fz::describe(d) + "\n" + run.programs());
       break;
     }
-  if (any_rule && plain_allow && nr < 0x40000000U && !cached)
-    fail(n, run.header() + "nr " + std::to_string(nr) + " has only plain allows, but const_allow does not prove it\n" +
-                run.programs());
+  if (any_rule && plain_allow && (nr & p.target().abi_bit) == 0 && !cached)
+    fail(n, run.header() + "nr " + std::to_string(nr) +
+                " has only plain allows, but const_allow does not prove it\n" + run.programs());
 }
 
 void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t index) {
   fz::prng_source s(policy_seed(seed, index));
-  const bool large = s.below(100) < 8;
-  const fz::generated_policy p = fz::generate_policy(s, large ? fz::large_policies : fz::generator_options{});
+  const std::uint64_t shape = s.below(1000);  // 8% large, 0.5% huge (around 4096 instructions)
+  const fz::generated_policy p = fz::generate_policy(s, shape < 80   ? fz::large_policies
+                                                        : shape < 85 ? fz::huge_policies
+                                                                     : fz::generator_options{});
   ++n.generated;
   const fz::compiled compiled = fz::compile(p);
   policy_run run{seed, index, &p, &compiled, nullptr};
@@ -309,34 +335,45 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
     const fz::rejection r = fz::check_rejection(p, d);
     if (!r.error.empty()) fail(n, run.header() + "refused wrongly: " + r.error + "\n");
     switch (d.what) {
-      case sysfence::detail::problem::bad_condition: ++n.bad_condition; break;
-      case sysfence::detail::problem::simple_and_conditional: ++n.simple_and_conditional; break;
+      case sysfence::detail::problem::bad_condition:
+        ++n.bad_condition;
+        break;
+      case sysfence::detail::problem::missing_syscall:
+        ++n.missing_syscall;
+        break;
+      case sysfence::detail::problem::too_long:
+        ++n.too_long;
+        break;
+      case sysfence::detail::problem::simple_and_conditional:
+        ++n.simple_and_conditional;
+        break;
       case sysfence::detail::problem::different_actions:
         ++n.different_actions;
         n.different_actions_witnessed += r.witnessed ? 1 : 0;
         if (!r.witnessed) {
-          std::size_t& kind = r.never_matches       ? n.different_actions_never
-                              : r.mixed_widths      ? n.different_actions_mixed
-                              : r.pinned_against_ne ? n.different_actions_pinned
-                                                    : n.different_actions_other;
+          std::size_t& kind = r.never_matches  ? n.different_actions_never
+                              : r.mixed_widths ? n.different_actions_mixed
+                              : r.pinned       ? n.different_actions_pinned
+                                               : n.different_actions_other;
           ++kind;
           // SYSFENCE_DIFF_SHOW_UNPROVEN=<n>: print the first n refusals of the last kind.
           if (&kind == &n.different_actions_other && kind <= env_number("SYSFENCE_DIFF_SHOW_UNPROVEN", 0))
             MESSAGE("refused without a call both rules match: " << fz::describe(d) << "\n" << run.header());
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return;
   }
   ++n.accepted;
+  n.i386 += p.i386 ? 1 : 0;
   n.long_programs += compiled.program.size() > 256 ? 1 : 0;
   n.longest = std::max(n.longest, compiled.program.size());
   if (const std::string why = fz::check_acceptance(p); !why.empty())
     fail(n, run.header() + "accepted, but should have been refused: " + why + "\n");
-  if (sysfence::check(compiled.program) != bpf_error::none)
-    fail(n, run.header() + "the kernel would refuse the program: " +
-                std::string(sysfence::describe(sysfence::check(compiled.program))) + "\n" + run.programs());
+  if (const std::string why = fz::check_program(p, compiled); !why.empty())
+    fail(n, run.header() + why + "\n" + run.programs());
 
   std::vector<bpf::insn> libseccomp;
   if (libseccomp_cannot(p) == nullptr) {
@@ -344,7 +381,8 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
     std::string error;
     libseccomp = lib.program(p, tree, error);
     if (!error.empty()) fail(n, run.header() + "libseccomp: " + error + "\n");
-    if (sysfence::check(libseccomp) != bpf_error::none) fail(n, run.header() + "libseccomp's program is refused\n");
+    if (sysfence::check(libseccomp) != bpf_error::none)
+      fail(n, run.header() + "libseccomp's program is refused\n");
     run.libseccomp = &libseccomp;
     ++n.libseccomp_policies;
     n.libseccomp_tree += tree ? 1 : 0;
@@ -355,22 +393,74 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
   // Every rule's satisfying calls, unchanged.
   for (std::size_t r = 0; r < p.rules.size(); ++r)
     for (const auto& args : satisfying[r]) {
-      seccomp_data d{static_cast<int>(fz::number_of(p.rules[r].r.syscall)), AUDIT_ARCH_X86_64, 0, {}};
+      seccomp_data d{p.number(p.rules[r].r.syscall), p.target().audit, 0, {}};
       for (std::size_t a = 0; a < 6; ++a) d.args[a] = args[a];
       compare_call(n, run, d);
     }
 
-  for (const auto id : p.syscalls)
-    for (const std::uint32_t nr : {fz::number_of(id) - 1, fz::number_of(id), fz::number_of(id) + 1})
-      check_cache(n, run, s, nr);
-  check_cache(n, run, s, 0x40000000U | fz::number_of(p.syscalls.front()));
+  for (const auto id : p.syscalls) {
+    const auto nr = static_cast<std::uint32_t>(p.number(id));
+    for (const std::uint32_t near : {nr - 1, nr, nr + 1}) check_cache(n, run, s, near);
+  }
+  check_cache(n, run, s, 0x40000000U | static_cast<std::uint32_t>(p.number(p.syscalls.front())));
+}
+
+// The meaning the differential test trusts, against answers worked out by hand.
+TEST_CASE("differential: the rules' meaning of a small policy, by hand") {
+  using sysfence::sys::id;
+  fz::generated_policy p;
+  p.default_action = action::error(1);
+  auto add = [&](sysfence::rule r) { p.rules.push_back({r, static_cast<std::uint16_t>(p.rules.size()), 0}); };
+  add(sysfence::rule{id::write});
+  add(sysfence::rule{id::openat, sysfence::condition{2, cmp::masked_eq, width::qword, 0, 3}});
+  add(sysfence::rule{id::openat, sysfence::condition{2, cmp::masked_eq, width::qword, 3, 3}}.then(
+      action::kill_thread));
+  add(sysfence::rule{id::lseek, sysfence::condition{1, cmp::gt, width::qword, 0x100000000ULL}}.then(
+      action::log));
+  add(sysfence::rule{id::ioctl, sysfence::condition{1, cmp::eq, width::dword, 0x5401}});
+  REQUIRE(fz::check_acceptance(p).empty());
+  const fz::compiled c = fz::compile(p);
+  REQUIRE(c.out.result.ok());
+
+  struct expect {
+    int nr;
+    std::uint64_t arg1, arg2;
+    action want;
+    std::uint32_t arch = AUDIT_ARCH_X86_64;
+  };
+  const std::array<expect, 14> table{{
+      {1, 0, 0, action::allow},                           // write: always
+      {257, 0, 0x80000, action::allow},                   // openat O_RDONLY|O_CLOEXEC
+      {257, 0, 0x1, action::error(1)},                    // O_WRONLY: no rule, the default
+      {257, 0, 0xffffffff00000003, action::kill_thread},  // accmode 3 in any upper half
+      {8, 0x100000000ULL, 0, action::error(1)},           // lseek: not above 2^32
+      {8, 0x100000001ULL, 0, action::log},                // lseek: above 2^32
+      {16, 0x5401, 0, action::allow},                     // ioctl TCGETS
+      {16, 0xdead00005401ULL, 0, action::allow},          // the upper half is not compared
+      {16, 0x5402, 0, action::error(1)},                  // another request
+      {2, 0, 0, action::error(1)},                        // open: no rule
+      {0x40000001, 0, 0, action::error(1)},               // x32 write: the default (it denies)
+      {-1, 0, 0, action::error(1)},                       // -1 has bit 30: the default
+      {1, 0, 0, action::kill_process, AUDIT_ARCH_I386},   // a foreign architecture
+      {451, 0, 0, action::error(1)},                      // past the table
+  }};
+  for (const expect& e : table) {
+    seccomp_data d{e.nr, e.arch, 0, {0, e.arg1, e.arg2, 0, 0, 0}};
+    CHECK_MESSAGE(fz::meaning(p, d).result == e.want, fz::describe(d));
+    CHECK_MESSAGE(sysfence::evaluate(c.program, d) == e.want, fz::describe(d));
+  }
+  p.default_action = action::allow;  // x32 and -1 now kill the process: a foreign ABI never runs
+  const seccomp_data x32{0x40000001, AUDIT_ARCH_X86_64, 0, {}};
+  CHECK(fz::meaning(p, x32).result == action::kill_process);
+  CHECK(sysfence::evaluate(fz::compile(p).program, x32) == action::kill_process);
 }
 
 TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's program agree") {
   const std::uint64_t seed = env_number("SYSFENCE_DIFF_SEED", default_seed);
   const std::uint64_t wanted = env_number("SYSFENCE_DIFF_CASES", default_cases);
   const char* only = std::getenv("SYSFENCE_DIFF_POLICY");
-  MESSAGE("seed " << fz::hex(seed) << " (SYSFENCE_DIFF_SEED), " << wanted << " calls wanted (SYSFENCE_DIFF_CASES)");
+  MESSAGE("seed " << fz::hex(seed) << " (SYSFENCE_DIFF_SEED), " << wanted
+                  << " calls wanted (SYSFENCE_DIFF_CASES)");
 
   const peer lib;
   REQUIRE(lib.fd >= 0);
@@ -379,27 +469,34 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
     run_policy(n, lib, seed, static_cast<std::size_t>(std::strtoull(only, nullptr, 0)));
   } else {
     const std::size_t policies = static_cast<std::size_t>((wanted + calls_per_policy - 1) / calls_per_policy);
-    for (std::size_t i = 0; n.accepted < policies && i < 20 * policies + 100; ++i) run_policy(n, lib, seed, i);
+    for (std::size_t i = 0; n.accepted < policies && i < 20 * policies + 100; ++i)
+      run_policy(n, lib, seed, i);
     CHECK(n.accepted == policies);
   }
 
-  MESSAGE(n.generated << " policies generated, " << n.accepted << " accepted; refused by the analysis: "
-                      << n.bad_condition << " malformed condition, " << n.simple_and_conditional
-                      << " simple and conditional, " << n.different_actions << " different actions ("
-                      << n.different_actions_witnessed << " with a call both rules match, "
-                      << n.different_actions_never << " where one of the two never matches, "
-                      << n.different_actions_mixed << " comparing an argument in 32 and 64 bits, "
-                      << n.different_actions_pinned << " with a range of one value against != it, "
-                      << n.different_actions_other << " other)");
-  MESSAGE(n.cases << " calls compared (sysfence vs meaning), " << n.libseccomp_cases << " also with libseccomp ("
-                  << n.libseccomp_policies << " policies, " << n.libseccomp_tree << " as a binary tree); "
-                  << n.cache_checks << " action-cache checks, " << n.cache_allowed << " proven allowed; "
-                  << n.long_programs << " programs longer than 256 instructions, the longest " << n.longest);
+  MESSAGE(n.generated << " policies generated, " << n.accepted << " accepted (" << n.i386
+                      << " for i386); refused: " << n.too_long << " too long, " << n.missing_syscall
+                      << " missing syscall, " << n.bad_condition << " malformed condition, "
+                      << n.simple_and_conditional << " simple and conditional, " << n.different_actions
+                      << " different actions (" << n.different_actions_witnessed
+                      << " with a call both rules match, " << n.different_actions_never
+                      << " where one of the two never matches, " << n.different_actions_mixed
+                      << " comparing an argument in 32 and 64 bits, " << n.different_actions_pinned
+                      << " with a range of one value another condition refuses, " << n.different_actions_other
+                      << " other)");
+  MESSAGE(n.cases << " calls compared (sysfence vs meaning), " << n.libseccomp_cases
+                  << " also with libseccomp (" << n.libseccomp_policies << " policies, " << n.libseccomp_tree
+                  << " as a binary tree); " << n.cache_checks << " action-cache checks, " << n.cache_allowed
+                  << " proven allowed; " << n.long_programs
+                  << " programs longer than 256 instructions, the longest " << n.longest);
   if (only == nullptr && wanted >= default_cases) {
     // The mix must keep exercising every path, or the test silently weakens.
     CHECK(n.cases >= 1000000);
     CHECK(n.libseccomp_cases * 4 >= n.cases);
     CHECK(n.bad_condition > 0);
+    CHECK(n.missing_syscall > 0);
+    CHECK(n.i386 > 0);
+    CHECK(n.long_programs > 0);
     CHECK(n.simple_and_conditional > 0);
     CHECK(n.different_actions_witnessed > 0);
     CHECK(n.cache_allowed > 0);

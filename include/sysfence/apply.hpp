@@ -46,7 +46,7 @@ enum class apply_step : std::uint8_t {
   landlock,            // Landlock is missing (ABI < 2) or refused the ruleset or restrict_self
   landlock_path,       // a Landlock path could not be opened or added (`thread` is its index)
   set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
-  install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER)
+  install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER), or seccomp() denied by an earlier filter
   synchronise_threads, // TSYNC: another thread could not take the filter
 };
 
@@ -78,7 +78,8 @@ struct apply_status {
       case apply_step::set_no_new_privs:
         return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
       case apply_step::install_filter:
-        return "sysfence: seccomp(SECCOMP_SET_MODE_FILTER) refused the filter; nothing was installed";
+        return "sysfence: seccomp() refused the filter (or a filter already installed denies seccomp()); "
+               "nothing was installed";
       case apply_step::synchronise_threads:
         return "sysfence: seccomp(SECCOMP_FILTER_FLAG_TSYNC) could not synchronise a thread (it has "
                "a filter that is not an ancestor of this one); nothing was installed";
@@ -150,14 +151,17 @@ inline apply_status restrict_paths(std::span<const landlock::path_rule> rules) n
 }
 
 // `actions_available` asks the kernel whether it knows every action kind the program returns.
-// Allow and errno exist on every seccomp kernel; the others are checked.
+// Allow and errno exist on every seccomp kernel; the others are checked. Only EOPNOTSUPP means
+// "no such action": any other error is seccomp() itself refused (a filter already installed
+// denies it, or the kernel has no seccomp), which is what install_filter reports.
 template <class ActionSet>
 apply_status actions_available(const ActionSet& actions) noexcept {
   for (std::size_t i = 0; i < actions.count; ++i) {
     const auto kind = actions.kinds[i];
     if (kind == action::kind::allow || kind == action::kind::error) continue;
     std::uint32_t value = static_cast<std::uint32_t>(kind);
-    if (::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &value) != 0) return {apply_step::check_actions, errno, 0};
+    if (::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &value) != 0)
+      return {errno == EOPNOTSUPP ? apply_step::check_actions : apply_step::install_filter, errno, 0};
   }
   return {};
 }
