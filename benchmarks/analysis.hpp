@@ -72,6 +72,13 @@ cache_stats cache_prep(program_view program, const policy_shape& shape);
 // load an argument and deny: enough for the action-cache emulation, which stops at that load.
 std::vector<sysfence::bpf::insn> balanced_search(const policy_shape& shape);
 
+// `fitted_search` is the search over the same runs, without the x32 check where the default
+// denies (as sysfence's), whose path for every allowed or denied number runs at most bound[nr]
+// instructions and that, among those, makes the cache preparation emulate the fewest: found
+// exhaustively (dynamic programming over runs and depths). Empty when no search fits. It answers
+// whether a tree shaped for load time could also match a peer on every number.
+std::vector<sysfence::bpf::insn> fitted_search(const policy_shape& shape, std::span<const std::uint32_t> bound);
+
 // `agreement` counts evaluations on which two programs return different actions: every number
 // of the sweep on both architectures, with a grid of argument values on conditional numbers.
 struct agreement {

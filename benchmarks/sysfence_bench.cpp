@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -559,6 +560,43 @@ void path_rows(policy_report& out, const std::string& p, program_view sf, progra
                       std::to_string(b.evaluations) + " (OPT=2)");
 }
 
+// `fit_rows` ask whether any search over the same runs could both match OPT=2 on every allowed
+// and denied number and keep the cache preparation ≤ 0.9× the balanced search: the numbers
+// above OPT=2 for the balanced search, and the cheapest search fitted to OPT=2's per-number
+// counts (found exhaustively; see README.md, "Not met").
+void fit_rows(policy_report& out, const std::string& p, program_view tree, const policy_shape& shape) {
+  const path_stats pt = paths(tree, shape);
+  const std::span<const std::uint32_t> bound(pt.per_number.data(), sweep_end());
+  const std::vector<bpf::insn> balanced = balanced_search(shape);
+  const std::vector<bpf::insn> fitted = fitted_search(shape, bound);
+  auto over = [&](program_view program) {
+    const path_stats ps = paths(program, shape);
+    std::size_t n = 0;
+    for (std::uint32_t nr = 0; nr < sweep_end(); ++nr)
+      n += shape.kinds[nr] != kind::conditional && ps.per_number[nr] > pt.per_number[nr] ? 1 : 0;
+    return static_cast<double>(n);
+  };
+  out.cache.push_back({.measure = "allowed/denied numbers on which the balanced search runs more insns than OPT=2",
+                       .policy = p,
+                       .sysfence = over(balanced),
+                       .ratios = false});
+  if (fitted.empty()) {
+    out.cache.push_back({.measure = "no search over the same runs matches OPT=2 on every number", .policy = p});
+    return;
+  }
+  if (sysfence::check(fitted) != sysfence::bpf_error::none)
+    errors().push_back(p + ": the fitted-search reference is not a valid program");
+  const agreement a = compare(fitted, balanced, shape);
+  if (a.differences != 0) errors().push_back(p + ": the fitted search and the balanced search disagree");
+  out.cache.push_back({.measure = "search fitted to OPT=2's count on every allowed/denied number: cache-prep insns "
+                                  "emulated (numbers above OPT=2: " +
+                                  std::to_string(static_cast<int>(over(fitted))) + ")",
+                       .policy = p,
+                       .sysfence = static_cast<double>(cache_prep(fitted, shape).emulated),
+                       .reference_name = "balanced search",
+                       .reference = static_cast<double>(cache_prep(balanced, shape).emulated)});
+}
+
 // `cache_rows` are the kernel's action-cache preparation (4): instructions emulated, against
 // the balanced search over the same intervals, and how many unconditional allows get cached.
 void cache_rows(policy_report& out, const std::string& p, program_view sf, program_view linear,
@@ -652,6 +690,7 @@ policy_report report_policy(std::string_view label) {
   // 3. and 4.
   path_rows(out, p, sf, linear, tree, shape);
   cache_rows(out, p, sf, linear, tree, shape);
+  fit_rows(out, p, tree, shape);
 
   // 6. program size.
   out.size.push_back({.measure = "program size, instructions",
