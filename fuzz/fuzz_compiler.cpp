@@ -54,6 +54,8 @@ fz::generator_options options_from(fz::byte_source& s) {
   o.invalid_percent = s.below(4);
   o.libseccomp_percent = s.below(101);
   o.i386_percent = s.below(30);
+  o.slot_percent = s.below(20);
+  o.unfit_slot_percent = s.below(30);
   return o;
 }
 
@@ -63,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fz::byte_source s{data, size};
   const fz::generator_options options = options_from(s);
   fz::generated_policy p = fz::generate_policy(s, options);
-  if (s.below(64) == 0) p.rules.clear();  // the empty policy: the default action and the prologue
+  if (s.below(64) == 0) p.rules.clear(), p.slot_count = 0;  // the empty policy: the default and the prologue
 
   const fz::compiled c = fz::compile(p);
   ++counted.inputs;
@@ -77,6 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const std::string why = fz::check_acceptance(p); !why.empty())
     fail("accepted, but should have been refused: " + why, p, &c);
   if (const std::string why = fz::check_program(p, c); !why.empty()) fail(why, p, &c);
+  if (c.values_fit != fz::slot_values_fit(p))
+    fail(c.values_fit ? "patch_values took a run-time value that does not fit"
+                      : "patch_values refused run-time values that fit",
+         p, &c);
+  if (!c.values_fit) return 0;  // apply() would install nothing
 
   const auto satisfying = fz::satisfying_calls(s, p, 2);
   ++counted.accepted;

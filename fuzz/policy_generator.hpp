@@ -199,6 +199,8 @@ struct generator_options {
   std::uint64_t libseccomp_percent = 50;    // the policy keeps to what libseccomp 2.5 can say
                                             // (half of those: equalities only, see differential.cpp)
   std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
+  std::uint64_t slot_percent = 5;           // a condition's value is a run-time slot, patched in
+  std::uint64_t unfit_slot_percent = 15;    // ... whose value does not fit (apply() refuses it)
 };
 
 // `large_policies` are long programs (hundreds to thousands of instructions): jumps beyond 255
@@ -213,6 +215,8 @@ inline constexpr generator_options large_policies{
     .invalid_percent = 0,
     .libseccomp_percent = 30,
     .i386_percent = 10,
+    .slot_percent = 2,
+    .unfit_slot_percent = 0,
 };
 
 // `huge_policies` are programs around the kernel's limit of 4096 instructions: too_long or not.
@@ -226,6 +230,8 @@ inline constexpr generator_options huge_policies{
     .invalid_percent = 0,
     .libseccomp_percent = 0,
     .i386_percent = 10,
+    .slot_percent = 0,
+    .unfit_slot_percent = 0,
 };
 
 // `generated_policy` is a policy as the compiler core takes it: each rule is its own "rule
@@ -238,6 +244,7 @@ struct generated_policy {
   bool libseccomp_friendly = false;         // generated within libseccomp's limits
   bool equalities_only = false;             // every condition an equality, masked or not
   bool i386 = false;                        // the target is i386 (no x32 ABI), not x86_64
+  std::size_t slot_count = 0;               // run-time slots, over all rules (each its own rule set)
 
   [[nodiscard]] const sysfence::arch::target& target() const {
     return i386 ? sysfence::arch::x86::value : sysfence::arch::x86_64::value;
@@ -246,7 +253,33 @@ struct generated_policy {
   [[nodiscard]] std::int32_t number(sysfence::sys::id s) const {
     return (*target().numbers)[static_cast<std::size_t>(s)];
   }
+  // `slot_values` are the run-time values apply() would be given. A slot condition keeps its
+  // value in `value`, so the rules' meaning reads it as a constant; the compiler never sees it
+  // (`compile` hides it) and only the patches put it into the program.
+  [[nodiscard]] std::vector<std::uint64_t> slot_values() const {
+    std::vector<std::uint64_t> out(slot_count);
+    for (const entry& e : rules)
+      for (std::size_t i = 0; i < e.r.count; ++i)
+        if (e.r.conditions[i].has_slot())
+          out[e.slot_base + static_cast<std::size_t>(e.r.conditions[i].slot)] = e.r.conditions[i].value;
+    return out;
+  }
 };
+
+// `fits` is whether a slot condition's value can be patched in: no bits above 32 in a 32-bit
+// comparison, none outside the mask (for constants, check() refuses the same).
+constexpr bool fits(const condition& c) noexcept {
+  if (c.size == width::dword && (c.value >> 32) != 0) return false;
+  return c.op != cmp::masked_eq || (c.value & ~c.mask) == 0;
+}
+
+// `slot_values_fit` is whether apply() would take the policy's run-time values.
+inline bool slot_values_fit(const generated_policy& p) {
+  for (const entry& e : p.rules)
+    for (std::size_t i = 0; i < e.r.count; ++i)
+      if (e.r.conditions[i].has_slot() && !fits(e.r.conditions[i])) return false;
+  return true;
+}
 
 template <class Source>
 std::uint64_t pool_value(Source& s, const std::vector<std::uint64_t>& pool) {
@@ -397,6 +430,15 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     conditional.push_back(true);
     usual.push_back(action::allow);
   }
+  // Each rule is a rule set of its own: its slots are numbered from 0, after the rules before.
+  auto take_slots = [&](entry& e) {
+    e.slot_base = static_cast<std::uint16_t>(p.slot_count);
+    std::size_t used = 0;
+    for (std::size_t c = 0; c < e.r.count; ++c)
+      if (e.r.conditions[c].has_slot())
+        used = std::max(used, static_cast<std::size_t>(e.r.conditions[c].slot) + 1);
+    p.slot_count += used;
+  };
   const std::size_t nrules = 1 + s.below(o.max_rules);
   for (std::size_t i = 0; i < nrules; ++i) {
     entry e;
@@ -404,6 +446,7 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     if (!p.rules.empty() && percent(s, o.copy_percent)) {  // the same match again
       e.r = pick(s, p.rules).r;
       if (percent(s, 30)) e.r.result = random_action(s, p.libseccomp_friendly);
+      take_slots(e);  // its own slots, with the same values
       p.rules.push_back(e);
       continue;
     }
@@ -423,9 +466,20 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
           used[arg] = true;
         }
         e.r.conditions[c] = random_condition(s, p, arg, o);
+        if (percent(s, o.slot_percent)) {  // the value becomes a run-time slot's
+          condition& slotted = e.r.conditions[c];
+          slotted.slot = static_cast<std::int16_t>(c);
+          if (percent(s, o.unfit_slot_percent)) {  // a value patch_values() must refuse
+            if (slotted.op == cmp::masked_eq && slotted.mask != ~std::uint64_t{0})
+              slotted.value |= ~slotted.mask & -(~slotted.mask);  // the lowest bit outside the mask
+            else
+              slotted.size = width::dword, slotted.value |= std::uint64_t{1} << (32 + s.below(32));
+          }
+        }
       }
       e.r.count = static_cast<std::uint8_t>(n);
     }
+    take_slots(e);
     p.rules.push_back(e);
   }
   return p;
@@ -706,6 +760,12 @@ struct policy_names {
   }
 };
 
+inline std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 // `describe` is the policy as text: the default action, then each rule with its conditions.
 inline std::string describe(const generated_policy& p) {
   const policy_names names(p);
@@ -714,19 +774,16 @@ inline std::string describe(const generated_policy& p) {
   std::string out(count.size, '\0');
   detail::text fill{out.data(), out.size()};
   detail::describe_policy(fill, p.rules, names.views, p.default_action);
-  return "target: " + std::string(p.target().name) + "\n" + out;
+  std::string values;
+  for (const std::uint64_t v : p.slot_values()) values += (values.empty() ? "" : ", ") + hex(v);
+  return "target: " + std::string(p.target().name) + "\n" +
+         (p.slot_count > 0 ? "run-time values (slot 0, 1, ...): " + values + "\n" : std::string()) + out;
 }
 
 // `disassembly` is dump() of a program compiled for the policy's target.
 inline std::string disassembly(const generated_policy& p, std::span<const bpf::insn> program) {
   return p.i386 ? sysfence::dump<sysfence::arch::x86>(program)
                 : sysfence::dump<sysfence::arch::x86_64>(program);
-}
-
-inline std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 inline std::string describe(action a) {
@@ -761,19 +818,32 @@ inline std::string describe(const detail::diagnosis& d) {
 // `compiled` is the run-time compiler core's output for a policy.
 struct compiled {
   detail::compile_output out;
-  std::vector<bpf::insn> program;  // the program when out.result is ok
+  std::vector<bpf::insn> program;     // the program when out.result is ok, its slots patched
+  std::vector<detail::patch> patches;  // where the run-time values went
+  bool values_fit = true;              // patch_values() took the policy's run-time values
 };
 
 // `compile` runs the core as typed policies do, but at run time: scratch of 2n keys and 2n + 1
 // intervals, an output buffer of `capacity` instructions (exactly that many: ASan sees overruns).
+// The compiler gets slot conditions with their values inverted, so only the patches can put the
+// right ones in; then the policy's run-time values are patched in as apply() does.
 inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::max_insns + 1) {
   const std::size_t n = p.rules.size();
+  std::vector<entry> rules = p.rules;
+  for (entry& e : rules)
+    for (std::size_t i = 0; i < e.r.count; ++i)
+      if (e.r.conditions[i].has_slot()) e.r.conditions[i].value = ~e.r.conditions[i].value;
   std::vector<detail::sort_key> keys(2 * n);
   std::vector<detail::interval> intervals(2 * n + 1);
   std::vector<bpf::insn> out(capacity);
+  std::vector<detail::patch> patches(detail::slot_patch_count(rules));
   compiled c;
-  c.out = detail::compile({p.rules, p.target(), p.default_action, false}, {keys, intervals}, out, {});
-  if (c.out.result.ok()) c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
+  c.out = detail::compile({rules, p.target(), p.default_action, false}, {keys, intervals}, out, patches);
+  if (!c.out.result.ok()) return c;
+  c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
+  c.patches.assign(patches.begin(), patches.begin() + static_cast<std::ptrdiff_t>(c.out.patches));
+  const std::vector<std::uint64_t> values = p.slot_values();
+  c.values_fit = detail::patch_values(c.program, c.patches, values);
   return c;
 }
 
@@ -820,6 +890,7 @@ struct rejection {
   bool mixed_widths = false;
   bool never_matches = false;
   bool pinned = false;
+  bool slots = false;  // a culprit compares a run-time value: nothing is provable there
   std::array<std::uint64_t, 6> args{};
 };
 
@@ -873,6 +944,8 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
       std::array<std::uint64_t, 6> alone{};
       out.never_matches = !witness(std::span<const rule* const>(&both[0], 1), alone) ||
                           !witness(std::span<const rule* const>(&both[1], 1), alone);
+      for (const rule* r : both)
+        for (std::size_t i = 0; i < r->count; ++i) out.slots = out.slots || r->conditions[i].has_slot();
       for (std::uint8_t arg = 0; arg < 6; ++arg) {
         for (const width w : {width::qword, width::dword}) {  // ranges as analyse() narrows them
           const std::uint64_t top = w == width::dword ? 0xffffffffULL : ~std::uint64_t{0};

@@ -215,7 +215,9 @@ struct counts {
   std::size_t different_actions_never = 0;      // not witnessed: a culprit alone never matches
   std::size_t different_actions_mixed = 0;      // not witnessed: an argument compared in both widths
   std::size_t different_actions_pinned = 0;     // not witnessed: `arg <= 0` against `arg != 0` and the like
+  std::size_t different_actions_slots = 0;      // not witnessed: a run-time value compared
   std::size_t different_actions_other = 0;      // not witnessed otherwise
+  std::size_t slot_policies = 0, unfit_values = 0;  // accepted with run-time values; refused at apply
   std::size_t cases = 0, libseccomp_policies = 0, libseccomp_cases = 0, libseccomp_tree = 0;
   std::size_t cache_checks = 0, cache_allowed = 0;
   std::size_t long_programs = 0, longest = 0;  // programs of more than 256 instructions
@@ -354,6 +356,7 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
           std::size_t& kind = r.never_matches  ? n.different_actions_never
                               : r.mixed_widths ? n.different_actions_mixed
                               : r.pinned       ? n.different_actions_pinned
+                              : r.slots        ? n.different_actions_slots
                                                : n.different_actions_other;
           ++kind;
           // SYSFENCE_DIFF_SHOW_UNPROVEN=<n>: print the first n refusals of the last kind.
@@ -374,6 +377,14 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
     fail(n, run.header() + "accepted, but should have been refused: " + why + "\n");
   if (const std::string why = fz::check_program(p, compiled); !why.empty())
     fail(n, run.header() + why + "\n" + run.programs());
+  if (compiled.values_fit != fz::slot_values_fit(p))
+    fail(n, run.header() + (compiled.values_fit ? "patch_values took a run-time value that does not fit\n"
+                                                : "patch_values refused run-time values that fit\n"));
+  if (!compiled.values_fit) {  // apply() would install nothing: no calls to compare
+    ++n.unfit_values;
+    return;
+  }
+  n.slot_policies += p.slot_count > 0 ? 1 : 0;
 
   std::vector<bpf::insn> libseccomp;
   if (libseccomp_cannot(p) == nullptr) {
@@ -482,8 +493,10 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
                       << " with a call both rules match, " << n.different_actions_never
                       << " where one of the two never matches, " << n.different_actions_mixed
                       << " comparing an argument in 32 and 64 bits, " << n.different_actions_pinned
-                      << " with a range of one value another condition refuses, " << n.different_actions_other
-                      << " other)");
+                      << " with a range of one value another condition refuses, " << n.different_actions_slots
+                      << " comparing a run-time value, " << n.different_actions_other << " other)");
+  MESSAGE(n.slot_policies << " accepted policies with run-time values patched in, " << n.unfit_values
+                          << " whose run-time values patch_values() refuses (apply() installs nothing)");
   MESSAGE(n.cases << " calls compared (sysfence vs meaning), " << n.libseccomp_cases
                   << " also with libseccomp (" << n.libseccomp_policies << " policies, " << n.libseccomp_tree
                   << " as a binary tree); " << n.cache_checks << " action-cache checks, " << n.cache_allowed
@@ -496,6 +509,8 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
     CHECK(n.bad_condition > 0);
     CHECK(n.missing_syscall > 0);
     CHECK(n.i386 > 0);
+    CHECK(n.slot_policies > 0);
+    CHECK(n.unfit_values > 0);
     CHECK(n.long_programs > 0);
     CHECK(n.simple_and_conditional > 0);
     CHECK(n.different_actions_witnessed > 0);

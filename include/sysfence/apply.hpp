@@ -207,11 +207,7 @@ struct installer<basic_policy<Default, Sets...>> {
         base += slot_count<S>();
       });
       auto copy = compiled::insns;
-      for (const patch& at : compiled::patches) {
-        const std::uint64_t v = values[at.slot];
-        if ((v & at.invalid_bits) != 0) return {apply_step::check_values, EINVAL, 0};
-        copy[at.insn].k = static_cast<std::uint32_t>(at.high ? v >> 32 : v);
-      }
+      if (!patch_values(copy, compiled::patches, values)) return {apply_step::check_values, EINVAL, 0};
       return install(copy, flags);
     }
   }

@@ -653,6 +653,19 @@ constexpr std::size_t capacity_bound(std::span<const entry> rules) noexcept {
   return n < bpf::max_insns + 1 ? n : bpf::max_insns + 1;
 }
 
+// `patch_values` writes run-time slot values into a copy of a program, where `patches` says.
+// False when a value does not fit its condition (bits above 32 in a 32-bit comparison, bits
+// outside the mask): the copy is then only partly written, and apply() installs nothing.
+constexpr bool patch_values(std::span<bpf::insn> program, std::span<const patch> patches,
+                            std::span<const std::uint64_t> values) noexcept {
+  for (const patch& at : patches) {
+    const std::uint64_t v = values[at.slot];
+    if ((v & at.invalid_bits) != 0) return false;
+    program[at.insn].k = static_cast<std::uint32_t>(at.high ? v >> 32 : v);
+  }
+  return true;
+}
+
 // `slot_patch_count` bounds the patches a rule list can need (3 per slot condition).
 constexpr std::size_t slot_patch_count(std::span<const entry> rules) noexcept {
   std::size_t n = 0;
