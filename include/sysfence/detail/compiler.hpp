@@ -418,25 +418,77 @@ constexpr std::size_t condition_code(const condition& c, symbolic (&code)[6]) no
   return n;
 }
 
+// `no_word` says the accumulator holds nothing known (the syscall number, or a masked word).
+inline constexpr std::uint32_t no_word = 0xffffffffU;
+
+// `coded` is a condition's instructions, and the word the accumulator holds (loaded, not masked)
+// at every jump to where the condition holds, and at every jump to where it fails: no_word when
+// those jumps disagree, one holds a masked value, or there is none.
+struct coded {
+  symbolic code[6];
+  std::uint32_t held[6];  // the word the accumulator holds at each instruction (after it runs)
+  std::size_t n = 0;
+  std::uint32_t pass_word = no_word, fail_word = no_word;
+};
+
+constexpr void code_of(const condition& c, coded& out) noexcept {
+  out.n = condition_code(c, out.code);
+  out.pass_word = out.fail_word = no_word;
+  std::uint32_t word = no_word;
+  bool any_pass = false, any_fail = false, mixed_pass = false, mixed_fail = false;
+  auto exit = [&](std::uint32_t& found, bool& any, bool& mixed) {
+    if (any && found != word) mixed = true;
+    found = word;
+    any = true;
+  };
+  for (std::size_t j = 0; j < out.n; ++j) {
+    const symbolic& i = out.code[j];
+    if (i.i.code == (BPF_LD | BPF_W | BPF_ABS)) word = i.i.k;
+    else if (BPF_CLASS(i.i.code) == BPF_ALU) word = no_word;
+    out.held[j] = word;
+    if (BPF_CLASS(i.i.code) == BPF_JMP) {
+      if (i.jt == to::pass || i.jf == to::pass) exit(out.pass_word, any_pass, mixed_pass);
+      if (i.jt == to::fail || i.jf == to::fail) exit(out.fail_word, any_fail, mixed_fail);
+    }
+  }
+  if (mixed_pass) out.pass_word = no_word;
+  if (mixed_fail) out.fail_word = no_word;
+}
+
 // `place_condition` writes a condition before what is placed so far; returns its first index.
-constexpr target place_condition(emitter& w, const condition& c, std::uint16_t slot_base, const target& pass,
-                                 const target& fail) noexcept {
-  symbolic code[6];  // only the first n are written and read
-  const std::size_t n = condition_code(c, code);
+// `held` is the word the accumulator holds on every path into the condition (or no_word): a
+// load of that word is left out. A jump to code that starts by loading the word the accumulator
+// holds at the jump skips that load.
+constexpr target place_condition(emitter& w, const condition& c, const coded& k, std::uint16_t slot_base,
+                                 const target& pass, const target& fail, std::uint32_t held_on_entry) noexcept {
+  // Every condition's code starts by loading a word; the rest does not depend on how A got it.
+  const symbolic* code = k.code;
+  const std::uint32_t* held = k.held;
+  std::size_t n = k.n;
+  if (n > 0 && held_on_entry != no_word && code[0].i.code == (BPF_LD | BPF_W | BPF_ABS) &&
+      code[0].i.k == held_on_entry) {
+    ++code;
+    ++held;
+    --n;
+  }
   if (n == 0) return pass;  // always holds
   const std::size_t p = w.resolve(pass, n);
   const std::size_t f = w.resolve(fail, n);
   const std::size_t base = w.pos - n;
-  auto offset = [&](to t, std::size_t at) -> std::uint8_t {
+  auto offset = [&](to t, std::size_t at, std::size_t j) -> std::uint8_t {
     if (t == to::next) return 0;
-    return static_cast<std::uint8_t>((t == to::pass ? p : f) - at - 1);
+    std::size_t dest = t == to::pass ? p : f;
+    const bpf::insn& first = w.out[dest];
+    if (held[j] != no_word && first.code == (BPF_LD | BPF_W | BPF_ABS) && first.k == held[j] && dest - at <= 255)
+      ++dest;
+    return static_cast<std::uint8_t>(dest - at - 1);
   };
   for (std::size_t j = n; j-- > 0;) {
     bpf::insn i = code[j].i;
     const std::size_t at = base + j;
     if (BPF_CLASS(i.code) == BPF_JMP) {
-      i.jt = offset(code[j].jt, at);
-      i.jf = offset(code[j].jf, at);
+      i.jt = offset(code[j].jt, at, j);
+      i.jf = offset(code[j].jf, at, j);
     }
     w.place(i);
     if (code[j].patch_half >= 0) w.record_patch(at, c, slot_base, code[j].patch_half == 1);
@@ -479,16 +531,44 @@ constexpr action bad_abi_action(action def) noexcept {
 constexpr target emit_block(emitter& w, const compile_input& in, std::span<const sort_key> order,
                             const interval& leaf) noexcept {
   // Rules in order, without duplicates (analyse() made equal matches agree on their action).
+  auto duplicate = [&](std::size_t i) {
+    if (i == leaf.first || order[i - 1].fingerprint != order[i].fingerprint) return false;
+    const entry& before = in.rules[order[i - 1].index];
+    const entry& e = in.rules[order[i].index];
+    return same_match(before, e) && before.r.result == e.r.result;
+  };
+  // Each rule's conditions coded once: for placing them, and for the rule after it, which the
+  // rule's failures enter with the word they hold.
+  coded codes[2][max_conditions] = {};
+  std::size_t cur = 0;
+  bool coded_already = false;  // codes[cur] holds the rule about to be placed
   target next{true, in.default_action, 0};  // where the last rule's failure goes
   for (std::size_t i = leaf.last; i-- > leaf.first;) {
+    if (duplicate(i)) continue;
     const entry& e = in.rules[order[i].index];
-    if (i > leaf.first && order[i - 1].fingerprint == order[i].fingerprint) {
-      const entry& before = in.rules[order[i - 1].index];
-      if (same_match(before, e) && before.r.result == e.r.result) continue;  // a duplicate
+    if (!coded_already)
+      for (std::size_t c = 0; c < e.r.count; ++c) code_of(e.r.conditions[c], codes[cur][c]);
+    // The rule placed before this one in the program fails into it; the block's first rule is
+    // entered from the search, with the syscall number in the accumulator.
+    std::size_t before = i;
+    while (before > leaf.first && duplicate(before - 1)) --before;
+    std::uint32_t entry_word = no_word;
+    coded_already = before > leaf.first;
+    if (coded_already) {
+      const rule& r = in.rules[order[before - 1].index].r;
+      for (std::size_t c = 0; c < r.count; ++c) {
+        code_of(r.conditions[c], codes[1 - cur][c]);
+        const std::uint32_t here = codes[1 - cur][c].fail_word;
+        entry_word = c == 0 || here == entry_word ? here : no_word;
+      }
     }
     target pass{true, e.r.result, 0};
-    for (std::size_t c = e.r.count; c-- > 0;) pass = place_condition(w, e.r.conditions[c], e.slot_base, pass, next);
+    for (std::size_t c = e.r.count; c-- > 0;) {
+      const std::uint32_t held = c > 0 ? codes[cur][c - 1].pass_word : entry_word;
+      pass = place_condition(w, e.r.conditions[c], codes[cur][c], e.slot_base, pass, next, held);
+    }
     next = pass;  // this rule's start: where the rule before it fails to
+    cur = 1 - cur;
   }
   return next;
 }
