@@ -69,53 +69,35 @@ inline constexpr auto policy_m = safety_context{}.enable(server_rules{});
 // profile's refusals (modules, mounts, namespaces, kernel keyring, tracing, clock setting,
 // obsolete calls), the syscalls its argument rules restrict, and getuid, denied only so that the
 // per-call benchmark has the same denied probe as (M).
-constexpr bool container_denied(sys::id s) noexcept {
-  constexpr std::array deny = syscalls(
-      // argument-filtered below
-      sys::clone, sys::socket, sys::ioctl, sys::prctl, sys::fcntl,
-      // namespaces, mounts, new mount API
-      sys::clone3, sys::unshare, sys::setns, sys::mount, sys::umount2, sys::pivot_root, sys::fsopen,
-      sys::fsmount, sys::fsconfig, sys::fspick, sys::move_mount, sys::open_tree, sys::mount_setattr,
-      // kernel: modules, kexec, reboot, swap, BPF, perf, keyring, accounting, quotas, syslog
-      sys::init_module, sys::finit_module, sys::delete_module, sys::kexec_load, sys::kexec_file_load,
-      sys::reboot, sys::swapon, sys::swapoff, sys::bpf, sys::perf_event_open, sys::keyctl, sys::add_key,
-      sys::request_key, sys::acct, sys::quotactl, sys::quotactl_fd, sys::syslog, sys::lookup_dcookie,
-      sys::sysfs, sys::ustat,
-      // other processes' memory and tracing
-      sys::ptrace, sys::process_vm_readv, sys::process_vm_writev, sys::kcmp, sys::userfaultfd,
-      // clocks, host identity, I/O ports, NUMA policy, handles
-      sys::settimeofday, sys::clock_settime, sys::clock_adjtime, sys::adjtimex, sys::sethostname,
-      sys::setdomainname, sys::vhangup, sys::iopl, sys::ioperm, sys::mbind, sys::set_mempolicy,
-      sys::get_mempolicy, sys::move_pages, sys::migrate_pages, sys::open_by_handle_at, sys::name_to_handle_at,
-      // io_uring, seccomp itself, personality
-      sys::io_uring_setup, sys::io_uring_enter, sys::io_uring_register, sys::seccomp, sys::personality,
-      // obsolete or never implemented on x86_64
-      sys::_sysctl, sys::uselib, sys::create_module, sys::get_kernel_syms, sys::query_module, sys::nfsservctl,
-      sys::afs_syscall, sys::tuxcall, sys::security, sys::vserver, sys::putpmsg, sys::getpmsg,
-      // the denied probe of the per-call benchmark
-      sys::getuid);
-  for (auto d : deny)
-    if (d == s) return true;
-  return false;
-}
+inline constexpr auto container_denied = syscalls(
+    // argument-filtered below
+    sys::clone, sys::socket, sys::ioctl, sys::prctl, sys::fcntl,
+    // namespaces, mounts, new mount API
+    sys::clone3, sys::unshare, sys::setns, sys::mount, sys::umount2, sys::pivot_root, sys::fsopen,
+    sys::fsmount, sys::fsconfig, sys::fspick, sys::move_mount, sys::open_tree, sys::mount_setattr,
+    // kernel: modules, kexec, reboot, swap, BPF, perf, keyring, accounting, quotas, syslog
+    sys::init_module, sys::finit_module, sys::delete_module, sys::kexec_load, sys::kexec_file_load,
+    sys::reboot, sys::swapon, sys::swapoff, sys::bpf, sys::perf_event_open, sys::keyctl, sys::add_key,
+    sys::request_key, sys::acct, sys::quotactl, sys::quotactl_fd, sys::syslog, sys::lookup_dcookie,
+    sys::sysfs, sys::ustat,
+    // other processes' memory and tracing
+    sys::ptrace, sys::process_vm_readv, sys::process_vm_writev, sys::kcmp, sys::userfaultfd,
+    // clocks, host identity, I/O ports, NUMA policy, handles
+    sys::settimeofday, sys::clock_settime, sys::clock_adjtime, sys::adjtimex, sys::sethostname,
+    sys::setdomainname, sys::vhangup, sys::iopl, sys::ioperm, sys::mbind, sys::set_mempolicy,
+    sys::get_mempolicy, sys::move_pages, sys::migrate_pages, sys::open_by_handle_at, sys::name_to_handle_at,
+    // io_uring, seccomp itself, personality
+    sys::io_uring_setup, sys::io_uring_enter, sys::io_uring_register, sys::seccomp, sys::personality,
+    // obsolete or never implemented on x86_64
+    sys::_sysctl, sys::uselib, sys::create_module, sys::get_kernel_syms, sys::query_module, sys::nfsservctl,
+    sys::afs_syscall, sys::tuxcall, sys::security, sys::vserver, sys::putpmsg, sys::getpmsg,
+    // the denied probe of the per-call benchmark
+    sys::getuid);
 
 // `container_rules` allows every other x86_64 syscall, plus 10 argument rules.
 struct container_rules : rule_set_base {
   static constexpr std::string_view name = "container";
-  static constexpr auto simple_rules = [] {
-    constexpr auto& numbers = arch::x86_64::numbers;
-    constexpr std::size_t n = [] {
-      std::size_t k = 0;
-      for (std::size_t i = 0; i < numbers.size(); ++i)
-        if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) ++k;
-      return k;
-    }();
-    std::array<sys::id, n> out{};
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < numbers.size(); ++i)
-      if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) out[k++] = static_cast<sys::id>(i);
-    return out;
-  }();
+  static constexpr auto simple_rules = syscalls_except<container_denied, arch::x86_64>();
   static constexpr std::array conditional_rules{
       rule{sys::clone, (arg<0> & 0x7E020000ULL) == 0},  // threads and forks, no new namespaces
       rule{sys::socket, arg32<0> == AF_UNIX},           // Unix sockets, any type

@@ -88,36 +88,17 @@ struct long_block : rule_set_base {
 };
 
 // Syscalls the container policy leaves out of its plain allow-list.
-constexpr bool container_denied(sys::id s) noexcept {
-  constexpr std::array deny = syscalls(
-      sys::ptrace, sys::bpf, sys::userfaultfd, sys::io_uring_setup, sys::kexec_load,
-      sys::kexec_file_load, sys::init_module, sys::finit_module, sys::delete_module, sys::reboot,
-      sys::process_vm_writev, sys::process_vm_readv, sys::mount, sys::umount2, sys::pivot_root,
-      sys::swapon, sys::swapoff, sys::clone, sys::clone3, sys::socket, sys::ioctl, sys::prctl,
-      sys::personality, sys::keyctl, sys::add_key, sys::request_key, sys::perf_event_open,
-      sys::unshare, sys::setns, sys::seccomp);
-  for (auto d : deny)
-    if (d == s) return true;
-  return false;
-}
+inline constexpr auto container_denied = syscalls(
+    sys::ptrace, sys::bpf, sys::userfaultfd, sys::io_uring_setup, sys::kexec_load, sys::kexec_file_load,
+    sys::init_module, sys::finit_module, sys::delete_module, sys::reboot, sys::process_vm_writev,
+    sys::process_vm_readv, sys::mount, sys::umount2, sys::pivot_root, sys::swapon, sys::swapoff, sys::clone,
+    sys::clone3, sys::socket, sys::ioctl, sys::prctl, sys::personality, sys::keyctl, sys::add_key,
+    sys::request_key, sys::perf_event_open, sys::unshare, sys::setns, sys::seccomp);
 
 // A container-sized allow-list: every x86_64 syscall but a few dangerous ones, plus conditions.
 struct container : rule_set_base {
   static constexpr std::string_view name = "container";
-  static constexpr auto simple_rules = [] {
-    constexpr auto& numbers = arch::x86_64::numbers;
-    constexpr std::size_t n = [] {
-      std::size_t k = 0;
-      for (std::size_t i = 0; i < numbers.size(); ++i)
-        if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) ++k;
-      return k;
-    }();
-    std::array<sys::id, n> out{};
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < numbers.size(); ++i)
-      if (numbers[i] >= 0 && !container_denied(static_cast<sys::id>(i))) out[k++] = static_cast<sys::id>(i);
-    return out;
-  }();
+  static constexpr auto simple_rules = syscalls_except<container_denied, arch::x86_64>();
   static constexpr std::array conditional_rules{
       rule{sys::clone, (arg<0> & 0x7E020000ULL) == 0},  // no new namespaces
       rule{sys::socket, arg<0> == AF_UNIX},

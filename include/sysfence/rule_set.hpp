@@ -10,6 +10,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "sysfence/arch.hpp"
 #include "sysfence/detail/syscall_table.hpp"
 #include "sysfence/rule.hpp"
 
@@ -86,6 +87,29 @@ struct dangerous {
 template <std::convertible_to<sys::id>... S>
 constexpr std::array<sys::id, sizeof...(S)> syscalls(S... s) noexcept {
   return {static_cast<sys::id>(s)...};
+}
+
+// `syscalls_except<Excluded>()` is every syscall the architecture has, but those in `Excluded`
+// (an array from `syscalls(...)`): the plain allow-list of a container-style policy.
+template <auto Excluded, class Arch = arch::native>
+constexpr auto syscalls_except() noexcept {
+  constexpr auto& numbers = Arch::numbers;
+  constexpr auto kept = [](std::size_t i) {
+    if (numbers[i] < 0) return false;
+    for (const sys::id e : Excluded)
+      if (e == static_cast<sys::id>(i)) return false;
+    return true;
+  };
+  constexpr std::size_t n = [&] {
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < numbers.size(); ++i) k += kept(i) ? 1 : 0;
+    return k;
+  }();
+  std::array<sys::id, n> out{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < numbers.size(); ++i)
+    if (kept(i)) out[k++] = static_cast<sys::id>(i);
+  return out;
 }
 
 }  // namespace sysfence
