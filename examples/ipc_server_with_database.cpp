@@ -20,6 +20,8 @@
 // Prints one line per demonstrated fact; exits 0 when all hold.
 #include <sysfence/sysfence.hpp>
 
+#include "say.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -48,17 +50,6 @@ namespace {
 
 constexpr unsigned run_time_limit_s = 30;  // alarm() in each process: nothing can hang a test
 constexpr std::size_t max_message = 4096;
-
-// `say` formats into a stack buffer and calls write(1): no stdio, whose first use of stdout calls
-// newfstatat(1) - which neither part's policy allows.
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[512];
-  va_list args;
-  va_start(args, format);
-  const int n = std::vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n > 0) (void)::write(STDOUT_FILENO, line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
-}
 
 const char* errno_name(int e) { return e == EPERM ? "EPERM" : e == 0 ? "no error" : "unexpected errno"; }
 

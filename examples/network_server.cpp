@@ -15,6 +15,8 @@
 // socket() and bind() for the network, openat() for files.
 #include <sysfence/sysfence.hpp>
 
+#include "say.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -62,17 +64,6 @@ constexpr auto server_policy =
         // are not checked (clone3 hides them behind a pointer), so this would also let the process
         // fork; it still could not exec anything.
         .enable(builtins::threads::nothing().allow_create());
-
-// `say` formats into a stack buffer and calls write(1): printf's first use of stdout would call
-// newfstatat(1), which this policy does not allow.
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[256];
-  va_list args;
-  va_start(args, format);
-  const int n = std::vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n > 0) (void)::write(STDOUT_FILENO, line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
-}
 
 bool send_all(int fd, std::string_view text) {
   while (!text.empty()) {

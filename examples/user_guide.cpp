@@ -7,6 +7,8 @@
 // The program prints one line per check and exits 0 when every check held.
 #include <sysfence/sysfence.hpp>
 
+#include "say.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -37,15 +39,6 @@ namespace {
 // only write(1, ...).
 // ---------------------------------------------------------------------------------------------
 std::atomic<bool> all_ok{true};
-
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[256];
-  va_list args;
-  va_start(args, format);
-  const int n = std::vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n > 0) (void)::write(STDOUT_FILENO, line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
-}
 
 // `check` prints one line per expectation and remembers whether any failed.
 void check(bool ok, const char* step, const char* what) {
