@@ -850,8 +850,9 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
 // `check_program` says what is wrong with an accepted policy's program beyond what it answers:
 // the kernel would refuse it; it does not start with the architecture check (LD arch, JEQ
 // audit); it returns an action neither the policy nor its arch and x32 checks name; it is longer
-// than capacity_bound() (typed policies size their buffer by it); or compiling it into a buffer
-// of exactly its size gives another program, or into one instruction less does not say too_long.
+// than capacity_bound() (typed policies size their buffer by it); compiling it into a buffer of
+// exactly its size gives another program, or into one instruction less does not say too_long; or
+// patch_values takes run-time values that do not fit their conditions, or refuses ones that do.
 inline std::string check_program(const generated_policy& p, const compiled& c) {
   const auto& prog = c.program;
   if (const auto e = sysfence::check(prog); e != sysfence::bpf_error::none)
@@ -876,6 +877,9 @@ inline std::string check_program(const generated_policy& p, const compiled& c) {
   const compiled short_by_one = compile(p, prog.size() - 1);
   if (short_by_one.out.result.what != detail::problem::too_long)
     return "compiled into a buffer one instruction short, the result is not too_long";
+  if (c.values_fit != slot_values_fit(p))
+    return c.values_fit ? "patch_values took a run-time value that does not fit"
+                        : "patch_values refused run-time values that fit";
   return {};
 }
 
