@@ -232,6 +232,8 @@ agreement compare(program_view a, program_view b, const policy_shape& shape) {
   };
   for (std::uint32_t nr = 0; nr < sweep_end(); ++nr) {
     for (const std::uint32_t arch : {std::uint32_t{AUDIT_ARCH_X86_64}, std::uint32_t{AUDIT_ARCH_I386}}) {
+      // Past the table, sysfence answers newer syscalls with ENOSYS, libseccomp with the default.
+      if (arch == AUDIT_ARCH_X86_64 && nr >= table_end()) continue;
       check(nr, arch, {});
       check(nr, arch, shape.args[nr]);
       if (shape.kinds[nr] != kind::conditional) continue;

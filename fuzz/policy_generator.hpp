@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -304,7 +305,8 @@ std::uint64_t pool_value(Source& s, const std::vector<std::uint64_t>& pool) {
 // `random_action` is any action the kernel has, with data where the action has some.
 template <class Source>
 action random_action(Source& s, bool friendly) {
-  constexpr std::array<std::uint16_t, 8> errnos{1, 2, 13, 22, 38, 95, 4094, 0};
+  // 0 and values above 4095 are refused by the analysis: drawn rarely, so most policies compile.
+  constexpr std::array<std::uint16_t, 8> errnos{1, 2, 13, 22, 38, 95, 4094, 4095};
   switch (s.below(16)) {
     case 0:
     case 1:
@@ -315,8 +317,8 @@ action random_action(Source& s, bool friendly) {
     case 5:
     case 6:
     case 7: {
-      if (friendly || percent(s, 80)) return action::error(pick(s, errnos));
-      return action::error(static_cast<std::uint16_t>(s.any()));  // up to 65535
+      if (friendly || percent(s, 97)) return action::error(pick(s, errnos));
+      return action::error(static_cast<std::uint16_t>(percent(s, 30) ? 0 : s.any()));  // 0, or up to 65535
     }
     case 8:
       return action::trap(friendly || percent(s, 70) ? 0 : static_cast<std::uint16_t>(s.any()));
@@ -522,6 +524,11 @@ constexpr bool denies(action a) noexcept {
          k == action::kind::trap;
 }
 
+// `usable_errno` is false for error(0) and errnos above 4095, which the analysis refuses.
+inline bool usable_errno(action a) {
+  return a.what() != action::kind::error || (a.data() >= 1 && a.data() <= 4095);
+}
+
 // `meant` is what a policy answers for a call, and whether two matching rules disagreed (then
 // the analysis should have refused the policy, and `action` is the first one's).
 struct meant {
@@ -541,6 +548,8 @@ inline meant meaning(const generated_policy& p, const seccomp_data& d) {
   if (d.arch != t.audit) return {action::kill_process};
   const auto nr = static_cast<std::uint32_t>(d.nr);
   if ((nr & t.abi_bit) != 0) return {denies(p.default_action) ? p.default_action : action::kill_process};
+  // Above the table: syscalls newer than it get ENOSYS when the default refuses, else the default.
+  if (nr >= t.table_size) return {p.default_action.lets_syscall_run() ? p.default_action : action::error(ENOSYS)};
   meant m{p.default_action};
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const rule& r = p.rules[i].r;
@@ -803,8 +812,9 @@ inline std::string describe(const seccomp_data& d) {
 }
 
 inline std::string describe(const detail::diagnosis& d) {
-  constexpr std::array<std::string_view, 6> what{
-      "none", "simple_and_conditional", "different_actions", "bad_condition", "missing_syscall", "too_long"};
+  constexpr std::array<std::string_view, 7> what{
+      "none", "simple_and_conditional", "different_actions", "bad_condition", "missing_syscall", "too_long",
+      "bad_errno"};
   std::string out(what[static_cast<std::size_t>(d.what)]);
   out += " on " + std::string(sysfence::sys::name(d.syscall)) + ", rules " + std::to_string(d.first) +
          " and " + std::to_string(d.second);
@@ -834,7 +844,7 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
     for (std::size_t i = 0; i < e.r.count; ++i)
       if (e.r.conditions[i].has_slot()) e.r.conditions[i].value = ~e.r.conditions[i].value;
   std::vector<detail::sort_key> keys(2 * n);
-  std::vector<detail::interval> intervals(2 * n + 1);
+  std::vector<detail::interval> intervals(2 * n + 3);
   std::vector<bpf::insn> out(capacity);
   std::vector<detail::patch> patches(detail::slot_patch_count(rules));
   compiled c;
@@ -849,7 +859,7 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
 
 // `check_program` says what is wrong with an accepted policy's program beyond what it answers:
 // the kernel would refuse it; it does not start with the architecture check (LD arch, JEQ
-// audit); it returns an action neither the policy nor its arch and x32 checks name; it is longer
+// audit); it returns an action neither the policy nor its arch, x32 and newer-syscall runs name; it is longer
 // than capacity_bound() (typed policies size their buffer by it); compiling it into a buffer of
 // exactly its size gives another program, or into one instruction less does not say too_long; or
 // patch_values takes run-time values that do not fit their conditions, or refuses ones that do.
@@ -863,7 +873,8 @@ inline std::string check_program(const generated_policy& p, const compiled& c) {
   for (const bpf::insn& i : prog) {
     if (i.code != (BPF_RET | BPF_K)) continue;
     const action a{i.k};
-    bool named = a == p.default_action || a == action::kill_process;
+    bool named = a == p.default_action || a == action::kill_process ||
+                 a == detail::newer_syscalls_for(p.default_action);
     for (const entry& e : p.rules) named = named || a == e.r.result;
     if (!named) return "the program returns " + hex(i.k) + ", an action the policy does not name";
   }
@@ -914,6 +925,10 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
       return fail("with room to spare the program has " + std::to_string(roomy.out.size) + " instructions");
     return out;
   }
+  if (d.what == detail::problem::bad_errno && d.first == detail::no_origin)  // checked before the rules
+    return !usable_errno(p.default_action) && d.first_action == p.default_action
+               ? out
+               : fail("the default's errno is usable, or another is named");
   if (d.first >= p.rules.size() || d.second >= p.rules.size()) return fail("a culprit index is out of range");
   const rule& a = p.rules[d.first].r;
   const rule& b = p.rules[d.second].r;
@@ -979,6 +994,15 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
       }
       return out;
     }
+    case detail::problem::bad_errno:  // after the conditions, the rules' errnos in order
+      for (const entry& e : p.rules)
+        for (std::size_t c = 0; c < e.r.count; ++c)
+          if (sysfence::check(e.r.conditions[c]) != sysfence::condition_problem::none)
+            return fail("a malformed condition comes first");
+      for (std::size_t i = 0; i < p.rules.size(); ++i)
+        if (!usable_errno(p.rules[i].r.result))
+          return i == d.first && d.first_action == p.rules[i].r.result ? out : fail("the first bad errno is another");
+      return fail("no rule's errno is 0 or above 4095");
     case detail::problem::missing_syscall:  // compile() checks the rules in order
       for (std::size_t i = 0; i < p.rules.size(); ++i)
         if (p.number(p.rules[i].r.syscall) < 0)

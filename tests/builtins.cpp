@@ -3,6 +3,8 @@
 #include "sysfence/builtins.hpp"
 
 #include <array>
+#include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -12,6 +14,9 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/landlock.h>
+#include <linux/sched.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <doctest/doctest.h>
@@ -64,6 +69,10 @@ constexpr auto io_write = syscalls(sys::write, sys::writev, sys::pwritev, sys::p
                                    sys::fsync, sys::fdatasync, sys::lseek);
 constexpr auto io_open = syscalls(sys::open, sys::openat, sys::openat2);
 constexpr auto io_ioctl = syscalls(sys::ioctl, sys::fcntl);
+// sysfence: fcntl whatever its arguments, ioctl for every request but TIOCSTI and TIOCLINUX.
+constexpr auto io_ioctl_plain = syscalls(sys::fcntl);
+constexpr auto only_ioctl = syscalls(sys::ioctl);
+static_assert(io_ioctl.size() == io_ioctl_plain.size() + only_ioctl.size());
 constexpr auto io_metadata = syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx,
                                       sys::getdents, sys::getdents64, sys::getcwd);
 constexpr auto io_close = syscalls(sys::close, sys::close_range);
@@ -89,6 +98,16 @@ constexpr auto net_running = join(net_io, net_read, net_write);
 constexpr auto net_bind_running = join(syscalls(sys::bind), net_running);
 constexpr auto net_connect_running = join(syscalls(sys::connect), net_running);
 static_assert(net_running.size() == 36);
+// sysfence: the same, but ioctl only for the socket requests (a conditional rule).
+constexpr auto net_io_plain =
+    syscalls(sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait,
+             sys::epoll_pwait2, sys::select, sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4,
+             sys::eventfd, sys::eventfd2, sys::fcntl, sys::getsockopt, sys::setsockopt, sys::getpeername,
+             sys::getsockname);
+constexpr auto net_running_plain = join(net_io_plain, net_read, net_write);
+constexpr auto net_bind_running_plain = join(syscalls(sys::bind), net_running_plain);
+constexpr auto net_connect_running_plain = join(syscalls(sys::connect), net_running_plain);
+constexpr auto socket_and_ioctl = syscalls(sys::socket, sys::ioctl);
 
 // time.rs, pipes.rs, danger_zone.rs
 constexpr auto time_list = syscalls(sys::clock_gettime, sys::clock_getres);
@@ -97,6 +116,10 @@ constexpr auto thread_create_list = syscalls(sys::clone, sys::clone3);
 constexpr auto thread_sleep_list = syscalls(sys::clock_nanosleep, sys::nanosleep);
 constexpr auto fork_exec_list = syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4,
                                          sys::waitid, sys::clone, sys::clone3);  // + pipe, pipe2 on musl only
+// sysfence: clone only without namespace flags (threads: only with the thread flags), clone3 ENOSYS.
+constexpr auto fork_exec_plain =
+    syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4, sys::waitid);
+static_assert(fork_exec_list.size() == fork_exec_plain.size() + thread_create_list.size());
 
 constexpr std::array<sys::id, 0> none{};
 constexpr auto only_read = syscalls(sys::read);
@@ -215,12 +238,12 @@ constexpr bool io_write_exactly() { return set_allows_exactly(io.allow_write(), 
 constexpr bool io_unlink_exactly() { return set_allows_exactly(io.allow_unlink(), io_unlink); }
 constexpr bool io_open_exactly() { return set_allows_exactly(io.allow_open().yes_really(), io_open); }
 constexpr bool io_metadata_exactly() { return set_allows_exactly(io.allow_metadata(), io_metadata); }
-constexpr bool io_ioctl_exactly() { return set_allows_exactly(io.allow_ioctl(), io_ioctl); }
+constexpr bool io_ioctl_exactly() { return set_allows_exactly(io.allow_ioctl(), io_ioctl_plain, only_ioctl); }
 constexpr bool io_close_exactly() { return set_allows_exactly(io.allow_close(), io_close); }
 // Methods add up: a chain allows the union.
 constexpr bool io_chain_exactly() {
   return set_allows_exactly(io.allow_read().allow_write().allow_close().allow_ioctl(),
-                            join(io_read, io_write, io_close, io_ioctl));
+                            join(io_read, io_write, io_close, io_ioctl_plain), only_ioctl);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,34 +395,34 @@ constexpr bool open_readonly_denies_truncate() {
 // networking
 
 constexpr bool net_running_tcp_servers_exactly() {
-  return set_allows_exactly(net.allow_running_tcp_servers(), net_running);
+  return set_allows_exactly(net.allow_running_tcp_servers(), net_running_plain, only_ioctl);
 }
 constexpr bool net_running_udp_sockets_exactly() {
-  return set_allows_exactly(net.allow_running_udp_sockets(), net_running);
+  return set_allows_exactly(net.allow_running_udp_sockets(), net_running_plain, only_ioctl);
 }
 constexpr bool net_running_tcp_clients_exactly() {
-  return set_allows_exactly(net.allow_running_tcp_clients(), net_running);
+  return set_allows_exactly(net.allow_running_tcp_clients(), net_running_plain, only_ioctl);
 }
 constexpr bool net_running_unix_servers_exactly() {
-  return set_allows_exactly(net.allow_running_unix_servers(), net_running);
+  return set_allows_exactly(net.allow_running_unix_servers(), net_running_plain, only_ioctl);
 }
 constexpr bool net_running_unix_clients_exactly() {
-  return set_allows_exactly(net.allow_running_unix_clients(), net_running);
+  return set_allows_exactly(net.allow_running_unix_clients(), net_running_plain, only_ioctl);
 }
 constexpr bool net_connect_exactly() {
   return set_allows_exactly(net.allow_connect().yes_really(), syscalls(sys::connect));
 }
 constexpr bool net_start_tcp_servers_exactly() {
-  return set_allows_exactly(net.allow_start_tcp_servers().yes_really(), net_bind_running, only_socket);
+  return set_allows_exactly(net.allow_start_tcp_servers().yes_really(), net_bind_running_plain, socket_and_ioctl);
 }
 constexpr bool net_start_udp_servers_exactly() {
-  return set_allows_exactly(net.allow_start_udp_servers().yes_really(), net_bind_running, only_socket);
+  return set_allows_exactly(net.allow_start_udp_servers().yes_really(), net_bind_running_plain, socket_and_ioctl);
 }
 constexpr bool net_start_unix_servers_exactly() {
-  return set_allows_exactly(net.allow_start_unix_servers().yes_really(), net_bind_running, only_socket);
+  return set_allows_exactly(net.allow_start_unix_servers().yes_really(), net_bind_running_plain, socket_and_ioctl);
 }
 constexpr bool net_start_tcp_clients_exactly() {
-  return set_allows_exactly(net.allow_start_tcp_clients(), net_connect_running, only_socket);
+  return set_allows_exactly(net.allow_start_tcp_clients(), net_connect_running_plain, socket_and_ioctl);
 }
 constexpr bool net_nothing_exactly() { return set_allows_exactly(net, none); }
 
@@ -454,7 +477,7 @@ constexpr socket_meaning tcp_or_udp_meaning = [](u64 d, u64 t) {
 constexpr auto tcp_and_udp =
     net.allow_start_tcp_servers().yes_really().allow_start_udp_servers().yes_really();
 constexpr bool tcp_and_udp_servers_exactly() {
-  return set_allows_exactly(tcp_and_udp, net_bind_running, only_socket);
+  return set_allows_exactly(tcp_and_udp, net_bind_running_plain, socket_and_ioctl);
 }
 constexpr bool tcp_and_udp_server_sockets(u64 extra) {
   return sockets_as_meant(tcp_and_udp, tcp_or_udp_meaning, extra);
@@ -513,16 +536,85 @@ constexpr bool socket_upper_halves_ignored() {
 
 constexpr bool threads_nothing_exactly() { return set_allows_exactly(b::threads::nothing(), none); }
 constexpr bool threads_create_exactly() {
-  return set_allows_exactly(b::threads::nothing().allow_create(), thread_create_list);
+  return set_allows_exactly(b::threads::nothing().allow_create(), none, thread_create_list);
 }
 constexpr bool threads_sleep_exactly() {
   return set_allows_exactly(b::threads::nothing().allow_sleep().yes_really(), thread_sleep_list);
 }
 constexpr bool threads_both_exactly() {
-  return set_allows_exactly(b::threads::nothing().allow_create().allow_sleep().yes_really(),
-                            join(thread_create_list, thread_sleep_list));
+  return set_allows_exactly(b::threads::nothing().allow_create().allow_sleep().yes_really(), thread_sleep_list,
+                            thread_create_list);
 }
-constexpr bool fork_and_exec_exactly() { return set_allows_exactly(b::fork_and_exec{}, fork_exec_list); }
+constexpr bool fork_and_exec_exactly() {
+  return set_allows_exactly(b::fork_and_exec{}, fork_exec_plain, thread_create_list);
+}
+
+// clone's flags, as glibc passes them: pthread_create, fork, posix_spawn.
+constexpr u64 pthread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD |
+                              CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+constexpr u64 fork_flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD;
+constexpr u64 spawn_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+constexpr std::array<u64, 7> namespace_flags{CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                             CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
+constexpr action enosys = action::error(ENOSYS);
+
+// `clone_as_meant` checks clone with glibc's flags, each with every namespace flag added (and
+// garbage in the upper half, which the kernel ignores), and clone3, which gets ENOSYS.
+constexpr bool clone_as_meant(program_view p, bool threads_only) {
+  auto clone = [&](u64 flags) { return evaluate(p, call<arch::x86_64>(sys::clone, {flags, 0, 0, 0, 0, 0})); };
+  for (const u64 flags : {pthread_flags, fork_flags, spawn_flags, pthread_flags | (u64{0xdead} << 32)}) {
+    const bool process = flags == fork_flags || flags == spawn_flags;
+    if (!(clone(flags) == (threads_only && process ? eperm : action::allow))) return false;
+    for (const u64 ns : namespace_flags)
+      if (!(clone(flags | ns) == eperm)) return false;
+  }
+  // Thread flags with what would make the thread escape its parent: refused for threads.
+  for (const u64 extra : {u64{CLONE_PTRACE}, u64{CLONE_VFORK}, u64{CLONE_PARENT}, u64{CLONE_UNTRACED}})
+    if (!(clone(pthread_flags | extra) == (threads_only ? eperm : action::allow))) return false;
+  // A thread needs all of its flags: CLONE_THREAD without CLONE_VM is a process for threads.
+  if (!(clone(pthread_flags & ~u64{CLONE_VM}) == (threads_only ? eperm : action::allow))) return false;
+  for (const auto& args : sweep_args)
+    if (!(evaluate(p, call<arch::x86_64>(sys::clone3, args)) == enosys)) return false;
+  return true;
+}
+constexpr bool threads_clone_as_meant() {
+  return clone_as_meant(program_of(b::threads::nothing().allow_create()), true);
+}
+constexpr bool fork_and_exec_clone_as_meant() { return clone_as_meant(program_of(b::fork_and_exec{}), false); }
+// Both together: fork_and_exec's wider rule, the same clone3 answer (no conflict).
+constexpr bool threads_and_fork_clone_as_meant() {
+  constexpr auto both = policy<std::remove_cvref_t<decltype(b::threads::nothing().allow_create())>, b::fork_and_exec>{};
+  return clone_as_meant(compile<decltype(both), arch::x86_64>(), false);
+}
+
+// `ioctl_as_meant` checks ioctl's request (argument 1, an unsigned int: the upper half ignored).
+constexpr bool ioctl_as_meant(program_view p, bool sockets_only) {
+  auto ioctl = [&](u64 request) { return evaluate(p, call<arch::x86_64>(sys::ioctl, {3, request, 0, 0, 0, 0})); };
+  for (const u64 upper : {u64{0}, high_bit, ~u64{0} << 32}) {
+    if (!(ioctl(upper | TIOCSTI) == eperm) || !(ioctl(upper | TIOCLINUX) == eperm)) return false;
+    for (const u64 request : {u64{FIONBIO}, u64{FIONREAD}, u64{FIOCLEX}, u64{SIOCGIFINDEX}, u64{SIOCATMARK}})
+      if (!(ioctl(upper | request) == action::allow)) return false;
+    for (const u64 request : {u64{TCGETS}, u64{TIOCGWINSZ}, u64{0}, u64{TIOCSTI + 1}})
+      if (!(ioctl(upper | request) == (sockets_only ? eperm : action::allow))) return false;
+  }
+  return true;
+}
+constexpr bool io_ioctl_as_meant() { return ioctl_as_meant(program_of(io.allow_ioctl()), false); }
+constexpr bool list_dir_ioctl_as_meant() { return ioctl_as_meant(program_of(io.allow_list_dir("/tmp")), false); }
+constexpr bool net_ioctl_as_meant() { return ioctl_as_meant(program_of(net.allow_start_tcp_clients()), true); }
+// Every socket request the networking rules name is allowed.
+constexpr bool net_socket_ioctls_allowed() {
+  const auto p = program_of(net.allow_running_tcp_servers());
+  for (const std::uint32_t request : b::net::socket_ioctls)
+    if (!(evaluate(p, call<arch::x86_64>(sys::ioctl, {3, request, 0, 0, 0, 0})) == action::allow)) return false;
+  return b::net::socket_ioctls.size() == 13;
+}
+// Networking and allow_ioctl together: the wider rule wins, nothing conflicts.
+constexpr bool net_and_io_ioctl_as_meant() {
+  constexpr auto both = policy<std::remove_cvref_t<decltype(net.allow_running_tcp_clients())>,
+                               std::remove_cvref_t<decltype(io.allow_ioctl())>>{};
+  return ioctl_as_meant(compile<decltype(both), arch::x86_64>(), false);
+}
 constexpr bool time_nothing_exactly() { return set_allows_exactly(b::time::nothing(), none); }
 constexpr bool time_gettime_exactly() {
   return set_allows_exactly(b::time::nothing().allow_gettime(), time_list);
@@ -618,6 +710,14 @@ static_assert(threads_create_exactly());
 static_assert(threads_sleep_exactly());
 static_assert(threads_both_exactly());
 static_assert(fork_and_exec_exactly());
+static_assert(threads_clone_as_meant());
+static_assert(fork_and_exec_clone_as_meant());
+static_assert(threads_and_fork_clone_as_meant());
+static_assert(io_ioctl_as_meant());
+static_assert(list_dir_ioctl_as_meant());
+static_assert(net_ioctl_as_meant());
+static_assert(net_socket_ioctls_allowed());
+static_assert(net_and_io_ioctl_as_meant());
 static_assert(time_nothing_exactly());
 static_assert(time_gettime_exactly());
 static_assert(pipes_exactly());
@@ -701,6 +801,20 @@ TEST_CASE("networking: socket rules compare domain and type exactly") {
   CHECK(socket_upper_halves_ignored());
 }
 
+TEST_CASE("clone: threads only with the thread flags, fork_and_exec without namespaces; clone3 ENOSYS") {
+  CHECK(threads_clone_as_meant());
+  CHECK(fork_and_exec_clone_as_meant());
+  CHECK(threads_and_fork_clone_as_meant());
+}
+
+TEST_CASE("ioctl: networking only the socket requests, allow_ioctl all but TIOCSTI and TIOCLINUX") {
+  CHECK(io_ioctl_as_meant());
+  CHECK(list_dir_ioctl_as_meant());
+  CHECK(net_ioctl_as_meant());
+  CHECK(net_socket_ioctls_allowed());
+  CHECK(net_and_io_ioctl_as_meant());
+}
+
 TEST_CASE("threads, fork_and_exec, time, pipes allow exactly extrasafe's lists") {
   CHECK(threads_nothing_exactly());
   CHECK(threads_create_exactly());
@@ -724,7 +838,7 @@ TEST_CASE("safety_context and | add basic_capabilities") {
 constexpr auto read_path_list = join(io_close, io_read, io_metadata, io_open);
 constexpr auto write_file_list = join(io_close, io_write, io_metadata, io_open);
 constexpr auto create_in_dir_list = join(syscalls(sys::creat), io_open);
-constexpr auto list_dir_list = join(io_metadata, io_close, io_ioctl, io_open);
+constexpr auto list_dir_list = join(io_metadata, io_close, io_ioctl_plain, io_open);
 
 constexpr bool landlock_read_path_exactly() { return set_allows_exactly(io.allow_read_path("/etc"), read_path_list); }
 constexpr bool landlock_write_file_exactly() {
@@ -733,7 +847,9 @@ constexpr bool landlock_write_file_exactly() {
 constexpr bool landlock_create_in_dir_exactly() {
   return set_allows_exactly(io.allow_create_in_dir("/tmp"), create_in_dir_list);
 }
-constexpr bool landlock_list_dir_exactly() { return set_allows_exactly(io.allow_list_dir("/tmp"), list_dir_list); }
+constexpr bool landlock_list_dir_exactly() {
+  return set_allows_exactly(io.allow_list_dir("/tmp"), list_dir_list, only_ioctl);
+}
 constexpr bool landlock_create_dir_exactly() {
   return set_allows_exactly(io.allow_create_dir("/tmp"), syscalls(sys::mkdir, sys::mkdirat));
 }

@@ -2,6 +2,7 @@
 // builtins_kernel.cpp - each built-in method installed: one allowed call runs, a neighbour gets EPERM.
 #include "sysfence/builtins.hpp"
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -17,6 +18,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <linux/sched.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -27,6 +30,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -440,6 +444,104 @@ TEST_CASE("system_io::allow_ioctl: ioctl(FIONREAD) and fcntl run, dup fails with
   CHECK(r->available == 3);
   CHECK(r->fcntl.ret >= 0);
   CHECK(r->dup.err == EPERM);
+}
+
+// `pty` is a pseudo-terminal pair: TIOCSTI on the slave pushes bytes into its input queue, as if
+// typed at the terminal (what a shell reads next).
+struct pty {
+  owned_fd master, slave;
+  pty() {
+    master.v = ::posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master.v >= 0);
+    REQUIRE(::grantpt(master.v) == 0);
+    REQUIRE(::unlockpt(master.v) == 0);
+    slave.v = ::open(::ptsname(master.v), O_RDWR | O_NOCTTY);
+    REQUIRE(slave.v >= 0);
+  }
+};
+
+// `terminal_injection` is ioctl TIOCSTI and TIOCLINUX (selection paste) on a terminal, and a
+// harmless terminal request (TCGETS) beside them.
+struct terminal_injection {
+  outcome tiocsti, tiocsti_upper_half, tioclinux, tcgets;
+};
+void try_terminal_injection(const pty& t, terminal_injection& r) {
+  char c = 'x';
+  r.tiocsti = record([&] { return as_long(::ioctl(t.slave.v, TIOCSTI, &c)); });
+  // The request is an unsigned int: bits above 32 do not make it another request.
+  r.tiocsti_upper_half = record([&] { return ::syscall(SYS_ioctl, t.slave.v, (1UL << 32) | TIOCSTI, &c); });
+  char paste[2] = {2, 0};  // TIOCL_PASTESEL
+  r.tioclinux = record([&] { return as_long(::ioctl(t.slave.v, TIOCLINUX, paste)); });
+  termios attrs{};
+  r.tcgets = record([&] { return as_long(::ioctl(t.slave.v, TCGETS, &attrs)); });
+}
+
+TEST_CASE("control: without a filter, TIOCSTI types into a terminal here") {
+  const pty t;
+  shared<terminal_injection> r;
+  const ending e = in_child([&] {
+    try_terminal_injection(t, *r);
+    return 0;
+  });
+  REQUIRE_CLEAN_EXIT(e);
+  CHECK(r->tiocsti.ret == 0);
+  CHECK(r->tiocsti_upper_half.ret == 0);
+  CHECK(r->tioclinux.err != EPERM);  // ENOTTY on a pty: TIOCLINUX is for virtual consoles
+  CHECK(r->tcgets.ret == 0);
+}
+
+TEST_CASE("system_io::allow_ioctl: TIOCSTI and TIOCLINUX fail with EPERM, TCGETS runs") {
+  const pty t;
+  shared<terminal_injection> r;
+  const ending e = in_child([&] {
+    if (!lock_down(io.allow_ioctl())) return 10;
+    try_terminal_injection(t, *r);
+    return 0;
+  });
+  REQUIRE_CLEAN_EXIT(e);
+  CHECK(r->tiocsti.err == EPERM);
+  CHECK(r->tiocsti_upper_half.err == EPERM);
+  CHECK(r->tioclinux.err == EPERM);
+  CHECK(r->tcgets.ret == 0);
+}
+
+TEST_CASE("networking: socket ioctls run (FIONBIO, FIONREAD, SIOCGIFINDEX); terminal ones fail with EPERM") {
+  const pty t;
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  const owned_fd a(moved_high(sv[0])), other(moved_high(sv[1]));
+  REQUIRE(::write(other.v, "abc", 3) == 3);
+  const owned_fd inet(moved_high(::socket(AF_INET, SOCK_DGRAM, 0)));
+  REQUIRE(inet.v >= 0);
+  struct results {
+    terminal_injection terminal;
+    outcome fionbio, fionread, ifindex;
+    int available = -1, loopback = -1;
+  };
+  shared<results> r;
+  const ending e = in_child([&] {
+    if (!lock_down(net.allow_running_tcp_clients())) return 10;
+    int one = 1, n = -1;
+    r->fionbio = record([&] { return as_long(::ioctl(a.v, FIONBIO, &one)); });
+    r->fionread = record([&] { return as_long(::ioctl(a.v, FIONREAD, &n)); });
+    r->available = n;
+    ifreq req{};
+    std::strcpy(req.ifr_name, "lo");
+    r->ifindex = record([&] { return as_long(::ioctl(inet.v, SIOCGIFINDEX, &req)); });  // if_nametoindex
+    r->loopback = req.ifr_ifindex;
+    try_terminal_injection(t, r->terminal);
+    return 0;
+  });
+  REQUIRE_CLEAN_EXIT(e);
+  CHECK(r->fionbio.ret == 0);
+  CHECK(r->fionread.ret == 0);
+  CHECK(r->available == 3);
+  CHECK(r->ifindex.ret == 0);
+  CHECK(r->loopback > 0);
+  CHECK(r->terminal.tiocsti.err == EPERM);
+  CHECK(r->terminal.tiocsti_upper_half.err == EPERM);
+  CHECK(r->terminal.tioclinux.err == EPERM);
+  CHECK(r->terminal.tcgets.err == EPERM);
 }
 
 TEST_CASE("system_io::allow_close: close and close_range run, dup fails with EPERM") {
@@ -989,39 +1091,90 @@ TEST_CASE(
 // ---------------------------------------------------------------------------------------------
 // threads, fork_and_exec, pipes, time
 
-TEST_CASE("threads::allow_create: a std::thread starts and joins; the fork syscall fails with EPERM") {
+// The namespace flags clone takes (CLONE_NEWTIME only through clone3 and unshare).
+constexpr std::array<unsigned long, 7> namespace_flags{CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                                       CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
+
+// `raw_clone` is clone(flags) as a process would call it, the child exiting at once; -1 and errno
+// when refused, the child's pid (reaped) when not.
+long raw_clone(unsigned long flags) {
+  const long pid = ::syscall(SYS_clone, flags, 0L, 0L, 0L, 0L);
+  if (pid == 0) ::syscall(SYS_exit_group, 0);
+  if (pid > 0) ::waitpid(static_cast<pid_t>(pid), nullptr, __WALL);
+  return pid;
+}
+
+// `namespace_clones` is clone with each namespace flag, and with the three that extrasafe's
+// unconditional clone let through together (user, mount and network: the usual escalation start).
+struct namespace_clones {
+  std::array<outcome, namespace_flags.size()> each;
+  outcome together;
+};
+void try_namespace_clones(namespace_clones& r) {
+  for (std::size_t i = 0; i < namespace_flags.size(); ++i)
+    r.each[i] = record([&] { return raw_clone(namespace_flags[i] | SIGCHLD); });
+  r.together = record([] { return raw_clone(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD); });
+}
+void check_namespace_clones_refused(const namespace_clones& r) {
+  for (std::size_t i = 0; i < namespace_flags.size(); ++i) {
+    INFO("clone with namespace flag " << std::hex << namespace_flags[i] << ": ret " << std::dec << r.each[i].ret);
+    CHECK(r.each[i].err == EPERM);
+  }
+  CHECK(r.together.err == EPERM);
+}
+
+TEST_CASE("control: without a filter, this kernel creates every namespace clone asks for (as root)") {
+  shared<namespace_clones> r;
+  const ending e = in_child([&] {
+    try_namespace_clones(*r);
+    return 0;
+  });
+  REQUIRE_CLEAN_EXIT(e);
+  for (const outcome& o : r->each) CHECK(o.ret > 0);
+  CHECK(r->together.ret > 0);
+}
+
+TEST_CASE("threads::allow_create: a std::thread starts and joins; fork, clone3 and namespaces do not") {
   struct results {
     std::atomic<int> ran{0};
-    outcome fork_syscall, glibc_fork;
+    outcome fork_syscall, glibc_fork, clone_sigchld, clone3;
+    namespace_clones namespaces;
   };
   shared<results> r;
-  // The child cannot wait for the grandchild glibc's fork() makes: as subreaper, this process
-  // inherits it when the child ends, and reaps it below.
-  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) == 0);
   const ending e = in_child([&] {
     if (!lock_down(b::threads::nothing().allow_create())) return 10;
-    std::thread t([&] { r->ran.store(1); });  // glibc: clone3
+    // glibc tries clone3 first, gets ENOSYS and falls back to clone with the thread flags.
+    std::thread t([&] { r->ran.store(1); });
     t.join();
     r->fork_syscall = record([] {
       const long pid = ::syscall(SYS_fork);
       if (pid == 0) ::_exit(0);
       return pid;
     });
-    // glibc's fork() is clone(SIGCHLD): clone is allowed whatever its flags, so processes can
-    // be created (as in extrasafe, whose CLONE_THREAD check is commented out).
+    // glibc's fork() is clone(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD): not a thread.
     r->glibc_fork = record([] {
       const pid_t pid = ::fork();
       if (pid == 0) ::_exit(0);
       return as_long(pid);
     });
+    r->clone_sigchld = record([] { return raw_clone(SIGCHLD); });
+    r->clone3 = record([] {
+      std::uint64_t args[11] = {};  // struct clone_args, exit_signal SIGCHLD
+      args[4] = SIGCHLD;
+      const long pid = ::syscall(SYS_clone3, args, sizeof args);
+      if (pid == 0) ::syscall(SYS_exit_group, 0);
+      return pid;
+    });
+    try_namespace_clones(r->namespaces);
     return 0;
   });
-  if (r->glibc_fork.ret > 0) ::waitpid(static_cast<pid_t>(r->glibc_fork.ret), nullptr, 0);
-  ::prctl(PR_SET_CHILD_SUBREAPER, 0UL, 0UL, 0UL, 0UL);
   REQUIRE_CLEAN_EXIT(e);
   CHECK(r->ran.load() == 1);
   CHECK(r->fork_syscall.err == EPERM);
-  CHECK(r->glibc_fork.ret > 0);
+  CHECK(r->glibc_fork.err == EPERM);
+  CHECK(r->clone_sigchld.err == EPERM);
+  CHECK(r->clone3.err == ENOSYS);
+  check_namespace_clones_refused(r->namespaces);
 }
 
 TEST_CASE("threads::allow_sleep().yes_really(): nanosleep runs; clock_gettime fails with EPERM") {
@@ -1046,8 +1199,10 @@ TEST_CASE("threads::allow_sleep().yes_really(): nanosleep runs; clock_gettime fa
 
 TEST_CASE("fork_and_exec: fork and waitpid run, execve gets past the filter; kill and pipe fail with EPERM") {
   struct results {
-    outcome fork, waitpid, fork_syscall, wait_syscall, execve, kill, pipe;
+    outcome fork, waitpid, fork_syscall, wait_syscall, execve, kill, pipe, clone3;
     int status = -1;
+    std::atomic<int> thread_ran{0};
+    namespace_clones namespaces;
   };
   shared<results> r;
   const ending e = in_child([&] {
@@ -1074,9 +1229,23 @@ TEST_CASE("fork_and_exec: fork and waitpid run, execve gets past the filter; kil
     r->kill = record([] { return ::syscall(SYS_kill, ::getpid(), 0); });
     int p[2];
     r->pipe = record([&] { return as_long(::pipe(p)); });  // extrasafe adds pipes on musl only
+    // clone without namespace flags is allowed (the thread below), with them it is not.
+    std::thread t([&] { r->thread_ran.store(1); });
+    t.join();
+    try_namespace_clones(r->namespaces);
+    r->clone3 = record([] {
+      std::uint64_t args[11] = {};
+      args[4] = SIGCHLD;
+      const long pid = ::syscall(SYS_clone3, args, sizeof args);
+      if (pid == 0) ::syscall(SYS_exit_group, 0);
+      return pid;
+    });
     return 0;
   });
   REQUIRE_CLEAN_EXIT(e);
+  CHECK(r->thread_ran.load() == 1);
+  check_namespace_clones_refused(r->namespaces);
+  CHECK(r->clone3.err == ENOSYS);
   CHECK(r->fork.ret > 0);
   CHECK(r->waitpid.ret == r->fork.ret);
   CHECK(WIFEXITED(r->status));

@@ -3,6 +3,7 @@
 #include "sysfence/compile.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -126,8 +127,12 @@ constexpr bool every_number_as_the_rules_say(std::span<const sys::id> allowed,
     if (!(evaluate(p, {static_cast<int>(nr | 0x40000000U), AUDIT_ARCH_X86_64, 0, {}}) == eperm)) return false;
     if (!(evaluate(p, {static_cast<int>(nr), AUDIT_ARCH_I386, 0, {}}) == action::kill_process)) return false;
   }
-  // Numbers past the table and -1 are denied.
-  for (std::uint32_t nr : {512U, 1000U, 0x3fffffffU, 0xffffffffU, 0x80000000U})
+  // Numbers past the table (syscalls newer than it) get ENOSYS, glibc's cue to fall back; x32's
+  // and -1 are denied.
+  const auto past_table = static_cast<std::uint32_t>(arch::x86_64::value.table_size);
+  for (std::uint32_t nr : {past_table, past_table + 1, 512U, 1000U, 0x3fffffffU})
+    if (!(evaluate(p, {static_cast<int>(nr), AUDIT_ARCH_X86_64, 0, {}}) == action::error(ENOSYS))) return false;
+  for (std::uint32_t nr : {0x40000000U | past_table, 0xffffffffU, 0x80000000U})
     if (!(evaluate(p, {static_cast<int>(nr), AUDIT_ARCH_X86_64, 0, {}}) == eperm)) return false;
   return true;
 }

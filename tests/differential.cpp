@@ -209,7 +209,7 @@ struct peer {
 struct counts {
   std::size_t generated = 0, accepted = 0;
   std::size_t bad_condition = 0, simple_and_conditional = 0, different_actions = 0, missing_syscall = 0;
-  std::size_t too_long = 0;
+  std::size_t too_long = 0, bad_errno = 0;
   std::size_t i386 = 0;                         // accepted policies for i386
   std::size_t different_actions_witnessed = 0;  // a call both culprit rules match was found
   std::size_t different_actions_never = 0;      // not witnessed: a culprit alone never matches
@@ -265,8 +265,9 @@ void compare_call(counts& n, const policy_run& run, const seccomp_data& d) {
   const sysfence::evaluation a = sysfence::evaluate(run.sysfence->program, d);
   ++n.cases;
   std::optional<sysfence::evaluation> c;
+  // libseccomp gives numbers above the table (newer syscalls) the default, sysfence ENOSYS.
   if (run.libseccomp != nullptr && d.arch == AUDIT_ARCH_X86_64 &&
-      static_cast<std::uint32_t>(d.nr) < 0x40000000U) {
+      static_cast<std::uint32_t>(d.nr) < run.policy->target().table_size) {
     c = sysfence::evaluate(*run.libseccomp, d);
     ++n.libseccomp_cases;
   }
@@ -345,6 +346,9 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
         break;
       case sysfence::detail::problem::too_long:
         ++n.too_long;
+        break;
+      case sysfence::detail::problem::bad_errno:
+        ++n.bad_errno;
         break;
       case sysfence::detail::problem::simple_and_conditional:
         ++n.simple_and_conditional;
@@ -450,7 +454,7 @@ TEST_CASE("differential: the rules' meaning of a small policy, by hand") {
       {0x40000001, 0, 0, action::error(1)},               // x32 write: the default (it denies)
       {-1, 0, 0, action::error(1)},                       // -1 has bit 30: the default
       {1, 0, 0, action::kill_process, AUDIT_ARCH_I386},   // a foreign architecture
-      {451, 0, 0, action::error(1)},                      // past the table
+      {451, 0, 0, action::error(ENOSYS)},                 // past the table: a newer syscall
   }};
   for (const expect& e : table) {
     seccomp_data d{e.nr, e.arch, 0, {0, e.arg1, e.arg2, 0, 0, 0}};
@@ -483,7 +487,8 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
   }
 
   MESSAGE(n.generated << " policies generated, " << n.accepted << " accepted (" << n.i386
-                      << " for i386); refused: " << n.too_long << " too long, " << n.missing_syscall
+                      << " for i386); refused: " << n.too_long << " too long, " << n.bad_errno
+                      << " errno 0 or above 4095, " << n.missing_syscall
                       << " missing syscall, " << n.bad_condition << " malformed condition, "
                       << n.simple_and_conditional << " simple and conditional, " << n.different_actions
                       << " different actions (" << n.different_actions_witnessed

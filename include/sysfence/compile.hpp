@@ -32,8 +32,9 @@ constexpr auto build() noexcept {
   constexpr std::size_t patch_capacity = slot_patch_count(rules);
   build_result<capacity, patch_capacity> r{};
   std::array<detail::sort_key, 2 * n> order{};
-  std::array<interval, 2 * n + 1> intervals{};
-  r.out = compile({rules, Arch::value, Policy::default_action, true}, {order, intervals}, r.insns, r.patches);
+  std::array<interval, 2 * n + 3> intervals{};
+  r.out = compile({rules, Arch::value, Policy::default_action, true, Policy::newer_syscalls}, {order, intervals},
+                  r.insns, r.patches);
   return r;
 }
 

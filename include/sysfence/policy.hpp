@@ -63,6 +63,74 @@ constexpr auto collect_rules() noexcept {
   return out;
 }
 
+// `slots_used` is one past the highest run-time slot a rule set's rules compare with (0: none).
+template <class S>
+constexpr std::size_t slots_used() noexcept {
+  std::size_t used = 0;
+  if constexpr (has_conditional_rules<S>)
+    for (const rule& r : S::conditional_rules)
+      for (std::size_t i = 0; i < r.count; ++i)
+        if (r.conditions[i].has_slot() && static_cast<std::size_t>(r.conditions[i].slot) + 1 > used)
+          used = static_cast<std::size_t>(r.conditions[i].slot) + 1;
+  return used;
+}
+
+// `values_size` is how many values S::values() returns (a std::array), or -1 without values().
+template <class S>
+constexpr std::ptrdiff_t values_size() noexcept {
+  if constexpr (requires(const S& s) { s.values(); }) {
+    using values_type = std::remove_cvref_t<decltype(std::declval<const S&>().values())>;
+    if constexpr (requires { std::tuple_size<values_type>::value; })
+      return static_cast<std::ptrdiff_t>(std::tuple_size_v<values_type>);
+    else
+      return -2;  // not a std::array: its size is not known at compile time
+  } else {
+    return -1;
+  }
+}
+
+// `slots_fit` is true when S's run-time slots are consistent: every slot{i} below slot_count,
+// slot_count declared exactly when slots are used, and values() returning exactly slot_count
+// values; otherwise it instantiates the error naming the rule set.
+template <class S>
+constexpr bool slots_fit() noexcept {
+  constexpr std::size_t used = slots_used<S>();
+  constexpr std::size_t declared = slot_count<S>();
+  constexpr std::ptrdiff_t values = values_size<S>();
+  if constexpr (used > declared) {
+    return slot_index_not_below_slot_count_in<S, used - 1, declared>::value;
+  } else if constexpr (declared > 0 && used == 0) {
+    return slot_count_without_slots_in<S, declared>::value;
+  } else if constexpr (declared > 0 && values != static_cast<std::ptrdiff_t>(declared)) {
+    return values_must_return_slot_count_values_in<S, static_cast<std::size_t>(values < 0 ? 0 : values),
+                                                   declared>::value;
+  } else {
+    return true;
+  }
+}
+
+template <class S>
+concept answers_newer_syscalls = requires {
+  { S::newer_syscalls } -> std::convertible_to<action>;
+};
+
+// `newer_syscalls_of` is what the policy answers syscalls newer than the tables: the answer of
+// the rule set that gives one (with_newer_syscalls), else detail::newer_syscalls_for(Default).
+template <action Default, class... Sets>
+constexpr action newer_syscalls_of() noexcept {
+  action found = newer_syscalls_for(Default);
+  auto look = [&]<class S>(std::type_identity<S>) {
+    if constexpr (answers_newer_syscalls<S>) found = S::newer_syscalls;
+  };
+  (look(std::type_identity<Sets>{}), ...);
+  (void)look;  // unused for the empty policy
+  return found;
+}
+template <class... Sets>
+constexpr std::size_t newer_syscalls_answers() noexcept {
+  return (std::size_t{0} + ... + (answers_newer_syscalls<Sets> ? 1 : 0));
+}
+
 template <std::size_t N>
 constexpr diagnosis analyse(const std::array<entry, N>& rules) noexcept {
   std::array<sort_key, 2 * N> keys{};
@@ -74,6 +142,15 @@ template <class Policy>
 struct installer;
 
 }  // namespace detail
+
+// `newer_syscalls_answer<A>` is a rule set without rules that makes a policy answer syscalls
+// newer than sysfence's tables with A: `policy.with_newer_syscalls<A>()` enables it.
+template <action A>
+struct newer_syscalls_answer : rule_set_base {
+  static constexpr std::string_view name = "newer_syscalls";
+  static constexpr std::array<rule, 0> conditional_rules{};
+  static constexpr action newer_syscalls = A;
+};
 
 // `basic_policy` is the set of enabled rule sets and the action for everything they do not
 // allow. Its type is the whole policy: the BPF program is computed from it at compile time.
@@ -124,6 +201,13 @@ class basic_policy {
   [[nodiscard]] constexpr auto with_errno() const noexcept {
     return with_default<action::error(E)>();
   }
+  // `with_newer_syscalls<A>()` answers syscalls newer than sysfence's tables (numbers above the
+  // highest the target's table knows) with A. Without it they get ENOSYS when the default
+  // refuses, so glibc's probes fall back to older syscalls, and the default when it allows.
+  template <action A>
+  [[nodiscard]] constexpr auto with_newer_syscalls() const noexcept {
+    return enable(newer_syscalls_answer<A>{});
+  }
 
   // `sets` is the tuple of enabled rule-set objects.
   [[nodiscard]] constexpr const boost::hana::tuple<Sets...>& sets() const noexcept { return sets_; }
@@ -135,6 +219,8 @@ class basic_policy {
       std::string_view{Sets::name}...};
   // `slot_count` is how many run-time values the policy's rules need.
   static constexpr std::size_t slot_count = (std::size_t{0} + ... + detail::slot_count<Sets>());
+  // `newer_syscalls` is what numbers above the target's syscall table get (see with_newer_syscalls).
+  static constexpr action newer_syscalls = detail::newer_syscalls_of<Default, Sets...>();
   // `landlock_count` is how many Landlock path rules apply installs with the filter.
   static constexpr std::size_t landlock_count = (std::size_t{0} + ... + detail::landlock_count<Sets>());
 
@@ -165,6 +251,11 @@ class basic_policy {
   }
 
  private:
+  static_assert((detail::slots_fit<Sets>() && ...));
+  static_assert(detail::newer_syscalls_answers<Sets...>() <= 1,
+                "sysfence: the policy says twice what syscalls newer than sysfence's tables get "
+                "(with_newer_syscalls); keep one");
+  static_assert(report<detail::check_answers(Default, newer_syscalls)>());
   static constexpr detail::diagnosis diagnosis_ = detail::analyse(rules);
   static_assert(report<diagnosis_>());
 

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "sysfence/arch.hpp"
+#include "sysfence/detail/meta.hpp"
 #include "sysfence/detail/syscall_table.hpp"
 #include "sysfence/rule.hpp"
 
@@ -73,6 +74,28 @@ constexpr std::size_t slot_count() noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+template <class Method, class RuleSet>
+struct yes_really_missing_after {
+  static_assert(always_false<RuleSet>,
+                "sysfence: this method allows something dangerous; add .yes_really() after it to "
+                "say you mean it (extrasafe's YesReally)");
+  static constexpr bool value = false;
+};
+}  // namespace detail
+
+// The built-ins' method names: called on a `dangerous` value, each says `.yes_really()` is missing
+// instead of "no member named ...".
+#define SYSFENCE_BUILTIN_METHODS(X)                                                                 \
+  X(allow_read) X(allow_write) X(allow_unlink) X(allow_open) X(allow_open_readonly) X(allow_metadata)  \
+  X(allow_ioctl) X(allow_close) X(allow_stdin) X(allow_stdout) X(allow_stderr) X(allow_file_read)     \
+  X(allow_file_write) X(allow_read_path) X(allow_write_file) X(allow_create_in_dir) X(allow_list_dir) \
+  X(allow_create_dir) X(allow_remove_file) X(allow_remove_dir) X(allow_ssl_files) X(allow_dns_files)  \
+  X(allow_running_tcp_servers) X(allow_start_tcp_servers) X(allow_running_udp_sockets)                \
+  X(allow_start_udp_servers) X(allow_connect) X(allow_start_tcp_clients) X(allow_running_tcp_clients) \
+  X(allow_start_unix_servers) X(allow_running_unix_servers) X(allow_running_unix_clients)             \
+  X(allow_create) X(allow_sleep)
+
 // `dangerous<Set, Method>` is what a method that allows something risky returns (extrasafe's
 // YesReally): it is not a rule set until `.yes_really()` says you mean it.
 template <class Set, class Method>
@@ -81,6 +104,15 @@ struct dangerous {
   Set set;
   // `yes_really` acknowledges the risk and returns the rule set.
   [[nodiscard]] constexpr Set yes_really() const noexcept { return set; }
+
+#define SYSFENCE_YES_REALLY_FIRST(method_name)                                  \
+  template <class... Args>                                                      \
+  constexpr Set method_name(Args&&...) const noexcept {                         \
+    static_assert(detail::yes_really_missing_after<Method, Set>::value);        \
+    return set;                                                                 \
+  }
+  SYSFENCE_BUILTIN_METHODS(SYSFENCE_YES_REALLY_FIRST)
+#undef SYSFENCE_YES_REALLY_FIRST
 };
 
 // `syscalls(sys::read, sys::write)` is the array of their ids, for a rule set's simple_rules.

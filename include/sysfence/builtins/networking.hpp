@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "sysfence/builtins/detail.hpp"
@@ -22,11 +24,18 @@ namespace net {
 inline constexpr auto io_syscalls = syscalls(
     sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2,
     sys::select, sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4, sys::eventfd, sys::eventfd2,
-    sys::fcntl, sys::ioctl, sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname);
+    sys::fcntl, sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname);
 inline constexpr auto read_syscalls = syscalls(sys::listen, sys::recvfrom, sys::recvmsg, sys::recvmmsg, sys::read,
                                                sys::readv, sys::preadv, sys::preadv2);
 inline constexpr auto write_syscalls = syscalls(sys::sendto, sys::sendmsg, sys::sendmmsg, sys::sendfile, sys::write,
                                                 sys::writev, sys::pwritev, sys::pwritev2);
+
+// The ioctl requests network code makes on sockets: non-blocking mode, close-on-exec, bytes
+// queued, the out-of-band mark, and the interface lookups behind if_nametoindex and
+// if_indextoname. extrasafe allows every ioctl, TIOCSTI (typing into the terminal) among them.
+inline constexpr std::array<std::uint32_t, 13> socket_ioctls{
+    FIONBIO,      FIONREAD,     FIOCLEX,      FIONCLEX,     SIOCATMARK,   SIOCOUTQ,    SIOCOUTQNSD,
+    SIOCGIFINDEX, SIOCGIFNAME,  SIOCGIFCONF,  SIOCGIFFLAGS, SIOCGIFMTU,  SIOCGIFHWADDR};
 
 // `socket_rule` allows socket(domain, type, ...) for exactly this domain and this type, whatever
 // SOCK_NONBLOCK and SOCK_CLOEXEC. extrasafe tests "bits set" (arg & AF_INET == AF_INET), which also
@@ -48,7 +57,8 @@ enum flag : std::uint32_t {
 
 // `networking_rules` allows sockets, method by method, like extrasafe's Networking. Every method also
 // allows read and write unconditionally (sockets use them), so it conflicts with
-// system_io::allow_stdout() and friends: split network and file work across processes.
+// system_io::allow_stdout() and friends: split network and file work across processes. ioctl is
+// allowed only for the socket requests in net::socket_ioctls.
 template <std::uint32_t Flags = 0>
 struct networking_rules : rule_set_base {
   static constexpr std::string_view name = "networking";
@@ -93,7 +103,9 @@ struct networking_rules : rule_set_base {
   }();
 
   static constexpr auto conditional_rules = [] {
-    detail::bounded_list<rule, 6> out;
+    detail::bounded_list<rule, 6 + net::socket_ioctls.size()> out;
+    if (Flags & net::running)
+      for (const std::uint32_t request : net::socket_ioctls) out.add(rule{sys::ioctl, arg32<1> == request});
     if (Flags & net::tcp_socket) {
       out.add(net::socket_rule(AF_INET, SOCK_STREAM));
       out.add(net::socket_rule(AF_INET6, SOCK_STREAM));

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include "sysfence/builtins/detail.hpp"
 #include "sysfence/condition.hpp"
@@ -24,7 +25,11 @@ inline constexpr auto read_syscalls = syscalls(sys::read, sys::readv, sys::pread
 inline constexpr auto write_syscalls = syscalls(sys::write, sys::writev, sys::pwritev, sys::pwritev2, sys::pwrite64,
                                                 sys::fsync, sys::fdatasync, sys::lseek);
 inline constexpr auto open_syscalls = syscalls(sys::open, sys::openat, sys::openat2);
-inline constexpr auto ioctl_syscalls = syscalls(sys::ioctl, sys::fcntl);
+inline constexpr auto ioctl_syscalls = syscalls(sys::fcntl);  // and ioctl, but not every request:
+// The ioctl requests allow_ioctl refuses: TIOCSTI types into the terminal's input queue, and
+// TIOCLINUX's selection paste does the same on a virtual console, so a sandboxed process could
+// run commands in the shell that started it (CVE-2017-5226). extrasafe allows both.
+inline constexpr std::array<std::uint32_t, 2> terminal_injection_ioctls{TIOCSTI, TIOCLINUX};
 inline constexpr auto metadata_syscalls = syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx,
                                                    sys::getdents, sys::getdents64, sys::getcwd);
 inline constexpr auto close_syscalls = syscalls(sys::close, sys::close_range);
@@ -89,6 +94,7 @@ class system_io_rules : public rule_set_base {
   // `allow_open_readonly` lets files be opened without write, create, append or truncate flags.
   [[nodiscard]] constexpr auto allow_open_readonly() const noexcept { return with<io::open_readonly>(); }
   [[nodiscard]] constexpr auto allow_metadata() const noexcept { return with<io::metadata>(); }
+  // `allow_ioctl` allows fcntl, and ioctl with any request but TIOCSTI and TIOCLINUX.
   [[nodiscard]] constexpr auto allow_ioctl() const noexcept { return with<io::ioctl>(); }
   [[nodiscard]] constexpr auto allow_close() const noexcept { return with<io::close>(); }
   [[nodiscard]] constexpr auto allow_stdin() const noexcept { return with<io::stdin_>(); }
@@ -128,7 +134,9 @@ class system_io_rules : public rule_set_base {
 
   static constexpr auto conditional_rules = [] {
     // open and openat read-only, stdin, stdout, stderr, then one rule per fd syscall and slot.
-    detail::bounded_list<rule, 5 + Reads * io::fd_read_syscalls.size() + Writes> out;
+    detail::bounded_list<rule, 6 + Reads * io::fd_read_syscalls.size() + Writes> out;
+    if (Flags & io::ioctl)
+      out.add(rule{sys::ioctl, arg32<1> != io::terminal_injection_ioctls[0], arg32<1> != io::terminal_injection_ioctls[1]});
     if (Flags & io::open_readonly) {
       out.add(rule{sys::open, (arg<1> & io::write_create_flags) == 0});
       out.add(rule{sys::openat, (arg<2> & io::write_create_flags) == 0});

@@ -1,19 +1,50 @@
 // SPDX-License-Identifier: MIT
-// threads.hpp - creating threads and sleeping: extrasafe's danger_zone::Threads.
+// threads.hpp - creating threads and sleeping: extrasafe's danger_zone::Threads, without the
+// namespaces extrasafe's unconditional clone lets through.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <string_view>
 
+#include <linux/sched.h>
+
 #include "sysfence/builtins/detail.hpp"
+#include "sysfence/condition.hpp"
+#include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/syscall.hpp"
 
 namespace sysfence::builtins {
 
-// `threads_rules` allows thread creation and sleeping, like extrasafe's Threads. As there, clone and
-// clone3 are allowed whatever their flags (clone3's flags sit behind a pointer), so this also
-// permits creating processes.
+namespace clone_flags {
+// Every flag that makes clone create a namespace. CLONE_NEWTIME (0x80) is left out: in clone's
+// flags that bit is part of the exit signal (CSIGNAL); only clone3 and unshare can ask for it.
+inline constexpr std::uint64_t new_namespaces = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+                                                CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+// What makes a clone a thread of this process: the flags glibc's pthread_create passes (musl's and
+// Go's too), less the TID and TLS bookkeeping flags they differ in.
+inline constexpr std::uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+// Flags no thread library passes that would let the new task escape its parent: be traced,
+// stop the parent (vfork) or be reparented.
+inline constexpr std::uint64_t never_for_threads = CLONE_PTRACE | CLONE_VFORK | CLONE_PARENT | CLONE_UNTRACED;
+}  // namespace clone_flags
+
+namespace detail {
+// `clone3_enosys` answers clone3 with ENOSYS: its flags sit behind a pointer no filter can read,
+// and glibc (2.34 and later) falls back to clone on ENOSYS, whose flags the rules check.
+inline constexpr rule clone3_enosys = rule{sys::clone3}.then(action::error(ENOSYS));
+// `clone_thread` allows clone for a thread: the thread flags all set, no namespace, no tracing.
+inline constexpr rule clone_thread =
+    rule{sys::clone, (arg<0> & (clone_flags::thread | clone_flags::new_namespaces | clone_flags::never_for_threads)) ==
+                         clone_flags::thread};
+// `clone_process` allows clone for anything without a namespace flag (fork, vfork, threads).
+inline constexpr rule clone_process = rule{sys::clone, (arg<0> & clone_flags::new_namespaces) == 0};
+}  // namespace detail
+
+// `threads_rules` allows thread creation and sleeping, like extrasafe's Threads. Unlike extrasafe
+// (whose CLONE_THREAD check is commented out, so any process and namespace can be created),
+// clone is allowed only with the thread flags and without namespace flags, and clone3 gets ENOSYS.
 template <bool Create = false, bool Sleep = false>
 struct threads_rules : rule_set_base {
   static constexpr std::string_view name = "threads";
@@ -26,9 +57,16 @@ struct threads_rules : rule_set_base {
   }
 
   static constexpr auto simple_rules = [] {
-    detail::bounded_list<sys::id, 4> out;
-    if (Create) out.add(syscalls(sys::clone, sys::clone3));
+    detail::bounded_list<sys::id, 2> out;
     if (Sleep) out.add(syscalls(sys::clock_nanosleep, sys::nanosleep));
+    return out;
+  }();
+  static constexpr auto conditional_rules = [] {
+    detail::bounded_list<rule, 2> out;
+    if (Create) {
+      out.add(detail::clone_thread);
+      out.add(detail::clone3_enosys);
+    }
     return out;
   }();
 };
@@ -37,11 +75,12 @@ struct threads_rules : rule_set_base {
 using threads = threads_rules<>;
 
 // `fork_and_exec` allows creating processes, running programs and waiting for them, like
-// extrasafe's ForkAndExec.
+// extrasafe's ForkAndExec, but clone only without namespace flags, and clone3 gets ENOSYS.
 struct fork_and_exec : rule_set_base {
   static constexpr std::string_view name = "fork_and_exec";
-  static constexpr auto simple_rules = syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4,
-                                                sys::waitid, sys::clone, sys::clone3);
+  static constexpr auto simple_rules =
+      syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4, sys::waitid);
+  static constexpr std::array conditional_rules{detail::clone_process, detail::clone3_enosys};
 };
 
 }  // namespace sysfence::builtins

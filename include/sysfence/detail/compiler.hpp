@@ -35,7 +35,26 @@ enum class problem : std::uint8_t {
   bad_condition,           // see `condition_problem`
   missing_syscall,         // the syscall does not exist on the target architecture
   too_long,                // more than BPF_MAXINSNS instructions
+  bad_errno,               // action::error(n) with n = 0 (a fake success) or n > 4095 (MAX_ERRNO)
 };
+
+// `no_origin` is a diagnosis's culprit when it is not a rule: the policy's default action, or
+// what it answers syscalls newer than the tables (bad_errno).
+inline constexpr std::uint16_t no_origin = 0xffff;
+
+// `errno_is_usable` is false for action::error(0), which makes a refused syscall return 0 as if
+// it had succeeded (a refused openat "opens" fd 0), and for errno values above 4095, which the
+// kernel caps at MAX_ERRNO. Other actions carry any data.
+constexpr bool errno_is_usable(action a) noexcept {
+  return a.what() != action::kind::error || (a.data() >= 1 && a.data() <= 4095);
+}
+
+// `newer_syscalls_for` is what syscalls newer than sysfence's tables get unless a policy says
+// otherwise: ENOSYS when the default refuses (glibc probes new syscalls and falls back to older
+// ones only on ENOSYS, as systemd, Chromium and Cosmopolitan answer them), else the default.
+constexpr action newer_syscalls_for(action default_action) noexcept {
+  return default_action.lets_syscall_run() ? default_action : action::error(38);  // ENOSYS
+}
 
 // `diagnosis` names a problem and its culprits; structural, so it can be a template argument.
 struct diagnosis {
@@ -215,6 +234,9 @@ constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> ke
     for (std::size_t i = 0; i < e.r.count; ++i)
       if (auto p = check(e.r.conditions[i]); p != condition_problem::none)
         return {problem::bad_condition, e.r.syscall, e.origin, e.origin, p, 0};
+  for (const entry& e : rules)
+    if (!errno_is_usable(e.r.result))
+      return {problem::bad_errno, e.r.syscall, e.origin, e.origin, condition_problem::none, 0, e.r.result};
 
   const auto sorted = sort_rules(rules, keys, [](const entry& e) {
     return static_cast<std::uint32_t>(e.r.syscall);
@@ -502,9 +524,20 @@ struct compile_input {
   arch::target target;
   action default_action;
   bool analysed = false;  // analyse() already passed (typed policies check when composed)
+  // What numbers above the target's table (syscalls newer than sysfence's tables) get.
+  action newer_syscalls = newer_syscalls_for(default_action);
 };
 
-// `compile_scratch` is caller-provided working memory: keys (2n), intervals (2n + 1).
+// `check_answers` checks the actions a policy gives calls no rule matches: its default, and
+// what syscalls newer than the tables get.
+constexpr diagnosis check_answers(action default_action, action newer_syscalls) noexcept {
+  for (const action a : {default_action, newer_syscalls})
+    if (!errno_is_usable(a))
+      return {problem::bad_errno, {}, no_origin, no_origin, condition_problem::none, 0, a};
+  return {};
+}
+
+// `compile_scratch` is caller-provided working memory: keys (2n), intervals (2n + 3).
 struct compile_scratch {
   std::span<sort_key> order;
   std::span<interval> intervals;
@@ -619,6 +652,7 @@ constexpr target emit_tree(emitter& w, const compile_input& in, std::span<const 
 constexpr compile_output compile(const compile_input& in, const compile_scratch& scratch,
                                  std::span<bpf::insn> out, std::span<patch> patches) noexcept {
   const std::size_t n = in.rules.size();
+  if (diagnosis d = check_answers(in.default_action, in.newer_syscalls); !d.ok()) return {d, 0, 0};
   if (!in.analysed)
     if (diagnosis d = analyse(in.rules, scratch.order); !d.ok()) return {d, 0, 0};
 
@@ -663,6 +697,9 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   // When x32 numbers get the default action, the search itself rejects them (they are above the
   // highest rule's number, in the last run); otherwise an explicit bit-30 check comes first.
   const bool x32_check = in.target.abi_bit != 0 && bad_abi_action(in.default_action) != in.default_action;
+  // Numbers above the table (syscalls newer than it) get their own answer, up to x32's.
+  add(in.target.table_size, in.newer_syscalls);
+  if (in.target.abi_bit != 0 && !x32_check) add(in.target.abi_bit, in.default_action);
 
   // A lone number between two runs with the same action becomes an exception of one run.
   {
@@ -728,7 +765,7 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
 // `capacity_bound` is an upper bound of the program size (capped one past the kernel's limit),
 // so typed policies size their scratch buffer to the policy, not to 4096 instructions.
 constexpr std::size_t capacity_bound(std::span<const entry> rules) noexcept {
-  std::size_t n = 7 + 7 * rules.size();  // prologue, leaves, inner nodes with trampolines
+  std::size_t n = 11 + 7 * rules.size();  // prologue, newer and x32 runs, leaves, inner nodes
   for (const entry& e : rules) n += rule_size(e.r);
   return n < bpf::max_insns + 1 ? n : bpf::max_insns + 1;
 }

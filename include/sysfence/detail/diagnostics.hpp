@@ -65,13 +65,48 @@ struct argument_index_above_5_for {
   static constexpr bool value = false;
 };
 
-template <class Method, class RuleSet>
-struct yes_really_missing_after {
+template <sys::id Syscall, class RuleSet, action::kind Action, std::uint16_t Errno>
+struct errno_must_be_1_to_4095_for {
   static_assert(always_false<RuleSet>,
-                "sysfence: this method allows something dangerous; add .yes_really() after it to "
-                "say you mean it (extrasafe's YesReally)");
+                "sysfence: action::error(0) makes a refused call return 0 as if it had succeeded (a "
+                "refused openat would \"open\" fd 0), and the kernel caps errno at 4095; give this "
+                "syscall's rule an errno from 1 to 4095 (the value is named here)");
   static constexpr bool value = false;
 };
+
+template <action::kind Action, std::uint16_t Errno>
+struct default_errno_must_be_1_to_4095 {
+  static_assert(Errno != Errno,
+                "sysfence: the policy's default action (or what it answers newer syscalls) is "
+                "action::error(0), a fake success, or an errno above 4095; use 1 to 4095");
+  static constexpr bool value = false;
+};
+
+template <class RuleSet, std::size_t Slot, std::size_t SlotCount>
+struct slot_index_not_below_slot_count_in {
+  static_assert(always_false<RuleSet>,
+                "sysfence: a rule of this rule set compares with slot{i} (i named here), but the rule "
+                "set's slot_count (named after it) does not cover it; declare slot_count = i + 1 or "
+                "more and return that many values from values()");
+  static constexpr bool value = false;
+};
+
+template <class RuleSet, std::size_t SlotCount>
+struct slot_count_without_slots_in {
+  static_assert(always_false<RuleSet>,
+                "sysfence: this rule set declares slot_count but no rule compares with a slot{i}; "
+                "remove slot_count or use the slots");
+  static constexpr bool value = false;
+};
+
+template <class RuleSet, std::size_t Values, std::size_t SlotCount>
+struct values_must_return_slot_count_values_in {
+  static_assert(always_false<RuleSet>,
+                "sysfence: this rule set's values() must return a std::array of exactly slot_count "
+                "std::uint64_t (the size it returns and slot_count are named here)");
+  static constexpr bool value = false;
+};
+
 
 // `report` is true when D is no problem; otherwise it instantiates the culprit's template.
 template <diagnosis D, class Arch, class... Sets>
@@ -89,6 +124,11 @@ constexpr bool report() noexcept {
     return syscall_does_not_exist_on_architecture<D.syscall, Arch, nth<D.first, Sets...>>::value;
   } else if constexpr (D.what == problem::too_long) {
     return program_longer_than_the_kernel_allows<D.size>::value;
+  } else if constexpr (D.what == problem::bad_errno && D.first == no_origin) {
+    return default_errno_must_be_1_to_4095<D.first_action.what(), D.first_action.data()>::value;
+  } else if constexpr (D.what == problem::bad_errno) {
+    return errno_must_be_1_to_4095_for<D.syscall, nth<D.first, Sets...>, D.first_action.what(),
+                                       D.first_action.data()>::value;
   } else if constexpr (D.condition == condition_problem::bad_index) {
     return argument_index_above_5_for<D.syscall, nth<D.first, Sets...>>::value;
   } else {
