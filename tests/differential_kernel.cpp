@@ -3,20 +3,23 @@
 // against evaluate() of the program and against the rules' meaning.
 //
 // The policies come from fuzz/policy_generator.hpp (as in tests/differential.cpp), their syscalls
-// remapped onto ones harmless with any arguments (getpid, getuid, sched_yield, ...), exit_group
-// and rt_sigreturn added as plain allows, then compiled by the run-time compiler core. A forked
-// child runs the calls from a thread of its own, which installs the program (no TSYNC) and calls
-// through raw `syscall` or `int $0x80` with all six argument registers; it writes each result to
-// shared memory without a syscall and leaves with a raw exit_group. What the kernel can show:
+// remapped onto ones harmless with any arguments (getpid, getuid, sched_yield, ...), exit and
+// rt_sigreturn added as plain allows, then compiled by the run-time compiler core. A worker
+// process (forked once, and again after each kill_process) runs each policy in a new thread made
+// by a raw clone: the thread installs the program on itself alone (no TSYNC), calls through raw
+// `syscall` or `int $0x80` with all six argument registers, writes each result to shared memory
+// without a syscall and leaves with a raw exit of the thread. What the kernel can show:
 //   allow, log           the call runs: it returns what it returned before the filter
 //   errno n              -n (-4095 above MAX_ERRNO; 0 for errno 0)
 //   trap n               SIGSYS, si_errno n, si_syscall nr, si_arch; the handler makes the call
-//                        return a marker (x86_64), or ends the child (i386: an x86_64 process
-//                        cannot rt_sigreturn under an i386 filter)
-//   kill thread          the calling thread dies; the child's main thread sees it and exits 77
-//   kill process         the child dies by SIGSYS
+//                        return a marker (x86_64), or ends the thread (i386: rt_sigreturn would be
+//                        a foreign call under an i386 filter)
+//   kill thread          the thread dies, the worker lives on
+//   kill process         the worker dies by SIGSYS
 //   trace, user_notif    -ENOSYS (no tracer, no listener)
-// A call that ends the child leaves the rest to a new child.
+// A call that ends the thread leaves the rest to a new thread (or worker). Calls the program
+// and the meaning say end the thread are run a few per policy, and one that kills the process
+// in a third of the policies (a fork costs about 1 ms here); the others are only simulated.
 //
 // SYSFENCE_KDIFF_SEED=<n> picks the seed, SYSFENCE_KDIFF_POLICIES=<n> the number of accepted
 // policies (default 3,000), SYSFENCE_KDIFF_POLICY=<i> reruns policy i alone.
@@ -38,13 +41,19 @@
 
 #include <doctest/doctest.h>
 #include <linux/audit.h>
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "kernel.hpp"
-#include "sysfence/apply.hpp"
 
 // `sysfence_kdiff_syscall(nr, a0..a5)` is a raw x86_64 syscall with all six argument registers;
 // `sysfence_kdiff_int80(nr, a0..a5)` the same through the i386 gate (ebx, ecx, edx, esi, edi,
@@ -52,6 +61,10 @@
 // Neither touches errno or the stack beyond the call, so a filtered thread can use them freely.
 extern "C" long sysfence_kdiff_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 extern "C" long sysfence_kdiff_int80(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+// `sysfence_kdiff_spawn(flags, stack_top, child_tid, fn, arg)` is a raw clone: the new thread
+// runs fn(arg) on `stack_top`, then a raw exit (x86_64 60) of itself alone.
+extern "C" long sysfence_kdiff_spawn(unsigned long flags, void* stack_top, void* child_tid, void (*fn)(void*),
+                                     void* arg);
 asm(R"(
     .text
     .globl sysfence_kdiff_syscall
@@ -86,6 +99,30 @@ sysfence_kdiff_int80:
     popq %rbp
     ret
     .size sysfence_kdiff_int80, .-sysfence_kdiff_int80
+
+    .globl sysfence_kdiff_spawn
+    .type sysfence_kdiff_spawn, @function
+sysfence_kdiff_spawn:
+    subq $16, %rsi
+    movq %rcx, 0(%rsi)
+    movq %r8, 8(%rsi)
+    movq %rdx, %r10
+    xorl %edx, %edx
+    xorl %r8d, %r8d
+    movl $56, %eax
+    syscall
+    testq %rax, %rax
+    jnz 1f
+    popq %rax
+    popq %rdi
+    xorl %ebp, %ebp
+    call *%rax
+    movl $60, %eax
+    xorl %edi, %edi
+    syscall
+    hlt
+1:  ret
+    .size sysfence_kdiff_spawn, .-sysfence_kdiff_spawn
 )");
 
 namespace {
@@ -99,9 +136,8 @@ constexpr std::uint64_t default_seed = 0x6b3e7a11d1ffULL;
 constexpr std::size_t default_policies = 3000;
 constexpr std::size_t random_calls_per_policy = 12;
 constexpr std::size_t max_calls = 512;       // per policy
-constexpr std::size_t max_ending_calls = 2;  // calls that end the child (kill, i386 trap), per policy
+constexpr std::size_t max_thread_endings = 3;  // calls that end the caller thread, per policy
 constexpr long trap_marker = 0x5ea7c0de5ea7c0deL;
-constexpr int exit_thread_killed = 77, exit_trapped = 3, exit_install_failed = 5;
 
 std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -156,9 +192,9 @@ bool safe(bool i386_gate, std::uint32_t nr) {
 
 // `remap` puts the policy's syscalls onto harmless ones (the first nine or thirteen distinct
 // syscalls, in a random order; further ones keep their own, or another, number: they shape the
-// program but are never called) and adds plain allows for what the child needs: exit_group, and
-// rt_sigreturn to come back from its SIGSYS handler (x86_64). Done before compiling, so the
-// policy the analysis checks is the one installed.
+// program but are never called) and adds plain allows for what the caller thread needs: exit
+// (of the thread: the worker process lives on), and rt_sigreturn to come back from its SIGSYS
+// handler (x86_64). Done before compiling, so the policy the analysis checks is the one installed.
 void remap(fz::generated_policy& p, fz::prng_source& s) {
   std::vector<id> targets;
   if (p.i386)
@@ -166,7 +202,7 @@ void remap(fz::generated_policy& p, fz::prng_source& s) {
   else
     targets.assign(harmless_x86_64.begin(), harmless_x86_64.end());
   std::shuffle(targets.begin(), targets.end(), s.rng);
-  const std::array<id, 3> reserved{id::exit_group, id::rt_sigreturn, id::sigreturn};
+  const std::array<id, 4> reserved{id::exit, id::exit_group, id::rt_sigreturn, id::sigreturn};
   auto taken = [&](id x) {
     return std::find(targets.begin(), targets.end(), x) != targets.end() ||
            std::find(reserved.begin(), reserved.end(), x) != reserved.end();
@@ -191,8 +227,8 @@ void remap(fz::generated_policy& p, fz::prng_source& s) {
   auto mapped = [&](id x) { return to[static_cast<std::size_t>(std::find(from.begin(), from.end(), x) - from.begin())]; };
   for (auto& e : p.rules) e.r.syscall = mapped(e.r.syscall);
   for (auto& x : p.syscalls) x = mapped(x);
-  for (const id need : {id::exit_group, id::rt_sigreturn}) {
-    if (p.i386 && need == id::rt_sigreturn) continue;  // the i386 child never returns from SIGSYS
+  for (const id need : {id::exit, id::rt_sigreturn}) {
+    if (p.i386 && need == id::rt_sigreturn) continue;  // the i386 caller never returns from SIGSYS
     fz::entry e;
     e.r = sysfence::rule{need};
     e.origin = static_cast<std::uint16_t>(p.rules.size());
@@ -307,12 +343,13 @@ std::string describe(const observation& o) {
   return "?";
 }
 
-bool ends_child(const observation& o, bool i386_policy) {
+// `ends_caller` is whether the caller thread ends with the call (a kill, or a trap on i386).
+bool ends_caller(const observation& o, bool i386_policy) {
   return o.how == ending::thread_killed || o.how == ending::process_killed ||
          (o.how == ending::trapped && i386_policy);
 }
 
-// --- the child ----------------------------------------------------------------------------------
+// --- the worker --------------------------------------------------------------------------------
 
 struct call_record {
   long unfiltered = 0;
@@ -321,82 +358,159 @@ struct call_record {
   std::uint32_t trap_arch = 0;
 };
 
-// `child_state` is shared with the children: the calls' results, and where a child stopped.
-struct child_state {
+// `job` is one policy's calls, shared with the worker process: the program to install, the calls
+// from `begin` on, and what they did.
+struct job {
+  std::size_t begin = 0, count = 0;
+  bool i386_policy = false;
+  std::size_t program_size = 0;
+  std::array<bpf::insn, bpf::max_insns> program;
+  std::array<kcall, max_calls> calls;
   volatile std::size_t current = 0;  // the call under way
-  volatile std::size_t done = 0;     // calls finished
-  int install_error = 0;
+  volatile int finished = 0;         // the caller made every call and left by itself
+  volatile int install_error = 0;
   std::array<call_record, max_calls> records;
 };
 
-child_state* state = nullptr;  // in the child: for the SIGSYS handler
-bool exit_on_trap = false;     // in the child: an i386 policy (no rt_sigreturn)
-std::atomic<int> caller_alive{0};
+job* shared_job = nullptr;
+std::atomic<int> caller_alive{0};  // in the worker: cleared by the kernel when the caller ends
 
-void leave(bool i386_gate, int code) {
-  if (i386_gate)
-    sysfence_kdiff_int80(number_on(true, id::exit_group), code, 0, 0, 0, 0, 0);
-  else
-    sysfence_kdiff_syscall(SYS_exit_group, code, 0, 0, 0, 0, 0);
-  __builtin_trap();  // the policy did not let the child leave: SIGILL
-}
+constexpr long exit_x86_64 = SYS_exit;  // the caller thread's exit, not the process's
+const long exit_i386 = number_on(true, id::exit);
 
+// `on_sigsys` records a trap; on x86_64 the call then returns the marker, on i386 (where
+// rt_sigreturn would be a foreign call) the caller thread ends.
 void on_sigsys(int, siginfo_t* info, void* context) {
-  call_record& r = state->records[state->current];
+  job& j = *shared_job;
+  call_record& r = j.records[j.current];
   ++r.traps;
   r.trap_errno = info->si_errno;
   r.trap_nr = info->si_syscall;
   r.trap_arch = info->si_arch;
-  if (exit_on_trap) leave(true, exit_trapped);
+  if (j.i386_policy) sysfence_kdiff_int80(exit_i386, 0, 0, 0, 0, 0, 0);
   static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_RAX] = trap_marker;
 }
 
-// `caller` runs in the child's second thread: it records what each call returns before the
-// filter, installs the filter on itself alone, makes the calls and ends the child.
-void caller(const std::vector<kcall>& calls, std::size_t begin, std::span<const bpf::insn> program,
-            bool i386_policy) {
-  ::syscall(SYS_set_tid_address, &caller_alive);  // cleared and woken when this thread dies
-  for (std::size_t i = begin; i < calls.size(); ++i) state->records[i].unfiltered = make(calls[i]);
-  if (const auto s = sysfence::detail::install(program, 0); !s) {
-    state->install_error = s.error;
-    leave(false, exit_install_failed);
+// `caller` runs in a thread of the worker made by a raw clone (no libc, no sanitizer runtime: it
+// shares the worker's TLS): it records what each call returns before the filter, installs the
+// filter on itself alone (the worker set no_new_privs), makes the calls and leaves with a raw
+// exit, so the worker lives on. Every syscall it makes is one of the asm thunks.
+void caller(void*) {
+  job& j = *shared_job;
+  for (std::size_t i = j.begin; i < j.count; ++i) j.records[i].unfiltered = make(j.calls[i]);
+  sock_fprog fprog{static_cast<unsigned short>(j.program_size), j.program.data()};
+  const long r = sysfence_kdiff_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(&fprog),
+                                        0, 0, 0);
+  if (r != 0) {
+    j.install_error = static_cast<int>(-r);
+    return;
   }
-  for (std::size_t i = begin; i < calls.size(); ++i) {
-    state->current = i;
+  for (std::size_t i = j.begin; i < j.count; ++i) {
+    j.current = i;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    state->records[i].ret = make(calls[i]);
+    j.records[i].ret = make(j.calls[i]);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    state->done = i + 1;
   }
-  leave(i386_policy, 0);
+  j.finished = 1;
+  if (j.i386_policy) sysfence_kdiff_int80(exit_i386, 0, 0, 0, 0, 0, 0);
+  // x86_64: back to sysfence_kdiff_spawn, which calls exit.
 }
 
-// `run_child` runs calls[begin..] in a new child; its ending is the last call's if it stopped.
-kernel_test::ending run_child(const std::vector<kcall>& calls, std::size_t begin,
-                              std::span<const bpf::insn> program, bool i386_policy) {
-  state->current = begin;
-  state->done = begin;
-  state->install_error = 0;
-  for (std::size_t i = begin; i < calls.size(); ++i) state->records[i] = {};
-  return kernel_test::in_child([&] {
-    ::alarm(20);  // a child that hangs is a failure, not a hung test
-    if (::geteuid() == 0) {  // distinct, non-zero ids: an allowed getuid() is not errno 0
-      if (::setresgid(2001, 2002, 2003) != 0 || ::setresuid(1001, 1002, 1003) != 0) return 98;
+// `worker` is a child process that runs jobs, one raw thread each, until a kill_process action
+// kills it (the parent starts another) or the parent closes its pipe.
+class worker {
+ public:
+  worker() = default;
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+  ~worker() { stop(); }
+
+  // `run` runs the shared job; false when the worker died (then `signal` says how).
+  bool run(int& signal) {
+    if (pid_ <= 0 && !start()) {
+      signal = -1;
+      return false;
     }
-    exit_on_trap = i386_policy;
+    char c = 'j';
+    if (::write(to_, &c, 1) == 1 && ::read(from_, &c, 1) == 1) return true;
+    signal = reap();
+    return false;
+  }
+  std::size_t started = 0;
+
+ private:
+  bool start() {
+    int to[2], from[2];
+    if (::pipe2(to, O_CLOEXEC) != 0) return false;
+    if (::pipe2(from, O_CLOEXEC) != 0) {
+      ::close(to[0]), ::close(to[1]);
+      return false;
+    }
+    ++started;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(to[1]);
+      ::close(from[0]);
+      serve(to[0], from[1]);
+    }
+    ::close(to[0]);
+    ::close(from[1]);
+    to_ = to[1];
+    from_ = from[0];
+    return pid_ > 0;
+  }
+
+  [[noreturn]] static void serve(int in, int out) {
+    const rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::geteuid() == 0) {  // distinct, non-zero ids: an allowed getuid() is not errno 0
+      if (::setresgid(2001, 2002, 2003) != 0 || ::setresuid(1001, 1002, 1003) != 0) ::_exit(98);
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) ::_exit(97);
     struct sigaction sa {};
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
     ::sigaction(SIGSYS, &sa, nullptr);
-    caller_alive.store(1);
-    std::thread t([&] { caller(calls, begin, program, i386_policy); });
-    t.detach();
-    // The caller thread ends the child itself; this thread wakes only when a kill_thread
-    // action took the caller away.
-    while (caller_alive.load() != 0) ::syscall(SYS_futex, &caller_alive, FUTEX_WAIT, 1, nullptr, nullptr, 0);
-    return exit_thread_killed;
-  });
-}
+    constexpr std::size_t stack_size = 256 * 1024;
+    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) ::_exit(96);
+    constexpr unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                                    CLONE_SYSVSEM | CLONE_CHILD_CLEARTID;
+    char c = 0;
+    while (::read(in, &c, 1) == 1) {
+      caller_alive.store(1);
+      const long tid = sysfence_kdiff_spawn(flags, static_cast<char*>(stack) + stack_size, &caller_alive, caller,
+                                            nullptr);
+      if (tid < 0) ::_exit(95);
+      // The kernel clears caller_alive and wakes it when the caller ends: by its own exit, or
+      // killed by a kill_thread action, or through the SIGSYS handler (i386).
+      while (caller_alive.load() != 0) ::syscall(SYS_futex, &caller_alive, FUTEX_WAIT, 1, nullptr, nullptr, 0);
+      if (::write(out, &c, 1) != 1) ::_exit(94);
+    }
+    ::_exit(0);
+  }
+
+  // `reap` waits for a dead worker: the signal that killed it, or 1000 + its exit code.
+  int reap() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::close(to_);
+    ::close(from_);
+    pid_ = -1;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 1000 + WEXITSTATUS(status);
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::close(to_);
+    to_ = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // reap() closes it again
+    reap();
+  }
+
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1;
+};
 
 // --- mutations: the test must notice a program other than the one compiled ------------------------
 
@@ -467,7 +581,7 @@ bool mutate(std::vector<bpf::insn>& prog, mutation m) {
 
 struct counts {
   std::size_t generated = 0, accepted = 0, i386 = 0, refused = 0, unfit = 0;
-  std::size_t calls = 0, children = 0, foreign = 0, x32 = 0, out_of_table = 0;
+  std::size_t calls = 0, not_run = 0, jobs = 0, workers = 0, foreign = 0, x32 = 0, out_of_table = 0;
   std::array<std::size_t, 4> endings{};  // by `ending`
   std::size_t returned_errno = 0, returned_enosys = 0, longest = 0;
   std::size_t disagreements = 0;
@@ -484,7 +598,7 @@ void disagree(counts& n, std::string text) {
   if (n.reports.size() < 3) n.reports.push_back(std::move(text));
 }
 
-void run_policy(counts& n, const options& o, std::size_t index) {
+void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
   fz::prng_source s(policy_seed(o.seed, index));
   const std::uint64_t shape = s.below(1000);  // as in differential.cpp: 8% large, 0.5% huge
   fz::generated_policy p = fz::generate_policy(s, shape < 80   ? fz::large_policies
@@ -537,20 +651,26 @@ void run_policy(counts& n, const options& o, std::size_t index) {
     sysfence::evaluation program;
     fz::meant meant;
   };
-  std::vector<planned> plan, ending_plan;
+  std::vector<planned> plan, ending_thread, ending_process;
   for (const kcall& k : calls) {
     planned x{k, sysfence::evaluate(c.program, k.d), fz::meaning(p, k.d)};
     const observation probe = expected(x.program.result, k, 1, p.i386);
-    if (x.program.error == sysfence::bpf_error::none && ends_child(probe, p.i386))
-      ending_plan.push_back(x);
+    const bool evaluated = x.program.error == sysfence::bpf_error::none;
+    if (evaluated && probe.how == ending::process_killed)
+      ending_process.push_back(x);
+    else if (evaluated && ends_caller(probe, p.i386))
+      ending_thread.push_back(x);
     else
       plan.push_back(x);
   }
-  std::shuffle(ending_plan.begin(), ending_plan.end(), s.rng);
-  if (ending_plan.size() > max_ending_calls) ending_plan.resize(max_ending_calls);
-  plan.insert(plan.end(), ending_plan.begin(), ending_plan.end());
-  calls.clear();
-  for (const planned& x : plan) calls.push_back(x.c);
+  std::shuffle(ending_thread.begin(), ending_thread.end(), s.rng);
+  std::shuffle(ending_process.begin(), ending_process.end(), s.rng);
+  if (ending_thread.size() > max_thread_endings) ending_thread.resize(max_thread_endings);
+  // A killed process is a new worker (a fork, about 1 ms here): one in three policies has one.
+  ending_process.resize(fz::percent(s, 34) ? std::min<std::size_t>(ending_process.size(), 1) : 0);
+  n.not_run += calls.size() - plan.size() - ending_thread.size() - ending_process.size();
+  plan.insert(plan.end(), ending_thread.begin(), ending_thread.end());
+  plan.insert(plan.end(), ending_process.begin(), ending_process.end());
 
   auto report = [&](const planned& x, const observation& seen, const std::string& why) {
     return "seed " + fz::hex(o.seed) + ", policy " + std::to_string(index) + " (rerun: SYSFENCE_KDIFF_SEED=" +
@@ -564,32 +684,41 @@ void run_policy(counts& n, const options& o, std::size_t index) {
            "\ninstalled program:\n" + fz::disassembly(p, installed);
   };
 
+  job& j = *shared_job;
+  j.count = plan.size();
+  j.i386_policy = p.i386;
+  j.program_size = installed.size();
+  std::copy(installed.begin(), installed.end(), j.program.begin());
+  for (std::size_t i = 0; i < plan.size(); ++i) j.calls[i] = plan[i].c;
   std::size_t begin = 0;
-  while (begin < calls.size()) {
-    const kernel_test::ending e = run_child(calls, begin, installed, p.i386);
-    ++n.children;
-    std::size_t stop = calls.size();  // the call that ended the child, if one did
+  while (begin < plan.size()) {
+    j.begin = begin;
+    j.current = begin;
+    j.finished = 0;
+    j.install_error = 0;
+    for (std::size_t i = begin; i < plan.size(); ++i) j.records[i] = {};
+    int signal = 0;
+    const bool lived = w.run(signal);
+    ++n.jobs;
+    std::size_t stop = plan.size();  // the call that ended the caller, if one did
     observation last;
-    if (!(e.exited && e.code == 0)) {
-      stop = state->current;
-      if (e.exited && e.code == exit_trapped) {
-        last.how = ending::trapped;
-      } else if (e.exited && e.code == exit_thread_killed) {
-        last.how = ending::thread_killed;
-      } else if (!e.exited && e.signal == SIGSYS) {
+    if (!lived || j.finished == 0) {
+      stop = j.current;
+      if (lived && j.install_error == 0) {
+        last.how = j.records[stop].traps > 0 ? ending::trapped : ending::thread_killed;
+      } else if (!lived && signal == SIGSYS) {
         last.how = ending::process_killed;
       } else {
-        const std::string why =
-            e.exited && e.code == exit_install_failed
-                ? "the kernel refused the program: errno " + std::to_string(state->install_error)
-                : "the child ended unexpectedly: " + (e.exited ? "exit " + std::to_string(e.code)
-                                                               : "signal " + std::to_string(e.signal));
+        const std::string why = lived ? "the kernel refused the program: errno " + std::to_string(j.install_error)
+                                      : "the worker ended unexpectedly: " +
+                                            (signal >= 1000 ? "exit " + std::to_string(signal - 1000)
+                                                            : "signal " + std::to_string(signal));
         disagree(n, report(plan[std::min(stop, plan.size() - 1)], last, why));
         return;
       }
     }
-    for (std::size_t i = begin; i < calls.size() && i <= stop; ++i) {
-      const call_record& r = state->records[i];
+    for (std::size_t i = begin; i < plan.size() && i <= stop; ++i) {
+      const call_record& r = j.records[i];
       const planned& x = plan[i];
       observation seen = last;
       if (i < stop) seen.how = r.traps > 0 ? ending::trapped : ending::returned;
@@ -622,19 +751,38 @@ void run_policy(counts& n, const options& o, std::size_t index) {
 }
 
 counts run(const options& o, std::size_t policies, std::size_t stop_after_disagreements) {
-  kernel_test::shared<child_state> shared_state;
-  state = &*shared_state;
-  counts n;
-  const char* only = std::getenv("SYSFENCE_KDIFF_POLICY");
-  if (o.m == mutation::none && only != nullptr && *only != '\0') {
-    run_policy(n, o, static_cast<std::size_t>(std::strtoull(only, nullptr, 0)));
-  } else {
-    for (std::size_t i = 0; n.accepted < policies && i < 20 * policies + 100; ++i) {
-      run_policy(n, o, i);
-      if (n.disagreements >= stop_after_disagreements) break;
-    }
+  kernel_test::shared<job> area;
+  shared_job = &*area;
+  // A write to a worker that just died must not kill the test.
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  // Parent, worker and caller take turns, never run at once: on one CPU each hands over with a
+  // local context switch, instead of waking an idle CPU (about 1 ms each in a VM).
+  cpu_set_t cpus, one;
+  const bool pinned = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0;
+  if (pinned) {
+    CPU_ZERO(&one);
+    CPU_SET(static_cast<unsigned>(::sched_getcpu()), &one);
+    ::sched_setaffinity(0, sizeof one, &one);
   }
-  state = nullptr;
+  counts n;
+  {
+    worker w;
+    const char* only = std::getenv("SYSFENCE_KDIFF_POLICY");
+    if (o.m == mutation::none && only != nullptr && *only != '\0') {
+      run_policy(n, w, o, static_cast<std::size_t>(std::strtoull(only, nullptr, 0)));
+    } else {
+      for (std::size_t i = 0; n.accepted < policies && i < 20 * policies + 100; ++i) {
+        run_policy(n, w, o, i);
+        if (n.disagreements >= stop_after_disagreements) break;
+      }
+    }
+    n.workers = w.started;
+  }
+  if (pinned) ::sched_setaffinity(0, sizeof cpus, &cpus);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  shared_job = nullptr;
   return n;
 }
 
@@ -649,14 +797,14 @@ TEST_CASE("differential, kernel: each call's real outcome matches evaluate() and
   MESSAGE("seed " << fz::hex(o.seed) << ": " << n.accepted << " policies (" << n.i386 << " for i386; "
                   << n.generated << " generated, " << n.refused << " refused, " << n.unfit
                   << " with unfit run-time values; longest program " << n.longest << " instructions), "
-                  << n.calls << " calls in " << n.children << " children ("
+                  << n.calls << " calls in " << n.jobs << " threads of " << n.workers << " worker processes ("
                   << n.endings[static_cast<std::size_t>(ending::returned)] << " returned, " << n.returned_errno
                   << " of them an errno, " << n.returned_enosys << " ENOSYS; "
                   << n.endings[static_cast<std::size_t>(ending::trapped)] << " trapped, "
                   << n.endings[static_cast<std::size_t>(ending::thread_killed)] << " thread kills, "
                   << n.endings[static_cast<std::size_t>(ending::process_killed)] << " process kills; " << n.foreign
                   << " from a foreign architecture, " << n.x32 << " x32, " << n.out_of_table
-                  << " out of the table), " << n.disagreements << " disagreements, " << seconds << " s");
+                  << " out of the table; " << n.not_run << " more calls that would end the thread or process not run), " << n.disagreements << " disagreements, " << seconds << " s");
   CHECK(n.disagreements == 0);
   if (std::getenv("SYSFENCE_KDIFF_POLICY") == nullptr && policies >= default_policies) {
     // The mix must keep reaching every kind of outcome, or the test silently weakens.
