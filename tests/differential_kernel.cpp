@@ -22,7 +22,9 @@
 // in a third of the policies (a fork costs about 1 ms here); the others are only simulated.
 //
 // SYSFENCE_KDIFF_SEED=<n> picks the seed, SYSFENCE_KDIFF_POLICIES=<n> the number of accepted
-// policies (default 3,000), SYSFENCE_KDIFF_POLICY=<i> reruns policy i alone.
+// policies (default 3,000), SYSFENCE_KDIFF_POLICY=<i> reruns policy i alone, and
+// SYSFENCE_KDIFF_MUTATE=<name> installs a broken copy of each program (see `mutations`) to show
+// what a disagreement looks like.
 #include "../fuzz/policy_generator.hpp"
 
 #include <algorithm>
@@ -35,6 +37,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -790,6 +793,9 @@ TEST_CASE("differential, kernel: each call's real outcome matches evaluate() and
   options o;
   o.seed = env_number("SYSFENCE_KDIFF_SEED", default_seed);
   const std::size_t policies = env_number("SYSFENCE_KDIFF_POLICIES", default_policies);
+  if (const char* m = std::getenv("SYSFENCE_KDIFF_MUTATE"); m != nullptr)  // see the failure reports
+    for (const auto& [which, name] : mutations)
+      if (std::string_view(m) == name) o.m = which;
   const auto start = std::chrono::steady_clock::now();
   const counts n = run(o, policies, 5);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -825,7 +831,7 @@ TEST_CASE("differential, kernel: a program other than the one compiled is notice
     o.seed = default_seed ^ 0x1234;
     o.m = m;
     const counts n = run(o, 400, 1);
-    MESSAGE(name << ": " << n.disagreements << " disagreement after " << n.accepted << " policies, " << n.calls
+    MESSAGE(std::string(name) << ": " << n.disagreements << " disagreements after " << n.accepted << " policies, " << n.calls
                  << " calls");
     CHECK(n.disagreements > 0);
   }
