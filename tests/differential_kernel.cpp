@@ -19,10 +19,11 @@
 //   trace, user_notif    -ENOSYS (no tracer, no listener)
 // A call that ends the thread leaves the rest to a new thread (or worker). Calls the program
 // and the meaning say end the thread are run a few per policy, and one that kills the process
-// in a third of the policies (a fork costs about 1 ms here); the others are only simulated.
+// in a third of the policies (a fork costs about 1 ms here; one in twenty under ASan); the others
+// are only simulated.
 //
 // SYSFENCE_KDIFF_SEED=<n> picks the seed, SYSFENCE_KDIFF_POLICIES=<n> the number of accepted
-// policies (default 3,000), SYSFENCE_KDIFF_POLICY=<i> reruns policy i alone, and
+// policies (default 3,000; 1,000 under ASan), SYSFENCE_KDIFF_POLICY=<i> reruns policy i alone, and
 // SYSFENCE_KDIFF_MUTATE=<name> installs a broken copy of each program (see `mutations`) to show
 // what a disagreement looks like.
 #include "../fuzz/policy_generator.hpp"
@@ -43,16 +44,16 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <linux/audit.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -136,10 +137,19 @@ using sysfence::action;
 using sysfence::sys::id;
 
 constexpr std::uint64_t default_seed = 0x6b3e7a11d1ffULL;
-constexpr std::size_t default_policies = 3000;
 constexpr std::size_t random_calls_per_policy = 12;
-constexpr std::size_t max_calls = 512;       // per policy
+constexpr std::size_t max_calls = 512;         // per policy
 constexpr std::size_t max_thread_endings = 3;  // calls that end the caller thread, per policy
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool under_asan = true;
+#elif defined(__has_feature)
+constexpr bool under_asan = __has_feature(address_sanitizer);
+#else
+constexpr bool under_asan = false;
+#endif
+// A killed process is a new worker: a fork, about 1 ms here, 70 ms under ASan (its shadow).
+constexpr std::uint64_t process_kill_percent = under_asan ? 5 : 34;
+constexpr std::size_t default_policies = under_asan ? 1000 : 3000;
 constexpr long trap_marker = 0x5ea7c0de5ea7c0deL;
 
 std::uint64_t env_number(const char* name, std::uint64_t fallback) {
@@ -160,11 +170,12 @@ std::uint64_t policy_seed(std::uint64_t seed, std::uint64_t i) {
 // Syscalls that take no arguments, so ignore whatever the registers hold, change nothing, and
 // return a value the child knows (its ids; uids and gids are made distinct and non-zero below,
 // so that an allowed call is told apart from errno 0). sched_yield returns 0 like errno 0.
-constexpr std::array<id, 9> harmless_x86_64{id::getppid, id::getpid,  id::gettid,  id::getuid,     id::geteuid,
-                                            id::getgid,  id::getegid, id::getpgrp, id::sched_yield};
-constexpr std::array<id, 13> harmless_i386{id::getppid,   id::getpid,    id::gettid,   id::getuid,    id::geteuid,
-                                           id::getgid,    id::getegid,   id::getpgrp,  id::sched_yield,
-                                           id::getuid32,  id::geteuid32, id::getgid32, id::getegid32};
+constexpr std::array<id, 9> harmless_x86_64{id::getppid, id::getpid,  id::gettid,
+                                            id::getuid,  id::geteuid, id::getgid,
+                                            id::getegid, id::getpgrp, id::sched_yield};
+constexpr std::array<id, 13> harmless_i386{
+    id::getppid, id::getpid,      id::gettid,   id::getuid,    id::geteuid,  id::getgid,   id::getegid,
+    id::getpgrp, id::sched_yield, id::getuid32, id::geteuid32, id::getgid32, id::getegid32};
 
 std::int32_t number_on(bool i386, id s) {
   const auto& n = i386 ? sysfence::arch::x86::numbers : sysfence::arch::x86_64::numbers;
@@ -227,7 +238,9 @@ void remap(fz::generated_policy& p, fz::prng_source& s) {
       x = table.ids[next_free++ % table.ids.size()];
     to.push_back(x);
   }
-  auto mapped = [&](id x) { return to[static_cast<std::size_t>(std::find(from.begin(), from.end(), x) - from.begin())]; };
+  auto mapped = [&](id x) {
+    return to[static_cast<std::size_t>(std::find(from.begin(), from.end(), x) - from.begin())];
+  };
   for (auto& e : p.rules) e.r.syscall = mapped(e.r.syscall);
   for (auto& x : p.syscalls) x = mapped(x);
   for (const id need : {id::exit, id::rt_sigreturn}) {
@@ -275,7 +288,8 @@ kcall to_kernel(const seccomp_data& g, const fz::generated_policy& p, fz::prng_s
         const auto n = static_cast<std::uint32_t>(number_on(c.i386_gate, e.r.syscall));
         if (safe(c.i386_gate, n)) named.push_back(n);
       }
-    nr = x32 | (!named.empty() && fz::percent(s, 80) ? fz::pick(s, named) : fz::pick(s, harmless_numbers(c.i386_gate)));
+    nr = x32 | (!named.empty() && fz::percent(s, 80) ? fz::pick(s, named)
+                                                     : fz::pick(s, harmless_numbers(c.i386_gate)));
   }
   c.d.nr = static_cast<int>(nr);
   // Through the i386 gate the number is 32 bits (eax), and so are the values the syscall uses;
@@ -378,8 +392,8 @@ struct job {
 job* shared_job = nullptr;
 std::atomic<int> caller_alive{0};  // in the worker: cleared by the kernel when the caller ends
 
-constexpr long exit_x86_64 = SYS_exit;  // the caller thread's exit, not the process's
-const long exit_i386 = number_on(true, id::exit);
+const long exit_i386 =
+    number_on(true, id::exit);  // the caller thread's exit (x86_64: 60, in the spawn thunk)
 
 // `on_sigsys` records a trap; on x86_64 the call then returns the marker, on i386 (where
 // rt_sigreturn would be a foreign call) the caller thread ends.
@@ -402,8 +416,8 @@ void caller(void*) {
   job& j = *shared_job;
   for (std::size_t i = j.begin; i < j.count; ++i) j.records[i].unfiltered = make(j.calls[i]);
   sock_fprog fprog{static_cast<unsigned short>(j.program_size), j.program.data()};
-  const long r = sysfence_kdiff_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(&fprog),
-                                        0, 0, 0);
+  const long r = sysfence_kdiff_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+                                        reinterpret_cast<long>(&fprog), 0, 0, 0);
   if (r != 0) {
     j.install_error = static_cast<int>(-r);
     return;
@@ -476,19 +490,21 @@ class worker {
     sa.sa_flags = SA_SIGINFO;
     ::sigaction(SIGSYS, &sa, nullptr);
     constexpr std::size_t stack_size = 256 * 1024;
-    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    void* stack =
+        ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) ::_exit(96);
     constexpr unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
                                     CLONE_SYSVSEM | CLONE_CHILD_CLEARTID;
     char c = 0;
     while (::read(in, &c, 1) == 1) {
       caller_alive.store(1);
-      const long tid = sysfence_kdiff_spawn(flags, static_cast<char*>(stack) + stack_size, &caller_alive, caller,
-                                            nullptr);
+      const long tid =
+          sysfence_kdiff_spawn(flags, static_cast<char*>(stack) + stack_size, &caller_alive, caller, nullptr);
       if (tid < 0) ::_exit(95);
       // The kernel clears caller_alive and wakes it when the caller ends: by its own exit, or
       // killed by a kill_thread action, or through the SIGSYS handler (i386).
-      while (caller_alive.load() != 0) ::syscall(SYS_futex, &caller_alive, FUTEX_WAIT, 1, nullptr, nullptr, 0);
+      while (caller_alive.load() != 0)
+        ::syscall(SYS_futex, &caller_alive, FUTEX_WAIT, 1, nullptr, nullptr, 0);
       if (::write(out, &c, 1) != 1) ::_exit(94);
     }
     ::_exit(0);
@@ -519,13 +535,13 @@ class worker {
 
 enum class mutation : std::uint8_t {
   none,
-  no_arch_check,         // JEQ audit always taken: foreign calls reach the search
-  no_x32_check,          // JGE bit 30 never taken: x32 calls get the search's answer
-  flip_argument_jump,    // the first jump after an argument load has its targets swapped
-  errno_plus_one,        // every RET ERRNO(n) returns ERRNO(n + 1)
-  trap_data_changed,     // every RET TRAP(n) returns TRAP(n ^ 1)
-  kill_process_thread,   // every RET KILL_PROCESS returns KILL_THREAD
-  high_halves_ignored,   // every load of an argument's upper half loads its lower half
+  no_arch_check,        // JEQ audit always taken: foreign calls reach the search
+  no_x32_check,         // JGE bit 30 never taken: x32 calls get the search's answer
+  flip_argument_jump,   // the first jump after an argument load has its targets swapped
+  errno_plus_one,       // every RET ERRNO(n) returns ERRNO(n + 1)
+  trap_data_changed,    // every RET TRAP(n) returns TRAP(n ^ 1)
+  kill_process_thread,  // every RET KILL_PROCESS returns KILL_THREAD
+  high_halves_ignored,  // every load of an argument's upper half loads its lower half
 };
 constexpr std::array<std::pair<mutation, const char*>, 7> mutations{{
     {mutation::no_arch_check, "no_arch_check"},
@@ -548,7 +564,8 @@ bool mutate(std::vector<bpf::insn>& prog, mutation m) {
     case mutation::none:
       return true;
     case mutation::no_arch_check:
-      if (prog.size() > 1 && prog[1].code == (BPF_JMP | BPF_JEQ | BPF_K)) prog[1].jf = prog[1].jt, changed = true;
+      if (prog.size() > 1 && prog[1].code == (BPF_JMP | BPF_JEQ | BPF_K))
+        prog[1].jf = prog[1].jt, changed = true;
       break;
     case mutation::no_x32_check:
       for (auto& i : prog)
@@ -556,7 +573,8 @@ bool mutate(std::vector<bpf::insn>& prog, mutation m) {
       break;
     case mutation::flip_argument_jump:
       for (std::size_t i = 0; i + 1 < prog.size() && !changed; ++i)
-        if (loads_argument(prog[i]) && BPF_CLASS(prog[i + 1].code) == BPF_JMP && BPF_OP(prog[i + 1].code) != BPF_JA)
+        if (loads_argument(prog[i]) && BPF_CLASS(prog[i + 1].code) == BPF_JMP &&
+            BPF_OP(prog[i + 1].code) != BPF_JA)
           std::swap(prog[i + 1].jt, prog[i + 1].jf), changed = true;
       break;
     case mutation::errno_plus_one:
@@ -627,7 +645,8 @@ void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
   // The calls: random ones, each rule's satisfying arguments, and a few the rules do not name.
   const auto satisfying = fz::satisfying_calls(s, p, 2);
   std::vector<kcall> calls;
-  for (std::size_t i = 0; i < random_calls_per_policy; ++i) calls.push_back(to_kernel(fz::random_call(s, p, satisfying), p, s));
+  for (std::size_t i = 0; i < random_calls_per_policy; ++i)
+    calls.push_back(to_kernel(fz::random_call(s, p, satisfying), p, s));
   for (std::size_t r = 0; r < p.rules.size() && calls.size() < max_calls - 8; ++r)
     for (const auto& args : satisfying[r]) {
       seccomp_data d{p.number(p.rules[r].r.syscall), p.target().audit, 0, {}};
@@ -669,17 +688,19 @@ void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
   std::shuffle(ending_thread.begin(), ending_thread.end(), s.rng);
   std::shuffle(ending_process.begin(), ending_process.end(), s.rng);
   if (ending_thread.size() > max_thread_endings) ending_thread.resize(max_thread_endings);
-  // A killed process is a new worker (a fork, about 1 ms here): one in three policies has one.
-  ending_process.resize(fz::percent(s, 34) ? std::min<std::size_t>(ending_process.size(), 1) : 0);
+  // One in three policies (one in twenty under ASan) kills its worker.
+  ending_process.resize(fz::percent(s, process_kill_percent) ? std::min<std::size_t>(ending_process.size(), 1)
+                                                             : 0);
   n.not_run += calls.size() - plan.size() - ending_thread.size() - ending_process.size();
   plan.insert(plan.end(), ending_thread.begin(), ending_thread.end());
   plan.insert(plan.end(), ending_process.begin(), ending_process.end());
 
   auto report = [&](const planned& x, const observation& seen, const std::string& why) {
-    return "seed " + fz::hex(o.seed) + ", policy " + std::to_string(index) + " (rerun: SYSFENCE_KDIFF_SEED=" +
-           fz::hex(o.seed) + " SYSFENCE_KDIFF_POLICY=" + std::to_string(index) + ")\n" + fz::describe(p) +
-           "call through " + (x.c.i386_gate ? "int $0x80" : "syscall") + ": " + fz::describe(x.c.d) + "\n" +
-           why + "\n(a) kernel:   " + describe(seen) + "\n(b) evaluate: " +
+    return "seed " + fz::hex(o.seed) + ", policy " + std::to_string(index) +
+           " (rerun: SYSFENCE_KDIFF_SEED=" + fz::hex(o.seed) +
+           " SYSFENCE_KDIFF_POLICY=" + std::to_string(index) + ")\n" + fz::describe(p) + "call through " +
+           (x.c.i386_gate ? "int $0x80" : "syscall") + ": " + fz::describe(x.c.d) + "\n" + why +
+           "\n(a) kernel:   " + describe(seen) + "\n(b) evaluate: " +
            (x.program.error != sysfence::bpf_error::none ? std::string("error")
                                                          : fz::describe(x.program.result)) +
            "\n(c) meaning:  " + fz::describe(x.meant.result) +
@@ -712,10 +733,11 @@ void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
       } else if (!lived && signal == SIGSYS) {
         last.how = ending::process_killed;
       } else {
-        const std::string why = lived ? "the kernel refused the program: errno " + std::to_string(j.install_error)
-                                      : "the worker ended unexpectedly: " +
-                                            (signal >= 1000 ? "exit " + std::to_string(signal - 1000)
-                                                            : "signal " + std::to_string(signal));
+        const std::string why =
+            lived ? "the kernel refused the program: errno " + std::to_string(j.install_error)
+                  : "the worker ended unexpectedly: " + (signal >= 1000
+                                                             ? "exit " + std::to_string(signal - 1000)
+                                                             : "signal " + std::to_string(signal));
         disagree(n, report(plan[std::min(stop, plan.size() - 1)], last, why));
         return;
       }
@@ -745,9 +767,10 @@ void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
       const observation by_meaning = expected(x.meant.result, x.c, unfiltered, p.i386);
       if (!evaluated || x.meant.disagreement || x.program.result != x.meant.result || seen != by_program ||
           seen != by_meaning)
-        disagree(n, report(x, seen,
-                           "expected (evaluate): " + (evaluated ? describe(by_program) : std::string("error")) +
-                               "; expected (meaning): " + describe(by_meaning)));
+        disagree(n,
+                 report(x, seen,
+                        "expected (evaluate): " + (evaluated ? describe(by_program) : std::string("error")) +
+                            "; expected (meaning): " + describe(by_meaning)));
     }
     begin = stop + 1;
   }
@@ -757,7 +780,8 @@ counts run(const options& o, std::size_t policies, std::size_t stop_after_disagr
   kernel_test::shared<job> area;
   shared_job = &*area;
   // A write to a worker that just died must not kill the test.
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
   // Parent, worker and caller take turns, never run at once: on one CPU each hands over with a
@@ -804,13 +828,15 @@ TEST_CASE("differential, kernel: each call's real outcome matches evaluate() and
                   << n.generated << " generated, " << n.refused << " refused, " << n.unfit
                   << " with unfit run-time values; longest program " << n.longest << " instructions), "
                   << n.calls << " calls in " << n.jobs << " threads of " << n.workers << " worker processes ("
-                  << n.endings[static_cast<std::size_t>(ending::returned)] << " returned, " << n.returned_errno
-                  << " of them an errno, " << n.returned_enosys << " ENOSYS; "
+                  << n.endings[static_cast<std::size_t>(ending::returned)] << " returned, "
+                  << n.returned_errno << " of them an errno, " << n.returned_enosys << " ENOSYS; "
                   << n.endings[static_cast<std::size_t>(ending::trapped)] << " trapped, "
                   << n.endings[static_cast<std::size_t>(ending::thread_killed)] << " thread kills, "
-                  << n.endings[static_cast<std::size_t>(ending::process_killed)] << " process kills; " << n.foreign
-                  << " from a foreign architecture, " << n.x32 << " x32, " << n.out_of_table
-                  << " out of the table; " << n.not_run << " more calls that would end the thread or process not run), " << n.disagreements << " disagreements, " << seconds << " s");
+                  << n.endings[static_cast<std::size_t>(ending::process_killed)] << " process kills; "
+                  << n.foreign << " from a foreign architecture, " << n.x32 << " x32, " << n.out_of_table
+                  << " out of the table; " << n.not_run
+                  << " more calls that would end the thread or process not run), " << n.disagreements
+                  << " disagreements, " << seconds << " s");
   CHECK(n.disagreements == 0);
   if (std::getenv("SYSFENCE_KDIFF_POLICY") == nullptr && policies >= default_policies) {
     // The mix must keep reaching every kind of outcome, or the test silently weakens.
@@ -825,14 +851,15 @@ TEST_CASE("differential, kernel: each call's real outcome matches evaluate() and
 }
 
 TEST_CASE("differential, kernel: a program other than the one compiled is noticed") {
-  for (const auto& [m, name] : mutations) {
+  for (const auto& mutated : mutations) {
+    const std::string name = mutated.second;  // clang 14: a structured binding cannot be captured
     CAPTURE(name);
     options o;
     o.seed = default_seed ^ 0x1234;
-    o.m = m;
+    o.m = mutated.first;
     const counts n = run(o, 400, 1);
-    MESSAGE(std::string(name) << ": " << n.disagreements << " disagreements after " << n.accepted << " policies, " << n.calls
-                 << " calls");
+    MESSAGE(name << ": " << n.disagreements << " disagreements after " << n.accepted << " policies, "
+                 << n.calls << " calls");
     CHECK(n.disagreements > 0);
   }
 }
