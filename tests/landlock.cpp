@@ -4,6 +4,7 @@
 #include "sysfence/apply.hpp"
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 
 #include <dirent.h>
@@ -18,6 +20,7 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -374,6 +377,95 @@ TEST_CASE("allow_dns_files cannot empty /etc/hosts (a scratch file bound over it
   CHECK(r->truncate.err == EACCES);
   CHECK(r->read.ret == 1);
   CHECK(file_size(t / "granted/file") == 4);
+}
+
+// Older kernels, played on this one: a supervisor (seccomp user notification) answers the ABI
+// query with an older version and lets the other Landlock calls through to the real kernel,
+// noting the rights they ask for.
+struct landlock_supervised : rule_set_base {
+  static constexpr std::string_view name = "landlock_supervised";
+  static constexpr auto simple_rules = syscalls_except<syscalls(sys::landlock_create_ruleset, sys::landlock_add_rule)>();
+  static constexpr std::array conditional_rules{
+      rule{sys::landlock_create_ruleset}.then(action::user_notif),
+      rule{sys::landlock_add_rule}.then(action::user_notif),
+  };
+};
+
+struct older_kernel {
+  bool supervised = false;
+  std::uint64_t handled = 0;                // the ruleset's handled_access_fs
+  std::array<std::uint64_t, 4> granted{};  // each rule's allowed_access
+  int rules = 0;
+  apply_status status;
+  outcome inside, outside, truncate;
+};
+
+// `play_older_kernel` grants reading `granted` and writing `writable`, then reads `file` (in
+// `granted`, not in `writable`) and `outside`, then opens `file` with O_TRUNC.
+void play_older_kernel(long abi, older_kernel& r, const std::string& granted, const std::string& writable,
+                       const std::string& file, const std::string& outside) {
+  std::atomic<int> listener{-1};
+  // Started before the filter, which applies to the calling thread only.
+  std::thread supervisor([&] {
+    while (listener.load() < 0) {
+    }
+    for (;;) {
+      seccomp_notif req{};
+      if (::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
+      seccomp_notif_resp resp{};
+      resp.id = req.id;
+      if (req.data.nr == SYS_landlock_create_ruleset && (req.data.args[2] & LANDLOCK_CREATE_RULESET_VERSION) != 0) {
+        resp.val = abi;  // the only call answered here
+      } else {
+        // Same address space: the blocked caller's arguments can be read directly.
+        if (req.data.nr == SYS_landlock_create_ruleset)
+          r.handled = reinterpret_cast<const landlock_ruleset_attr*>(req.data.args[0])->handled_access_fs;
+        else if (r.rules < 4)
+          r.granted[r.rules++] = reinterpret_cast<const landlock_path_beneath_attr*>(req.data.args[2])->allowed_access;
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      }
+      ::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+  });
+  supervisor.detach();  // blocked in RECV until the child exits
+  const apply_status s = policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
+  r.supervised = static_cast<bool>(s);
+  listener.store(s ? s.listener : 0);
+  if (!s) return;
+  r.status = safety_context{}
+                 .enable(builtins::system_io::nothing().allow_read_path(granted).allow_write_file(writable))
+                 .try_apply_to_current_thread();
+  r.inside = open_read(file);
+  r.outside = open_read(outside);
+  r.truncate = open_flags(file, O_RDONLY | O_TRUNC);
+}
+
+TEST_CASE("older Landlock ABIs: best effort, each gets its own rights (ABI 1 is not refused)") {
+  for (const long abi : {1L, 2L, 3L, 5L}) {
+    CAPTURE(abi);
+    tree t;
+    shared<older_kernel> r;
+    const ending e = in_child([&] {
+      play_older_kernel(abi, *r, t / "granted", t / "granted/sub", t / "granted/file", t / "other/file");
+      return 0;
+    });
+    REQUIRE(e.exited);
+    REQUIRE(r->supervised);
+    INFO(r->status.what());
+    CHECK(static_cast<bool>(r->status));
+    CHECK(r->handled == landlock::handled_rights(abi));
+    REQUIRE(r->rules == 2);
+    CHECK(r->granted[0] == LANDLOCK_ACCESS_FS_READ_FILE);
+    CHECK(r->granted[1] == (LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0)));
+    CHECK(r->inside.ret == 1);
+    CHECK(r->outside.err == EACCES);
+    if (abi >= 3) {
+      CHECK(r->truncate.err == EACCES);
+      CHECK(file_size(t / "granted/file") == 4);
+    } else {
+      CHECK(r->truncate.ret == 0);  // documented: before ABI 3 a read grant cannot stop O_TRUNC
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
