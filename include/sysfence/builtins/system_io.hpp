@@ -162,7 +162,7 @@ class system_io_rules : public rule_set_base {
   // nothing to free; an array of const char must outlive apply), or anything else convertible to
   // std::string_view, copied into the rule set, which then owns it (not constexpr).
 
-  // `allow_read_path` lets files at or beneath `path` be opened and read (not truncated).
+  // `allow_read_path` lets files at or beneath `path` be opened and read (not truncated: Landlock ABI 3).
   template <landlock::literal C, std::size_t N>
   [[nodiscard]] constexpr auto allow_read_path(C (&path)[N]) const noexcept(!Owning) {
     return with_paths<read_flags>(std::array{landlock::path_rule{path, landlock::read_path}});
@@ -225,7 +225,7 @@ class system_io_rules : public rule_set_base {
         landlock::path_rule{"/etc/ssl/certs", dirs, true}, landlock::path_rule{"/etc/ca-certificates", dirs, true},
         landlock::path_rule{"/etc/localtime", landlock::read_path, true}});
   }
-  // `allow_dns_files` lets the resolver's configuration files be read (not truncated).
+  // `allow_dns_files` lets the resolver's configuration files be read (not truncated: Landlock ABI 3).
   [[nodiscard]] constexpr auto allow_dns_files() const noexcept(!Owning) {
     constexpr auto r = landlock::read_path;
     return with_paths<read_flags>(std::array{
