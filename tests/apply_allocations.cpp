@@ -58,7 +58,9 @@ TEST_CASE("apply allocates nothing: program with run-time values") {
 
 TEST_CASE("apply allocates nothing: Landlock paths, literal or copied into the rule set") {
   namespace builtins = sysfence::builtins;
-  CHECK(allocations_while_applying(safety_context{}.enable(builtins::system_io::nothing().allow_read_path("/tmp"))) == 0);
+  CHECK(allocations_while_applying(
+            safety_context{}.enable(builtins::system_io::nothing().allow_read_path("/tmp"))) == 0);
   const std::string copied = "/tmp";
-  CHECK(allocations_while_applying(safety_context{}.enable(builtins::system_io::nothing().allow_read_path(copied))) == 0);
+  CHECK(allocations_while_applying(
+            safety_context{}.enable(builtins::system_io::nothing().allow_read_path(copied))) == 0);
 }

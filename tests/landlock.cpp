@@ -274,7 +274,8 @@ TEST_CASE("policies without paths install no Landlock ruleset") {
 
 constexpr bool handled_rights_grow_with_the_abi() {
   using namespace sysfence::landlock;
-  return handled_rights(0) == 0 && handled_rights(1) == abi1_rights && (abi1_rights & LANDLOCK_ACCESS_FS_REFER) == 0 &&
+  return handled_rights(0) == 0 && handled_rights(1) == abi1_rights &&
+         (abi1_rights & LANDLOCK_ACCESS_FS_REFER) == 0 &&
          handled_rights(2) == (abi1_rights | LANDLOCK_ACCESS_FS_REFER) &&
          handled_rights(3) == (handled_rights(2) | LANDLOCK_ACCESS_FS_TRUNCATE) &&
          handled_rights(4) == handled_rights(3) &&
@@ -286,10 +287,17 @@ static_assert(handled_rights_grow_with_the_abi());
 // Only the write and create methods grant TRUNCATE; none grants REFER, EXECUTE or IOCTL_DEV.
 constexpr bool only_write_methods_truncate() {
   constexpr std::uint64_t truncate = LANDLOCK_ACCESS_FS_TRUNCATE;
-  constexpr std::uint64_t never = LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  constexpr std::uint64_t never =
+      LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_IOCTL_DEV;
   const auto io = builtins::system_io::nothing();
-  const auto read = io.allow_read_path("/a").allow_list_dir("/b").allow_ssl_files().allow_dns_files()
-                        .allow_create_dir("/c").allow_remove_file("/d").allow_remove_dir("/e").landlock_rules();
+  const auto read = io.allow_read_path("/a")
+                        .allow_list_dir("/b")
+                        .allow_ssl_files()
+                        .allow_dns_files()
+                        .allow_create_dir("/c")
+                        .allow_remove_file("/d")
+                        .allow_remove_dir("/e")
+                        .landlock_rules();
   for (const auto& r : read)
     if ((r.rights & (truncate | never)) != 0) return false;
   const auto write = io.allow_write_file("/f").allow_create_in_dir("/g").landlock_rules();
@@ -333,8 +341,9 @@ TEST_CASE("allow_list_dir: a file beneath cannot be truncated either") {
 TEST_CASE("allow_write_file and allow_create_in_dir may truncate their files, not others") {
   tree t;
   shared<std::array<outcome, 3>> r;
-  const auto io =
-      builtins::system_io::nothing().allow_write_file(t / "granted/file").allow_create_in_dir(t / "granted/sub");
+  const auto io = builtins::system_io::nothing()
+                      .allow_write_file(t / "granted/file")
+                      .allow_create_in_dir(t / "granted/sub");
   in_sandbox(safety_context{}.enable(io), [&] {
     (*r)[0] = open_flags(t / "granted/file", O_WRONLY | O_TRUNC);
     (*r)[1] = open_flags(t / "granted/sub/new", O_WRONLY | O_CREAT | O_TRUNC);
@@ -362,7 +371,9 @@ TEST_CASE("allow_dns_files cannot empty /etc/hosts (a scratch file bound over it
       r->mount_error = errno;
       return 0;
     }
-    if (!safety_context{}.enable(builtins::system_io::nothing().allow_dns_files()).try_apply_to_current_thread())
+    if (!safety_context{}
+             .enable(builtins::system_io::nothing().allow_dns_files())
+             .try_apply_to_current_thread())
       return 10;
     r->truncate = open_flags("/etc/hosts", O_RDONLY | O_TRUNC);
     r->read = open_read("/etc/hosts");
@@ -384,7 +395,8 @@ TEST_CASE("allow_dns_files cannot empty /etc/hosts (a scratch file bound over it
 // noting the rights they ask for.
 struct landlock_supervised : rule_set_base {
   static constexpr std::string_view name = "landlock_supervised";
-  static constexpr auto simple_rules = syscalls_except<syscalls(sys::landlock_create_ruleset, sys::landlock_add_rule)>();
+  static constexpr auto simple_rules =
+      syscalls_except<syscalls(sys::landlock_create_ruleset, sys::landlock_add_rule)>();
   static constexpr std::array conditional_rules{
       rule{sys::landlock_create_ruleset}.then(action::user_notif),
       rule{sys::landlock_add_rule}.then(action::user_notif),
@@ -393,7 +405,7 @@ struct landlock_supervised : rule_set_base {
 
 struct older_kernel {
   bool supervised = false;
-  std::uint64_t handled = 0;                // the ruleset's handled_access_fs
+  std::uint64_t handled = 0;               // the ruleset's handled_access_fs
   std::array<std::uint64_t, 4> granted{};  // each rule's allowed_access
   int rules = 0;
   apply_status status;
@@ -414,21 +426,24 @@ void play_older_kernel(long abi, older_kernel& r, const std::string& granted, co
       if (::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
       seccomp_notif_resp resp{};
       resp.id = req.id;
-      if (req.data.nr == SYS_landlock_create_ruleset && (req.data.args[2] & LANDLOCK_CREATE_RULESET_VERSION) != 0) {
+      if (req.data.nr == SYS_landlock_create_ruleset &&
+          (req.data.args[2] & LANDLOCK_CREATE_RULESET_VERSION) != 0) {
         resp.val = abi;  // the only call answered here
       } else {
         // Same address space: the blocked caller's arguments can be read directly.
         if (req.data.nr == SYS_landlock_create_ruleset)
           r.handled = reinterpret_cast<const landlock_ruleset_attr*>(req.data.args[0])->handled_access_fs;
         else if (r.rules < 4)
-          r.granted[r.rules++] = reinterpret_cast<const landlock_path_beneath_attr*>(req.data.args[2])->allowed_access;
+          r.granted[r.rules++] =
+              reinterpret_cast<const landlock_path_beneath_attr*>(req.data.args[2])->allowed_access;
         resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
       }
       ::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_SEND, &resp);
     }
   });
   supervisor.detach();  // blocked in RECV until the child exits
-  const apply_status s = policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
+  const apply_status s =
+      policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
   r.supervised = static_cast<bool>(s);
   listener.store(s ? s.listener : 0);
   if (!s) return;
@@ -519,8 +534,8 @@ TEST_CASE("seccomp() refused after Landlock: the status says Landlock stays in f
       p.apply_to_current_thread();
     } catch (const apply_error& err) {
       r->status = err.status();
-      r->message_says_landlock = std::string_view(err.what()).find("Landlock path rules were applied") !=
-                                 std::string_view::npos;
+      r->message_says_landlock =
+          std::string_view(err.what()).find("Landlock path rules were applied") != std::string_view::npos;
     }
     r->granted = open_read(t / "granted/file");
     r->outside = open_read(t / "other/file");
@@ -542,7 +557,8 @@ TEST_CASE("a successful apply of a policy with paths says Landlock was applied")
   tree t;
   shared<apply_status> status;
   const ending e = in_child([&] {
-    *status = safety_context{}.enable(builtins::system_io::nothing().allow_read_path(t / "granted"))
+    *status = safety_context{}
+                  .enable(builtins::system_io::nothing().allow_read_path(t / "granted"))
                   .try_apply_to_current_thread();
     return 0;
   });
@@ -582,7 +598,8 @@ void fails_and_installs_nothing(const Earlier& earlier, apply_step step, int err
 
 TEST_CASE("a kernel without Landlock fails apply (never fails open), installing nothing") {
   // landlock_create_ruleset answers ENOSYS when Landlock is not built in, EOPNOTSUPP when disabled.
-  fails_and_installs_nothing(earlier_filter<sys::landlock_create_ruleset, ENOSYS>, apply_step::landlock, ENOSYS);
+  fails_and_installs_nothing(earlier_filter<sys::landlock_create_ruleset, ENOSYS>, apply_step::landlock,
+                             ENOSYS);
   fails_and_installs_nothing(earlier_filter<sys::landlock_create_ruleset, EOPNOTSUPP>, apply_step::landlock,
                              EOPNOTSUPP);
 }
@@ -592,20 +609,22 @@ TEST_CASE("landlock_restrict_self refused fails apply, installing nothing") {
 }
 
 TEST_CASE("landlock_add_rule refused fails apply at the path, installing nothing") {
-  fails_and_installs_nothing(earlier_filter<sys::landlock_add_rule, EINVAL>, apply_step::landlock_path, EINVAL);
+  fails_and_installs_nothing(earlier_filter<sys::landlock_add_rule, EINVAL>, apply_step::landlock_path,
+                             EINVAL);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Paths given as strings are copied; string literals are stored as pointers, at compile time.
 
-constexpr auto literal_paths = builtins::system_io::nothing().allow_read_path("/etc").allow_write_file("/tmp/f");
+constexpr auto literal_paths =
+    builtins::system_io::nothing().allow_read_path("/etc").allow_write_file("/tmp/f");
 static_assert(std::string_view(literal_paths.landlock_rules()[0].path) == "/etc");
 static_assert(std::is_trivially_copyable_v<decltype(literal_paths)>);
 static_assert(!std::is_trivially_copyable_v<decltype(literal_paths.allow_list_dir(std::string("/x")))>);
-static_assert(!std::is_trivially_copyable_v<decltype(builtins::system_io::nothing().allow_read_path(
-                  std::declval<const char*>()))>);
-static_assert(!std::is_trivially_copyable_v<decltype(builtins::system_io::nothing().allow_read_path(
-                  std::declval<char (&)[8]>()))>);
+static_assert(!std::is_trivially_copyable_v<
+              decltype(builtins::system_io::nothing().allow_read_path(std::declval<const char*>()))>);
+static_assert(!std::is_trivially_copyable_v<
+              decltype(builtins::system_io::nothing().allow_read_path(std::declval<char (&)[8]>()))>);
 
 TEST_CASE("a path from a temporary std::string is copied: its buffer can be freed and reused before apply") {
   tree t;
@@ -634,12 +653,27 @@ TEST_CASE("a path from a temporary std::string is copied: its buffer can be free
   CHECK((*r)[3].ret == 0);
 }
 
+TEST_CASE("a null const char* path fails apply") {
+  shared<apply_status> status;
+  const char* null_path = nullptr;
+  const ending e = in_child([&] {
+    *status = safety_context{}
+                  .enable(builtins::system_io::nothing().allow_read_path(null_path))
+                  .try_apply_to_current_thread();
+    return 0;
+  });
+  REQUIRE(e.exited);
+  CHECK(status->failed == apply_step::landlock_path);
+  CHECK(status->error == ENOENT);
+}
+
 TEST_CASE("a copied path with a NUL byte inside fails apply instead of granting a shorter path") {
   tree t;
   shared<apply_status> status;
   const std::string with_nul = t / "granted" + std::string(1, '\0') + "/etc";
   const ending e = in_child([&] {
-    *status = safety_context{}.enable(builtins::system_io::nothing().allow_read_path(with_nul))
+    *status = safety_context{}
+                  .enable(builtins::system_io::nothing().allow_read_path(with_nul))
                   .try_apply_to_current_thread();
     return 0;
   });

@@ -77,12 +77,24 @@ template <class C>
 concept literal = std::same_as<C, const char>;
 
 // `path_copy` is a path a rule set copies and owns (a std::string, a std::string_view, a
-// `const char*`, a `char` buffer): it may die or change right after the method call.
+// `const char*`, a `char` buffer): it may die or change right after the method call. A null
+// `const char*` becomes "", which fails apply (ENOENT) as the null pointer did (EFAULT).
 struct path_copy {
   std::string text;
   template <class S>
     requires std::convertible_to<const S&, std::string_view>
-  path_copy(const S& s) : text(std::string_view(s)) {}  // NOLINT: implicit, as the methods take it
+  path_copy(const S& s) : text(view(s)) {}  // NOLINT: implicit, as the methods take it
+
+ private:
+  template <class S>
+  static std::string_view view(const S& s) noexcept {
+    if constexpr (std::is_convertible_v<const S&, const char*>) {
+      const char* p = s;
+      return p != nullptr ? std::string_view(p) : std::string_view();
+    } else {
+      return s;
+    }
+  }
 };
 
 }  // namespace sysfence::landlock
