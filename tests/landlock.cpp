@@ -110,16 +110,6 @@ struct all_but : rule_set_base {
 template <auto S, std::uint16_t E>
 constexpr policy<all_but<S, E>> earlier_filter{};
 
-// `no_new_filters` allows every syscall, seccomp too, but installing a filter fails with EPERM
-// (SECCOMP_GET_ACTION_AVAIL, which apply asks first, still works).
-struct no_new_filters : rule_set_base {
-  static constexpr std::string_view name = "no_new_filters";
-  static constexpr auto simple_rules = syscalls_except<syscalls(sys::seccomp)>();
-  static constexpr std::array conditional_rules{
-      rule{sys::seccomp, arg<0> == SECCOMP_SET_MODE_FILTER}.then(action::error(EPERM)),
-      rule{sys::seccomp, arg<0> != SECCOMP_SET_MODE_FILTER},
-  };
-};
 
 // `uid_call` is a call the path policies below deny (seccomp, EPERM) and the earlier filters allow.
 outcome uid_call() {
@@ -517,6 +507,17 @@ TEST_CASE("a run-time value that does not fit fails apply before Landlock is app
   CHECK(r->outside.ret == 1);  // no Landlock domain
   CHECK(r->uid.ret >= 0);      // no filter
 }
+
+// `no_new_filters` allows every syscall, seccomp too, but installing a filter fails with EPERM
+// (SECCOMP_GET_ACTION_AVAIL, which apply asks first, still works).
+struct no_new_filters : rule_set_base {
+  static constexpr std::string_view name = "no_new_filters";
+  static constexpr auto simple_rules = syscalls_except<syscalls(sys::seccomp)>();
+  static constexpr std::array conditional_rules{
+      rule{sys::seccomp, arg<0> == SECCOMP_SET_MODE_FILTER}.then(action::error(EPERM)),
+      rule{sys::seccomp, arg<0> != SECCOMP_SET_MODE_FILTER},
+  };
+};
 
 TEST_CASE("seccomp() refused after Landlock: the status says Landlock stays in force") {
   tree t;
