@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -60,4 +61,13 @@ TEST_CASE("apply allocates nothing: constant program") {
 
 TEST_CASE("apply allocates nothing: program with run-time values") {
   CHECK(allocations_while_applying(test_policies::can_exit{} | test_policies::write_to{3}) == 0);
+}
+
+TEST_CASE("apply allocates nothing: Landlock paths, literal or copied into the rule set") {
+  namespace builtins = sysfence::builtins;
+  CHECK(allocations_while_applying(
+            safety_context{}.enable(builtins::system_io::nothing().allow_read_path("/tmp"))) == 0);
+  const std::string copied = "/tmp";
+  CHECK(allocations_while_applying(
+            safety_context{}.enable(builtins::system_io::nothing().allow_read_path(copied))) == 0);
 }

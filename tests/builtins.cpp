@@ -875,7 +875,7 @@ static_assert(landlock_dns_files_exactly());
 constexpr bool landlock_paths_recorded() {
   const auto rules = io.allow_read_path("/a").allow_create_in_dir("/b").allow_dns_files().landlock_rules();
   return rules.size() == 7 && rules[0].rights == LANDLOCK_ACCESS_FS_READ_FILE && !rules[0].optional &&
-         rules[1].rights == (LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE) &&
+         rules[1].rights == (LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE) &&
          rules[2].optional && std::string_view(rules[2].path) == "/etc/resolv.conf";
 }
 static_assert(landlock_paths_recorded());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// apply.hpp - installing a policy: no_new_privs, then one seccomp() call. The only header that
-// talks to the kernel.
+// apply.hpp - installing a policy: checks, no_new_privs, Landlock's path rules if any, then one
+// seccomp() call. The only header that talks to the kernel.
 #pragma once
 
 #include <array>
@@ -43,7 +43,7 @@ enum class apply_step : std::uint8_t {
   none,
   check_values,        // a run-time value cannot be compared as its rule asks
   check_actions,       // the kernel lacks an action the program returns (SECCOMP_GET_ACTION_AVAIL)
-  landlock,            // Landlock is missing (ABI < 2) or refused the ruleset or restrict_self
+  landlock,            // Landlock is missing, or refused the ruleset or restrict_self
   landlock_path,       // a Landlock path could not be opened or added (`thread` is its index)
   set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
   install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER), or seccomp() denied by an earlier filter
@@ -56,6 +56,8 @@ struct apply_status {
   int error = 0;     // errno of the failed call (EINVAL for check_values)
   pid_t thread = 0;  // synchronise_threads: the thread that could not be synchronised
   int listener = -1; // install_flag::new_listener: the user-notification fd
+  bool landlock_applied = false;  // the policy's Landlock path rules restrict this thread (they
+                                  // stay even when the seccomp step after them failed)
 
   explicit operator bool() const noexcept { return failed == apply_step::none; }
 
@@ -70,14 +72,18 @@ struct apply_status {
         return "sysfence: this kernel does not support an action the policy returns "
                "(SECCOMP_GET_ACTION_AVAIL); nothing was installed";
       case apply_step::landlock:
-        return "sysfence: Landlock (ABI 2 or later) is unavailable or refused the ruleset; nothing "
-               "was installed";
+        return "sysfence: Landlock is unavailable (not built into the kernel or disabled) or refused the "
+               "ruleset or landlock_restrict_self; nothing was installed";
       case apply_step::landlock_path:
         return "sysfence: a Landlock path (its index in `thread`) could not be opened or added; "
                "nothing was installed";
       case apply_step::set_no_new_privs:
         return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
       case apply_step::install_filter:
+        if (landlock_applied)
+          return "sysfence: seccomp() refused the filter (or a filter already installed denies seccomp()) "
+                 "after the Landlock path rules were applied: they stay in force, the seccomp filter was "
+                 "not installed";
         return "sysfence: seccomp() refused the filter (or a filter already installed denies seccomp()); "
                "nothing was installed";
       case apply_step::synchronise_threads:
@@ -125,29 +131,41 @@ inline apply_status install(std::span<const bpf::insn> program, unsigned long fl
   return {};
 }
 
-// `restrict_paths` applies Landlock rules to the calling thread: a ruleset handling every ABI-2
-// right, one path-beneath rule per path, then landlock_restrict_self. Needs no_new_privs.
-inline apply_status restrict_paths(std::span<const landlock::path_rule> rules) noexcept {
-  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi < landlock::minimum_abi) return {apply_step::landlock, abi < 0 ? errno : EOPNOTSUPP, 0};
-  const ::landlock_ruleset_attr attr{landlock::handled_rights};
-  const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
-  if (ruleset < 0) return {apply_step::landlock, errno, 0};
-  apply_status status{};
-  for (std::size_t i = 0; i < rules.size() && status; ++i) {
-    const int fd = ::open(rules[i].path, O_PATH | O_CLOEXEC);
-    if (fd < 0) {
-      if (!(rules[i].optional && errno == ENOENT)) status = {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
-      continue;
-    }
-    const ::landlock_path_beneath_attr beneath{rules[i].rights, fd};
-    if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0)
-      status = {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
-    ::close(fd);
+// `owned_fd` closes a descriptor when it goes out of scope.
+struct owned_fd {
+  int fd = -1;
+  explicit owned_fd(int f = -1) noexcept : fd(f) {}
+  owned_fd(const owned_fd&) = delete;
+  owned_fd& operator=(const owned_fd&) = delete;
+  ~owned_fd() {
+    if (fd >= 0) ::close(fd);
   }
-  if (status && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) status = {apply_step::landlock, errno, 0};
-  ::close(ruleset);
-  return status;
+};
+
+// `build_ruleset` makes the Landlock ruleset of `rules` in `ruleset`, changing nothing yet: it
+// handles every filesystem right of the kernel's ABI (best effort: an older kernel handles fewer)
+// and grants each path its rights among those, one path-beneath rule per path. Landlock missing
+// (ENOSYS, or EOPNOTSUPP when disabled at boot) fails: path rules are never skipped.
+inline apply_status build_ruleset(std::span<const landlock::path_rule> rules, owned_fd& ruleset) noexcept {
+  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 1) return {apply_step::landlock, abi < 0 ? errno : EOPNOTSUPP, 0};
+  const std::uint64_t handled = landlock::handled_rights(abi);
+  const ::landlock_ruleset_attr attr{handled};
+  ruleset.fd = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  if (ruleset.fd < 0) return {apply_step::landlock, errno, 0};
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const owned_fd path{::open(rules[i].path, O_PATH | O_CLOEXEC)};
+    if (path.fd < 0) {
+      if (rules[i].optional && errno == ENOENT) continue;
+      return {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+    }
+    // The kernel refuses a rule granting a right the ruleset does not handle, or nothing at all.
+    const ::landlock_path_beneath_attr beneath{rules[i].rights & handled, path.fd};
+    if (beneath.allowed_access == 0) continue;
+    if (::syscall(SYS_landlock_add_rule, ruleset.fd, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0)
+      return {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+  }
+  return {};
 }
 
 // `actions_available` asks the kernel whether it knows every action kind the program returns.
@@ -180,20 +198,11 @@ struct installer<basic_policy<Default, Sets...>> {
                   "before starting threads (they inherit it)");
     const unsigned long flags =
         (AllThreads ? SECCOMP_FILTER_FLAG_TSYNC : 0UL) | (0UL | ... | static_cast<unsigned long>(extra));
+    // Everything that can be checked is checked before the first step that cannot be undone
+    // (no_new_privs, then Landlock): a failure up to there leaves the thread as it was.
     if (const apply_status s = actions_available(compiled::actions); !s) return s;
-    if constexpr (policy_type::landlock_count > 0) {
-      std::array<landlock::path_rule, policy_type::landlock_count> paths{};
-      std::size_t n = 0;
-      boost::hana::for_each(p.sets(), [&](const auto& set) {
-        using S = std::remove_cvref_t<decltype(set)>;
-        if constexpr (landlock_count<S>() > 0)
-          for (const auto& rule : set.landlock_rules()) paths[n++] = rule;
-      });
-      if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
-      if (const apply_status s = restrict_paths(paths); !s) return s;
-    }
     if constexpr (policy_type::slot_count == 0) {
-      return install(compiled::insns, flags);  // the constant itself: nothing built at run time
+      return install_with_paths(p, compiled::insns, flags);  // the constant itself: nothing built at run time
     } else {
       // Gather the rule sets' run-time values, then patch them into a stack copy.
       std::array<std::uint64_t, policy_type::slot_count> values{};
@@ -208,7 +217,32 @@ struct installer<basic_policy<Default, Sets...>> {
       });
       auto copy = compiled::insns;
       if (!patch_values(copy, compiled::patches, values)) return {apply_step::check_values, EINVAL, 0};
-      return install(copy, flags);
+      return install_with_paths(p, copy, flags);
+    }
+  }
+
+  // `install_with_paths` builds the Landlock ruleset (a failure changes nothing), then sets
+  // no_new_privs, restricts the thread with Landlock and installs the program.
+  static apply_status install_with_paths(const policy_type& p, std::span<const bpf::insn> program,
+                                         unsigned long flags) noexcept {
+    if constexpr (policy_type::landlock_count == 0) {
+      return install(program, flags);
+    } else {
+      // The rules point into `p`'s rule sets (literals or strings they own), alive until we return.
+      std::array<landlock::path_rule, policy_type::landlock_count> paths{};
+      std::size_t n = 0;
+      boost::hana::for_each(p.sets(), [&](const auto& set) {
+        using S = std::remove_cvref_t<decltype(set)>;
+        if constexpr (landlock_count<S>() > 0)
+          for (const auto& rule : set.landlock_rules()) paths[n++] = rule;
+      });
+      owned_fd ruleset;
+      if (const apply_status s = build_ruleset(paths, ruleset); !s) return s;
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
+      if (::syscall(SYS_landlock_restrict_self, ruleset.fd, 0) != 0) return {apply_step::landlock, errno, 0};
+      apply_status s = install(program, flags);
+      s.landlock_applied = true;
+      return s;
     }
   }
 

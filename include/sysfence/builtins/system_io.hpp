@@ -5,7 +5,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -62,11 +65,20 @@ enum flag : std::uint32_t {
 };
 }  // namespace io
 
+namespace detail {
+// `no_owned_paths` is the storage of a system_io_rules whose paths are all literals: none.
+struct no_owned_paths {};
+}  // namespace detail
+
 // `system_io_rules` allows file and stream I/O, method by method, like extrasafe's SystemIO. Each
 // `allow_*` returns a new type; `allow_file_read(fd)` and `allow_file_write(fd)` add run-time slots,
-// the path methods (allow_read_path, ...) Landlock rules applied with the filter.
-template <std::uint32_t Flags = 0, std::size_t Reads = 0, std::size_t Writes = 0, std::size_t Paths = 0>
+// the path methods (allow_read_path, ...) Landlock rules applied with the filter. `Owning` says
+// whether it holds copies of paths (given as std::string and the like), so it is not a literal type.
+template <std::uint32_t Flags = 0, std::size_t Reads = 0, std::size_t Writes = 0, std::size_t Paths = 0,
+          bool Owning = false>
 class system_io_rules : public rule_set_base {
+  using owned_paths = std::conditional_t<Owning, std::array<std::string, Paths>, detail::no_owned_paths>;
+
  public:
   static constexpr std::string_view name = "system_io";
   static constexpr std::size_t slot_count = Reads + Writes;
@@ -74,8 +86,9 @@ class system_io_rules : public rule_set_base {
 
   constexpr system_io_rules() noexcept = default;
   constexpr explicit system_io_rules(std::array<std::uint64_t, Reads + Writes> fds,
-                                     std::array<landlock::path_rule, Paths> paths = {}) noexcept
-      : fds_(fds), paths_(paths) {}
+                                     std::array<landlock::path_rule, Paths> paths = {},
+                                     owned_paths owned = {}) noexcept(!Owning)
+      : fds_(fds), paths_(paths), owned_(std::move(owned)) {}
 
   // `nothing` allows nothing; add to it with the allow_* methods.
   static constexpr system_io_rules<> nothing() noexcept { return {}; }
@@ -102,19 +115,19 @@ class system_io_rules : public rule_set_base {
   [[nodiscard]] constexpr auto allow_stderr() const noexcept { return with<io::stderr_>(); }
 
   // `allow_file_read` lets `fd` be read and queried (the read and fd-metadata syscalls).
-  [[nodiscard]] constexpr auto allow_file_read(int fd) const noexcept {
+  [[nodiscard]] constexpr auto allow_file_read(int fd) const noexcept(!Owning) {
     std::array<std::uint64_t, Reads + 1 + Writes> fds{};
     for (std::size_t i = 0; i < Reads; ++i) fds[i] = fds_[i];
     fds[Reads] = detail::fd_value(fd);
     for (std::size_t i = 0; i < Writes; ++i) fds[Reads + 1 + i] = fds_[Reads + i];
-    return system_io_rules<Flags, Reads + 1, Writes, Paths>{fds, paths_};
+    return system_io_rules<Flags, Reads + 1, Writes, Paths, Owning>{fds, paths_, owned_};
   }
   // `allow_file_write` lets `fd` be written with write(2).
-  [[nodiscard]] constexpr auto allow_file_write(int fd) const noexcept {
+  [[nodiscard]] constexpr auto allow_file_write(int fd) const noexcept(!Owning) {
     std::array<std::uint64_t, Reads + Writes + 1> fds{};
     for (std::size_t i = 0; i < Reads + Writes; ++i) fds[i] = fds_[i];
     fds[Reads + Writes] = detail::fd_value(fd);
-    return system_io_rules<Flags, Reads, Writes + 1, Paths>{fds, paths_};
+    return system_io_rules<Flags, Reads, Writes + 1, Paths, Owning>{fds, paths_, owned_};
   }
 
   static constexpr auto simple_rules = [] {
@@ -151,76 +164,141 @@ class system_io_rules : public rule_set_base {
     return out;
   }();
 
-  // Landlock methods: seccomp allows the syscalls, Landlock limits the files they reach. A
-  // policy with paths applies to the current thread only (Landlock has no thread sync). The
-  // path is not copied: keep it alive until apply (string literals are).
+  // Landlock methods: seccomp allows the syscalls, Landlock limits the files they reach (the
+  // rights each grants: landlock.hpp). A policy with paths applies to the current thread only
+  // (Landlock has no thread sync). Each takes a string literal, stored as a pointer (constexpr,
+  // nothing to free; an array of const char must outlive apply), or anything else convertible to
+  // std::string_view, copied into the rule set, which then owns it (not constexpr).
 
-  // `allow_read_path` lets files at or beneath `path` be opened and read.
-  [[nodiscard]] constexpr auto allow_read_path(const char* path) const noexcept {
-    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{landlock::path_rule{path, landlock::read_path}});
+  // `allow_read_path` lets files at or beneath `path` be opened and read (not truncated: Landlock ABI 3).
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_read_path(C (&path)[N]) const noexcept(!Owning) {
+    return with_paths<read_flags>(std::array{landlock::path_rule{path, landlock::read_path}});
   }
-  // `allow_write_file` lets the file `path` (or files beneath it) be opened and written.
-  [[nodiscard]] constexpr auto allow_write_file(const char* path) const noexcept {
-    return with_paths<io::close | io::write | io::metadata | io::open>(std::array{landlock::path_rule{path, landlock::write_file}});
+  [[nodiscard]] auto allow_read_path(landlock::path_copy path) const {
+    return with_owned_path<read_flags>(std::move(path), landlock::read_path);
+  }
+  // `allow_write_file` lets the file `path` (or files beneath it) be opened, written and truncated.
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_write_file(C (&path)[N]) const noexcept(!Owning) {
+    return with_paths<write_flags>(std::array{landlock::path_rule{path, landlock::write_file}});
+  }
+  [[nodiscard]] auto allow_write_file(landlock::path_copy path) const {
+    return with_owned_path<write_flags>(std::move(path), landlock::write_file);
   }
   // `allow_create_in_dir` lets files be created in the directory `path` (creat, open with O_CREAT).
-  [[nodiscard]] constexpr auto allow_create_in_dir(const char* path) const noexcept {
-    return with_paths<io::open | io::creat>(
-        std::array{landlock::path_rule{path, landlock::create_file | landlock::write_file}});
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_create_in_dir(C (&path)[N]) const noexcept(!Owning) {
+    return with_paths<create_flags>(std::array{landlock::path_rule{path, create_rights}});
+  }
+  [[nodiscard]] auto allow_create_in_dir(landlock::path_copy path) const {
+    return with_owned_path<create_flags>(std::move(path), create_rights);
   }
   // `allow_list_dir` lets the directory `path` be listed.
-  [[nodiscard]] constexpr auto allow_list_dir(const char* path) const noexcept {
-    return with_paths<io::metadata | io::close | io::ioctl | io::open>(std::array{landlock::path_rule{path, landlock::list_dir}});
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_list_dir(C (&path)[N]) const noexcept(!Owning) {
+    return with_paths<list_flags>(std::array{landlock::path_rule{path, landlock::list_dir}});
+  }
+  [[nodiscard]] auto allow_list_dir(landlock::path_copy path) const {
+    return with_owned_path<list_flags>(std::move(path), landlock::list_dir);
   }
   // `allow_create_dir` lets directories be created in `path` (mkdir, mkdirat).
-  [[nodiscard]] constexpr auto allow_create_dir(const char* path) const noexcept {
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_create_dir(C (&path)[N]) const noexcept(!Owning) {
     return with_paths<io::mkdir>(std::array{landlock::path_rule{path, landlock::create_dir}});
   }
+  [[nodiscard]] auto allow_create_dir(landlock::path_copy path) const {
+    return with_owned_path<io::mkdir>(std::move(path), landlock::create_dir);
+  }
   // `allow_remove_file` lets files in `path` be removed (unlink, unlinkat).
-  [[nodiscard]] constexpr auto allow_remove_file(const char* path) const noexcept {
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_remove_file(C (&path)[N]) const noexcept(!Owning) {
     return with_paths<io::unlink>(std::array{landlock::path_rule{path, landlock::delete_file}});
   }
+  [[nodiscard]] auto allow_remove_file(landlock::path_copy path) const {
+    return with_owned_path<io::unlink>(std::move(path), landlock::delete_file);
+  }
   // `allow_remove_dir` lets directories in `path` be removed (rmdir, unlinkat).
-  [[nodiscard]] constexpr auto allow_remove_dir(const char* path) const noexcept {
+  template <landlock::literal C, std::size_t N>
+  [[nodiscard]] constexpr auto allow_remove_dir(C (&path)[N]) const noexcept(!Owning) {
     return with_paths<io::rmdir>(std::array{landlock::path_rule{path, landlock::delete_dir}});
   }
+  [[nodiscard]] auto allow_remove_dir(landlock::path_copy path) const {
+    return with_owned_path<io::rmdir>(std::move(path), landlock::delete_dir);
+  }
   // `allow_ssl_files` lets the system's CA certificates be read (and /etc/localtime, as OpenSSL does).
-  [[nodiscard]] constexpr auto allow_ssl_files() const noexcept {
+  [[nodiscard]] constexpr auto allow_ssl_files() const noexcept(!Owning) {
     constexpr auto dirs = landlock::read_path | landlock::list_dir;
-    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{
+    return with_paths<read_flags>(std::array{
         landlock::path_rule{"/etc/ssl/certs", dirs, true}, landlock::path_rule{"/etc/ca-certificates", dirs, true},
         landlock::path_rule{"/etc/localtime", landlock::read_path, true}});
   }
-  // `allow_dns_files` lets the resolver's configuration files be read.
-  [[nodiscard]] constexpr auto allow_dns_files() const noexcept {
+  // `allow_dns_files` lets the resolver's configuration files be read (not truncated: Landlock ABI 3).
+  [[nodiscard]] constexpr auto allow_dns_files() const noexcept(!Owning) {
     constexpr auto r = landlock::read_path;
-    return with_paths<io::close | io::read | io::metadata | io::open>(std::array{
+    return with_paths<read_flags>(std::array{
         landlock::path_rule{"/etc/resolv.conf", r, true}, landlock::path_rule{"/etc/hosts", r, true},
         landlock::path_rule{"/etc/host.conf", r, true}, landlock::path_rule{"/etc/nsswitch.conf", r, true},
         landlock::path_rule{"/etc/gai.conf", r, true}});
   }
 
-  // `landlock_rules` are the paths and rights of the Landlock methods.
-  [[nodiscard]] constexpr std::array<landlock::path_rule, Paths> landlock_rules() const noexcept { return paths_; }
+  // `landlock_rules` are the paths and rights of the Landlock methods; copied paths point into
+  // this object, so it must outlive the rules (apply keeps the policy, and with it the rule set).
+  [[nodiscard]] constexpr std::array<landlock::path_rule, Paths> landlock_rules() const noexcept {
+    std::array<landlock::path_rule, Paths> rules = paths_;
+    if constexpr (Owning)
+      for (std::size_t i = 0; i < Paths; ++i)
+        if (rules[i].path == nullptr)  // a copy; with a NUL byte inside, "" makes apply fail (ENOENT)
+          rules[i].path = owned_[i].find('\0') == std::string::npos ? owned_[i].c_str() : "";
+    return rules;
+  }
 
   // `values` are the file descriptors of allow_file_read (first) and allow_file_write.
   [[nodiscard]] constexpr std::array<std::uint64_t, Reads + Writes> values() const noexcept { return fds_; }
 
  private:
+  // The syscalls each group of path methods allows with seccomp, as extrasafe's systemio.rs.
+  static constexpr std::uint32_t read_flags = io::close | io::read | io::metadata | io::open;
+  static constexpr std::uint32_t write_flags = io::close | io::write | io::metadata | io::open;
+  static constexpr std::uint32_t create_flags = io::open | io::creat;
+  static constexpr std::uint32_t list_flags = io::metadata | io::close | io::ioctl | io::open;
+  static constexpr std::uint64_t create_rights = landlock::create_file | landlock::write_file;
+
   template <std::uint32_t F>
-  constexpr system_io_rules<Flags | F, Reads, Writes, Paths> with() const noexcept {
-    return system_io_rules<Flags | F, Reads, Writes, Paths>{fds_, paths_};
+  constexpr system_io_rules<Flags | F, Reads, Writes, Paths, Owning> with() const noexcept(!Owning) {
+    return system_io_rules<Flags | F, Reads, Writes, Paths, Owning>{fds_, paths_, owned_};
   }
   template <std::uint32_t F, std::size_t N>
-  constexpr system_io_rules<Flags | F, Reads, Writes, Paths + N> with_paths(
-      const std::array<landlock::path_rule, N>& more) const noexcept {
+  constexpr system_io_rules<Flags | F, Reads, Writes, Paths + N, Owning> with_paths(
+      const std::array<landlock::path_rule, N>& more) const noexcept(!Owning) {
     std::array<landlock::path_rule, Paths + N> paths{};
     for (std::size_t i = 0; i < Paths; ++i) paths[i] = paths_[i];
     for (std::size_t i = 0; i < N; ++i) paths[Paths + i] = more[i];
-    return system_io_rules<Flags | F, Reads, Writes, Paths + N>{fds_, paths};
+    if constexpr (Owning) {
+      std::array<std::string, Paths + N> owned{};  // empty for the literals
+      for (std::size_t i = 0; i < Paths; ++i) owned[i] = owned_[i];
+      return system_io_rules<Flags | F, Reads, Writes, Paths + N, Owning>{fds_, paths, std::move(owned)};
+    } else {
+      return system_io_rules<Flags | F, Reads, Writes, Paths + N, Owning>{fds_, paths};
+    }
   }
+  // A copied path: its rule's `path` stays null until landlock_rules() points it at the copy.
+  template <std::uint32_t F>
+  system_io_rules<Flags | F, Reads, Writes, Paths + 1, true> with_owned_path(landlock::path_copy path,
+                                                                             std::uint64_t rights) const {
+    std::array<landlock::path_rule, Paths + 1> paths{};
+    std::array<std::string, Paths + 1> owned{};
+    for (std::size_t i = 0; i < Paths; ++i) paths[i] = paths_[i];
+    if constexpr (Owning)
+      for (std::size_t i = 0; i < Paths; ++i) owned[i] = owned_[i];
+    paths[Paths] = landlock::path_rule{nullptr, rights};
+    owned[Paths] = std::move(path.text);
+    return system_io_rules<Flags | F, Reads, Writes, Paths + 1, true>{fds_, paths, std::move(owned)};
+  }
+
   std::array<std::uint64_t, Reads + Writes> fds_{};
   std::array<landlock::path_rule, Paths> paths_{};
+  [[no_unique_address]] owned_paths owned_{};
 };
 
 // `system_io` is the rule set that allows nothing yet: `system_io::nothing().allow_stdout()`.
