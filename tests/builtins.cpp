@@ -244,12 +244,12 @@ constexpr std::array<u64, 12> fds{
     0, 1, 2, 3, 4, 5, high_bit, high_bit | 1, high_bit | 2, high_bit | 3, 0xffffffff, ~u64{0}};
 
 // `only_fds_allowed` checks syscall `s` with every candidate fd in argument 0: allowed exactly for
-// those in `want`.
+// those whose low 32 bits are in `want` (fd parameters are 32 bits: the kernel reads only those).
 template <std::size_t N>
 constexpr bool only_fds_allowed(program_view p, sys::id s, const std::array<u64, N>& want) {
   for (u64 fd : fds) {
     bool wanted = false;
-    for (u64 w : want) wanted = wanted || w == fd;
+    for (u64 w : want) wanted = wanted || w == (fd & 0xffffffffU);
     const std::array<u64, 6> args{fd, 0x00007ffc12345678, 64, 0, 0, 0};
     if (wanted ? !allowed(p, s, args) : !denied(p, s, args)) return false;
   }
@@ -276,7 +276,7 @@ constexpr bool stdio_together() {
          only_fds_allowed(p, sys::id::write, std::array<u64, 2>{1, 2});
 }
 
-// allow_file_read(3): every fd-first read and metadata syscall on fd 3 only (both halves compared);
+// allow_file_read(3): every fd-first read and metadata syscall on fd 3 only (the low 32 bits compared);
 // stat, lstat and getcwd stay denied even when their first argument happens to equal 3.
 constexpr bool file_read_fd_3_only() {
   const auto p = program_of(io.allow_file_read(3));
@@ -286,14 +286,14 @@ constexpr bool file_read_fd_3_only() {
     if (!only_fds_allowed(p, s, std::array<u64, 0>{})) return false;
   return true;
 }
-// Two files at once: each of fds 3 and 5, not 4.
+// Two files at once: each of fds 3 and 5 (whatever the upper half), not 4.
 constexpr bool file_read_two_files() {
   const auto p = program_of(io.allow_file_read(3).allow_file_read(5));
   if (!allows_exactly(p, none, fd_first_read)) return false;
   for (auto s : fd_first_read) {
-    for (u64 fd : {u64{3}, u64{5}})
+    for (u64 fd : {u64{3}, u64{5}, high_bit | 5})
       if (!allowed(p, s, {fd, 0, 0, 0, 0, 0})) return false;
-    for (u64 fd : {u64{4}, u64{6}, high_bit | 5})
+    for (u64 fd : {u64{4}, u64{6}, high_bit | 4})
       if (!denied(p, s, {fd, 0, 0, 0, 0, 0})) return false;
   }
   return true;
@@ -320,7 +320,8 @@ constexpr bool file_write_then_read() { return reads_3_writes_4(io.allow_file_wr
 constexpr bool file_read_large_fd() {
   const auto p = program_of(io.allow_file_read(1000));
   return allowed(p, sys::id::read, {1000, 0, 0, 0, 0, 0}) && denied(p, sys::id::read, {3, 0, 0, 0, 0, 0}) &&
-         denied(p, sys::id::read, {high_bit | 1000, 0, 0, 0, 0, 0});
+         allowed(p, sys::id::read, {high_bit | 1000, 0, 0, 0, 0, 0}) &&  // the kernel reads fd 1000
+         denied(p, sys::id::read, {high_bit | 3, 0, 0, 0, 0, 0});
 }
 static_assert(std::is_same_v<decltype(io.allow_file_read(3)), decltype(io.allow_file_read(1000))>);
 
