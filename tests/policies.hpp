@@ -81,7 +81,7 @@ struct long_block : rule_set_base {
   static constexpr std::string_view name = "long_block";
   static constexpr auto conditional_rules = [] {
     std::array<rule, 64> rules{};
-    for (std::size_t i = 0; i < rules.size(); ++i) rules[i] = rule{sys::read, arg<0> == 1000 + i};
+    for (std::size_t i = 0; i < rules.size(); ++i) rules[i] = rule{sys::read, arg64<0> == 1000 + i};  // 4 insns each
     return rules;
   }();
   static constexpr auto simple_rules = syscalls(sys::write, sys::open, sys::close, sys::stat,
