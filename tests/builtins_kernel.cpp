@@ -573,8 +573,8 @@ TEST_CASE("system_io::allow_stdout().allow_stderr(): writes to 1 and 2 run, to 3
 }
 
 TEST_CASE(
-    "system_io::allow_file_read(3): read and fstat of fd 3 run, and fd 3 + 2^32 (the kernel reads fd 3); fd 4, stat "
-    "fail with EPERM") {
+    "system_io::allow_file_read(3): read and fstat of fd 3 run, and fd 3 + 2^32 (the kernel reads fd 3); "
+    "fd 4, stat fail with EPERM") {
   test_pipe three("abc");
   test_pipe four("def");
   temp_file f;
@@ -612,8 +612,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "system_io::allow_file_write(3): write to fd 3 runs, and fd 3 + 2^32 (the kernel writes to fd 3); fd 4, writev "
-    "fail with EPERM") {
+    "system_io::allow_file_write(3): write to fd 3 runs, and fd 3 + 2^32 (the kernel writes to fd 3); "
+    "fd 4, writev fail with EPERM") {
   test_pipe three;
   test_pipe four;
   struct results {

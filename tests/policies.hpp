@@ -71,7 +71,7 @@ struct every_comparison : rule_set_base {
       rule{sys::flock, arg32<1> >= 8},
       rule{sys::fchmod, (arg32<1> & 0700) == 0600},
       rule{sys::ioctl, arg64<0> == 1, arg64<1> == 0x5401, arg64<2> != 0},  // AND of three
-      rule{sys::ioctl, arg64<0> == 2},                                       // OR with another rule
+      rule{sys::ioctl, arg64<0> == 2},                                     // OR with another rule
   };
 };
 
@@ -81,7 +81,8 @@ struct long_block : rule_set_base {
   static constexpr std::string_view name = "long_block";
   static constexpr auto conditional_rules = [] {
     std::array<rule, 64> rules{};
-    for (std::size_t i = 0; i < rules.size(); ++i) rules[i] = rule{sys::read, arg64<0> == 1000 + i};  // 4 insns each
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      rules[i] = rule{sys::read, arg64<0> == 1000 + i};  // 4 instructions each
     return rules;
   }();
   static constexpr auto simple_rules = syscalls(sys::write, sys::open, sys::close, sys::stat,

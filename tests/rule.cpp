@@ -29,10 +29,12 @@ constexpr bool resolves_as_the_table_says() {
     const width w = width_of(s, arg<N> == 0);
     if (N < sig.count) {
       if (w != (sig.bits[N] > 32 ? width::qword : width::dword)) return false;
-    } else if (w != width::natural || check(rule{s, arg<N> == 0}.conditions[0]) != condition_problem::not_a_parameter) {
+    } else if (w != width::natural ||
+               check(rule{s, arg<N> == 0}.conditions[0]) != condition_problem::not_a_parameter) {
       return false;
     }
-    if (width_of(s, arg32<N> == 0) != width::dword || width_of(s, arg64<N> == 0) != width::qword) return false;
+    if (width_of(s, arg32<N> == 0) != width::dword || width_of(s, arg64<N> == 0) != width::qword)
+      return false;
   }
   return true;
 }
@@ -45,19 +47,19 @@ static_assert(resolves_as_the_table_says<5>());
 
 // Spot checks against the kernel's prototypes (x86_64).
 constexpr bool known_widths() {
-  return width_of(sys::write, arg<0> == 1) == width::dword &&        // unsigned int fd
-         width_of(sys::write, arg<2> == 1) == width::qword &&        // size_t count
-         width_of(sys::readv, arg<0> == 1) == width::dword &&        // unsigned long fd: fdget(unsigned int)
-         width_of(sys::readv, arg<2> == 1) == width::qword &&        // unsigned long vlen
-         width_of(sys::mmap, arg<4> == 3) == width::dword &&         // unsigned long fd: fget(unsigned int)
-         width_of(sys::mmap, arg<3> == 0) == width::qword &&         // unsigned long flags
+  return width_of(sys::write, arg<0> == 1) == width::dword &&         // unsigned int fd
+         width_of(sys::write, arg<2> == 1) == width::qword &&         // size_t count
+         width_of(sys::readv, arg<0> == 1) == width::dword &&         // unsigned long fd: fdget(unsigned int)
+         width_of(sys::readv, arg<2> == 1) == width::qword &&         // unsigned long vlen
+         width_of(sys::mmap, arg<4> == 3) == width::dword &&          // unsigned long fd: fget(unsigned int)
+         width_of(sys::mmap, arg<3> == 0) == width::qword &&          // unsigned long flags
          width_of(sys::socket, arg<0> == AF_INET) == width::dword &&  // int family
          width_of(sys::openat, arg<2> == O_RDONLY) == width::dword &&  // int flags
-         width_of(sys::openat, arg<3> == 0600) == width::dword &&    // umode_t (16 bits): 32 compared
-         width_of(sys::clone, arg<0> == 0) == width::qword &&        // unsigned long flags
-         width_of(sys::fcntl, arg<2> == 0) == width::qword &&        // unsigned long arg
-         width_of(sys::lseek, arg<1> == 0) == width::qword &&        // off_t offset
-         width_of(sys::arch_prctl, arg<5> == 0) == width::qword &&   // no prototype: all six, 64 bits
+         width_of(sys::openat, arg<3> == 0600) == width::dword &&      // umode_t (16 bits): 32 compared
+         width_of(sys::clone, arg<0> == 0) == width::qword &&          // unsigned long flags
+         width_of(sys::fcntl, arg<2> == 0) == width::qword &&          // unsigned long arg
+         width_of(sys::lseek, arg<1> == 0) == width::qword &&          // off_t offset
+         width_of(sys::arch_prctl, arg<5> == 0) == width::qword &&     // no prototype: all six, 64 bits
          syscall_signatures[static_cast<std::size_t>(sys::id::rt_sigreturn)].count == 0 &&
          syscall_signatures[static_cast<std::size_t>(sys::id::clone)].count == 5 &&
          !syscall_signatures[static_cast<std::size_t>(sys::id::arch_prctl)].known;
@@ -72,9 +74,12 @@ constexpr bool negative_values() {
          value_of(sys::openat, arg64<0> == AT_FDCWD) == 0xffffffffffffff9cULL &&
          value_of(sys::lseek, arg<1> == -1) == ~std::uint64_t{0} &&
          check(rule{sys::openat, arg<0> == AT_FDCWD}.conditions[0]) == condition_problem::none &&
-         check(rule{sys::write, arg<0> == 0x100000001ULL}.conditions[0]) == condition_problem::value_above_32_bits &&
-         check(rule{sys::write, arg<0> == 0xffffffff00000001ULL}.conditions[0]) == condition_problem::value_above_32_bits &&
-         rule{sys::openat, (arg<2> & ~O_ACCMODE) == 0}.conditions[0].mask == (0xffffffffU & ~std::uint32_t{O_ACCMODE});
+         check(rule{sys::write, arg<0> == 0x100000001ULL}.conditions[0]) ==
+             condition_problem::value_above_32_bits &&
+         check(rule{sys::write, arg<0> == 0xffffffff00000001ULL}.conditions[0]) ==
+             condition_problem::value_above_32_bits &&
+         rule{sys::openat, (arg<2> & ~O_ACCMODE) == 0}.conditions[0].mask ==
+             (0xffffffffU & ~std::uint32_t{O_ACCMODE});
 }
 static_assert(negative_values());
 

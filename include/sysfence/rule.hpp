@@ -41,7 +41,9 @@ struct rule {
   constexpr rule() = default;
   template <std::same_as<condition>... Conditions>
   constexpr rule(sys::id s, Conditions... c) noexcept  // NOLINT: a rule reads as its syscall
-      : syscall(s), conditions{detail::resolve_width(s, c)...}, count(static_cast<std::uint8_t>(sizeof...(c))) {
+      : syscall(s),
+        conditions{detail::resolve_width(s, c)...},
+        count(static_cast<std::uint8_t>(sizeof...(c))) {
     static_assert(sizeof...(c) <= max_conditions,
                   "sysfence: a rule holds at most 8 conditions; split it into several rules");
   }
