@@ -362,6 +362,27 @@ constexpr bool open_readonly_flags() {
          denied(p, sys::id::openat, {at_fdcwd, O_RDONLY, O_WRONLY, 0, 0, 0}) &&
          denied(p, sys::id::open, {path, O_RDWR, O_RDONLY, 0, 0, 0});
 }
+// Every built-in condition is on a 32-bit parameter (fds, open flags, socket domain and type), so
+// each compares the low 32 bits, what the kernel reads.
+template <class Set>
+constexpr bool conditions_on_32_bits(const Set&) {
+  for (const rule& r : Set::conditional_rules)
+    for (std::size_t i = 0; i < r.count; ++i)
+      if (r.conditions[i].size != width::dword) return false;
+  return Set::conditional_rules.size() > 0;
+}
+static_assert(conditions_on_32_bits(
+    io.allow_open_readonly().allow_stdin().allow_stdout().allow_stderr().allow_file_read(3).allow_file_write(4)));
+static_assert(conditions_on_32_bits(net.allow_start_tcp_servers().yes_really()));
+static_assert(conditions_on_32_bits(net.allow_start_udp_servers().yes_really()));
+static_assert(conditions_on_32_bits(net.allow_start_unix_servers().yes_really()));
+// A write flag is refused whatever the upper half (the kernel ignores it); a read-only open is
+// allowed whatever the upper half.
+static_assert(denied(program_of(io.allow_open_readonly()), sys::id::open,
+                     {0x00007ffc12345678, high_bit | O_WRONLY, 0, 0, 0, 0}));
+static_assert(allowed(program_of(io.allow_open_readonly()), sys::id::openat,
+                      {at_fdcwd, 0x00007ffc12345678, high_bit | O_RDONLY, 0, 0, 0}));
+
 // The difference from extrasafe, by itself: O_TRUNC (which truncates even a read-only open).
 constexpr bool open_readonly_denies_truncate() {
   const auto p = program_of(io.allow_open_readonly());
