@@ -12,7 +12,7 @@
 #   <amd64>/include/config/auto.conf                      the kernel configuration (CONFIG_CLONE_BACKWARDS)
 #   <common>/include/linux/syscalls.h                     the entry points' prototypes
 #   include/sysfence/detail/syscall_table.hpp             sysfence's syscall ids and x86_64 numbers
-# Hand-written here: the size of each C type on x86_64 (sysfence_type_bits), and the two x86_64
+# Hand-written here: the size of each C type on x86_64 (types_64, types_32, types_16), and the two x86_64
 # entry points syscalls.h does not declare (SYSFENCE_ARCH_ENTRIES). See tools/README.md.
 cmake_minimum_required(VERSION 3.25)
 
