@@ -60,7 +60,7 @@ list(LENGTH errors error_count)
 if(error_count GREATER 1)
   list(SUBLIST errors 1 -1 later)
   foreach(e IN LISTS later)
-    if(e MATCHES "sysfence:")
+    if(e MATCHES "sysfence: ")  # a message, not a name in sysfence::
       string(REPLACE "<semicolon>" ";" e "${e}")
       message(FATAL_ERROR "${COMPILER}: ${SOURCE} gives a second sysfence error after the first block:\n${e}")
     endif()
