@@ -55,7 +55,7 @@ struct getppid_killed : rule_set_base {
 };
 struct getppid_trapped : rule_set_base {
   static constexpr std::string_view name = "getppid_trapped";
-  static constexpr std::array conditional_rules{rule{sys::getppid, arg<0> == 7}.then(action::trap(99))};
+  static constexpr std::array conditional_rules{rule{sys::getppid, arg64<0> == 7}.then(action::trap(99))};
 };
 
 struct sigsys_seen {

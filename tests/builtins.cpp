@@ -267,12 +267,12 @@ constexpr std::array<u64, 12> fds{
     0, 1, 2, 3, 4, 5, high_bit, high_bit | 1, high_bit | 2, high_bit | 3, 0xffffffff, ~u64{0}};
 
 // `only_fds_allowed` checks syscall `s` with every candidate fd in argument 0: allowed exactly for
-// those in `want`.
+// those whose low 32 bits are in `want` (fd parameters are 32 bits: the kernel reads only those).
 template <std::size_t N>
 constexpr bool only_fds_allowed(program_view p, sys::id s, const std::array<u64, N>& want) {
   for (u64 fd : fds) {
     bool wanted = false;
-    for (u64 w : want) wanted = wanted || w == fd;
+    for (u64 w : want) wanted = wanted || w == (fd & 0xffffffffU);
     const std::array<u64, 6> args{fd, 0x00007ffc12345678, 64, 0, 0, 0};
     if (wanted ? !allowed(p, s, args) : !denied(p, s, args)) return false;
   }
@@ -299,7 +299,7 @@ constexpr bool stdio_together() {
          only_fds_allowed(p, sys::id::write, std::array<u64, 2>{1, 2});
 }
 
-// allow_file_read(3): every fd-first read and metadata syscall on fd 3 only (both halves compared);
+// allow_file_read(3): every fd-first read and metadata syscall on fd 3 only (the low 32 bits compared);
 // stat, lstat and getcwd stay denied even when their first argument happens to equal 3.
 constexpr bool file_read_fd_3_only() {
   const auto p = program_of(io.allow_file_read(3));
@@ -309,14 +309,14 @@ constexpr bool file_read_fd_3_only() {
     if (!only_fds_allowed(p, s, std::array<u64, 0>{})) return false;
   return true;
 }
-// Two files at once: each of fds 3 and 5, not 4.
+// Two files at once: each of fds 3 and 5 (whatever the upper half), not 4.
 constexpr bool file_read_two_files() {
   const auto p = program_of(io.allow_file_read(3).allow_file_read(5));
   if (!allows_exactly(p, none, fd_first_read)) return false;
   for (auto s : fd_first_read) {
-    for (u64 fd : {u64{3}, u64{5}})
+    for (u64 fd : {u64{3}, u64{5}, high_bit | 5})
       if (!allowed(p, s, {fd, 0, 0, 0, 0, 0})) return false;
-    for (u64 fd : {u64{4}, u64{6}, high_bit | 5})
+    for (u64 fd : {u64{4}, u64{6}, high_bit | 4})
       if (!denied(p, s, {fd, 0, 0, 0, 0, 0})) return false;
   }
   return true;
@@ -343,7 +343,8 @@ constexpr bool file_write_then_read() { return reads_3_writes_4(io.allow_file_wr
 constexpr bool file_read_large_fd() {
   const auto p = program_of(io.allow_file_read(1000));
   return allowed(p, sys::id::read, {1000, 0, 0, 0, 0, 0}) && denied(p, sys::id::read, {3, 0, 0, 0, 0, 0}) &&
-         denied(p, sys::id::read, {high_bit | 1000, 0, 0, 0, 0, 0});
+         allowed(p, sys::id::read, {high_bit | 1000, 0, 0, 0, 0, 0}) &&  // the kernel reads fd 1000
+         denied(p, sys::id::read, {high_bit | 3, 0, 0, 0, 0, 0});
 }
 static_assert(std::is_same_v<decltype(io.allow_file_read(3)), decltype(io.allow_file_read(1000))>);
 
@@ -384,6 +385,27 @@ constexpr bool open_readonly_flags() {
          denied(p, sys::id::openat, {at_fdcwd, O_RDONLY, O_WRONLY, 0, 0, 0}) &&
          denied(p, sys::id::open, {path, O_RDWR, O_RDONLY, 0, 0, 0});
 }
+// Every built-in condition is on a 32-bit parameter (fds, open flags, socket domain and type), so
+// each compares the low 32 bits, what the kernel reads.
+template <class Set>
+constexpr bool conditions_on_32_bits(const Set&) {
+  for (const rule& r : Set::conditional_rules)
+    for (std::size_t i = 0; i < r.count; ++i)
+      if (r.conditions[i].size != width::dword) return false;
+  return Set::conditional_rules.size() > 0;
+}
+static_assert(conditions_on_32_bits(
+    io.allow_open_readonly().allow_stdin().allow_stdout().allow_stderr().allow_file_read(3).allow_file_write(4)));
+static_assert(conditions_on_32_bits(net.allow_start_tcp_servers().yes_really()));
+static_assert(conditions_on_32_bits(net.allow_start_udp_servers().yes_really()));
+static_assert(conditions_on_32_bits(net.allow_start_unix_servers().yes_really()));
+// A write flag is refused whatever the upper half (the kernel ignores it); a read-only open is
+// allowed whatever the upper half.
+static_assert(denied(program_of(io.allow_open_readonly()), sys::id::open,
+                     {0x00007ffc12345678, high_bit | O_WRONLY, 0, 0, 0, 0}));
+static_assert(allowed(program_of(io.allow_open_readonly()), sys::id::openat,
+                      {at_fdcwd, 0x00007ffc12345678, high_bit | O_RDONLY, 0, 0, 0}));
+
 // The difference from extrasafe, by itself: O_TRUNC (which truncates even a read-only open).
 constexpr bool open_readonly_denies_truncate() {
   const auto p = program_of(io.allow_open_readonly());

@@ -10,8 +10,11 @@
 //     a filter that compares only known numbers, or masks bit 30, lets x32 calls run. They must
 //     get the default action when it denies, and kill the process when the default lets calls run.
 //  3. 64-bit arguments: classic BPF loads 32 bits; comparing only the low half lets
-//     write(1<<32 | 1) through `fd == 1`. Every operator, edge value and upper half is compared
-//     with its 64-bit meaning (and arg32's 32-bit one), in the simulator and in the kernel.
+//     write(1<<32 | 1) through `arg64<0> == 1`. Every operator, edge value and upper half is
+//     compared with its 64-bit meaning (and arg32's 32-bit one), in the simulator and in the kernel.
+//     And the other way round: the kernel reads an `int` parameter's low 32 bits, so comparing all
+//     64 would let socket((1<<32) | AF_PACKET) past a rule refusing AF_PACKET; arg<N> compares
+//     what the kernel reads.
 //  4. Threads that already run: apply_to_all_threads must reach them (TSYNC), not just the caller.
 //  5. Stacking and self-modification: a later filter only tightens; prctl/seccomp calls that
 //     would install or change a filter are denied unless allowed, and installing an allow-all
@@ -48,6 +51,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -362,7 +366,7 @@ void sweep_in_kernel(sweep_totals& totals) {
     return 0;
   });
   INFO("value " << hex(V) << " on argument " << A << " as "
-                << std::string_view(W == width::qword ? "arg<N>" : "arg32<N>"));
+                << std::string_view(W == width::qword ? "arg64<N>" : "arg32<N>"));
   REQUIRE(e.exited);
   REQUIRE(e.code == 0);
   std::string wrong;
@@ -825,6 +829,67 @@ TEST_CASE("every operator on arg32: the upper half is ignored, the low half comp
       totals, std::make_index_sequence<edge_values_32.size()>{});
   CHECK(totals.allowed > 0);
   CHECK(totals.denied > 0);
+}
+
+// arg<N> compares the parameter as the kernel reads it: socket's domain is an `int`, write's fd
+// an `unsigned int`, so garbage in the upper half neither escapes a refusing rule nor is refused
+// by an allowing one (libseccomp issue 383: musl leaves upper halves unset).
+struct packet_sockets_refused : rule_set_base {
+  static constexpr std::string_view name = "packet_sockets_refused";
+  static constexpr std::array conditional_rules{
+      rule{sys::socket, arg<0> == AF_PACKET}.then(action::error(EXDEV))};  // EXDEV: not the kernel's
+};
+constexpr auto allow_but_packet_sockets = policy<packet_sockets_refused>{}.with_default<action::allow>();
+static_assert(allow_but_packet_sockets.rules[0].r.conditions[0].size == width::dword);
+
+struct stdout_only : rule_set_base {
+  static constexpr std::string_view name = "stdout_only";
+  static constexpr std::array conditional_rules{rule{sys::write, arg<0> == 1}};
+};
+constexpr auto write_stdout_only = policy<can_exit, stdout_only>{};
+static_assert(write_stdout_only.rules[2].r.conditions[0].size == width::dword);
+
+TEST_CASE("a refusing arg<0> == AF_PACKET rule also refuses socket((1 << 32) | AF_PACKET)") {
+  shared<std::array<outcome, 3>> r;
+  const ending e = in_child([&] {
+    allow_but_packet_sockets.apply_to_current_thread();
+    const u64 high = u64{1} << 32;
+    (*r)[0] = record([&] { return ::syscall(SYS_socket, high | AF_PACKET, SOCK_RAW, 0); });
+    (*r)[1] = record([&] { return ::syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0); });
+    // The kernel reads AF_UNIX: the default lets it run.
+    (*r)[2] = record([&] { return ::syscall(SYS_socket, high | AF_UNIX, SOCK_STREAM, 0); });
+    return 0;
+  });
+  REQUIRE(e.exited);
+  REQUIRE(e.code == 0);
+  CHECK((*r)[0].err == EXDEV);  // with a 64-bit comparison, the kernel would have made the socket
+  CHECK((*r)[1].err == EXDEV);
+  CHECK((*r)[2].ret >= 0);
+}
+
+TEST_CASE("an allowing arg<0> == 1 rule on write allows write((1 << 32) | 1): the kernel writes to fd 1") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  shared<std::array<outcome, 3>> r;
+  const ending e = in_child([&] {
+    if (::dup2(fds[1], 1) != 1) return 11;
+    write_stdout_only.apply_to_current_thread();
+    const char c = 'x';
+    (*r)[0] = record([&] { return ::syscall(SYS_write, (u64{1} << 32) | 1U, &c, 1); });
+    (*r)[1] = record([&] { return ::syscall(SYS_write, 1, &c, 1); });
+    (*r)[2] = record([&] { return ::syscall(SYS_write, (u64{1} << 32) | 2U, &c, 1); });  // fd 2: refused
+    return 0;
+  });
+  ::close(fds[1]);
+  char got[8] = {};
+  const ssize_t n = ::read(fds[0], got, sizeof got);
+  ::close(fds[0]);
+  REQUIRE(e.exited);
+  REQUIRE(e.code == 0);
+  CHECK((*r)[0].ret == 1);  // with a 64-bit comparison, EPERM
+  CHECK((*r)[1].ret == 1);
+  CHECK((*r)[2].err == EPERM);
+  CHECK(std::string_view(got, n > 0 ? static_cast<std::size_t>(n) : 0) == "xx");
 }
 
 // =============================================================================================

@@ -22,7 +22,7 @@ static_assert(disjoint(w((arg<1> & 0x3) == 1), w((arg<1> & 0x1) == 0)));
 static_assert(disjoint(w(arg<1> == 6), w((arg<1> & 0x1) == 1)));
 static_assert(disjoint(w(arg<0> <= 2), w((arg<0> & 0xf0) == 0x40)));
 static_assert(disjoint(w(arg32<0> == 1), w(arg32<0> == 2)));
-static_assert(disjoint(w(arg<0> > ~std::uint64_t{0} - 1), w(arg<0> < 5)));
+static_assert(disjoint(w(arg64<0> > ~std::uint64_t{0} - 1), w(arg64<0> < 5)));
 static_assert(disjoint(w(arg<0> < 0), w()));  // nothing is below 0
 
 // May overlap: a conflict when their actions differ.
@@ -31,7 +31,9 @@ static_assert(!disjoint(w(arg<0> == 1), w(arg<1> == 1)));  // different argument
 static_assert(!disjoint(w(), w(arg<0> == 1)));               // no condition matches everything
 static_assert(!disjoint(w((arg<1> & 0x3) == 1), w((arg<1> & 0x4) == 4)));
 static_assert(!disjoint(w(arg<0> != 5), w(arg<0> != 6)));
-static_assert(!disjoint(w(arg32<0> == 1), w(arg<0> == 2)));  // widths differ: no claim
+static_assert(!disjoint(w(arg32<0> == 1), w(arg64<0> == 2)));  // widths differ: no claim
+// write's fd is an `unsigned int`: arg<0> is arg32<0>, so the two compare the same 32 bits.
+static_assert(disjoint(w(arg32<0> == 1), w(arg<0> == 2)));
 static_assert(!disjoint(w(arg<0> == slot{0}), w(arg<0> == 1)));  // run-time value: no claim
 
 }  // namespace

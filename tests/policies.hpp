@@ -21,21 +21,22 @@ struct can_exit : rule_set_base {
   static constexpr auto simple_rules = syscalls(sys::exit_group, sys::exit);
 };
 
-// Plain allows, plus writes to fds 100..102 only (the kernel tests dup pipes there).
+// Plain allows, plus writes to fds 100..102 only (the kernel tests dup pipes there), compared on
+// all 64 bits (arg64) so that the tests see 100 + 2^32 refused.
 struct stdio_like : rule_set_base {
   static constexpr std::string_view name = "stdio_like";
   static constexpr auto simple_rules = syscalls(sys::read, sys::close, sys::getppid, sys::getpid);
   static constexpr std::array conditional_rules{
-      rule{sys::write, arg<0> == 100},
-      rule{sys::write, arg<0> >= 101, arg<0> <= 102},
+      rule{sys::write, arg64<0> == 100},
+      rule{sys::write, arg64<0> >= 101, arg64<0> <= 102},
   };
 };
 
-// A rule set with a run-time value: writes to one fd chosen when the program runs.
+// A rule set with a run-time value: writes to one fd chosen when the program runs (64-bit compare).
 struct write_to : rule_set_base {
   static constexpr std::string_view name = "write_to";
   static constexpr std::size_t slot_count = 1;
-  static constexpr std::array conditional_rules{rule{sys::write, arg<0> == slot{0}}};
+  static constexpr std::array conditional_rules{rule{sys::write, arg64<0> == slot{0}}};
   std::uint64_t fd;
   constexpr explicit write_to(std::uint64_t f) noexcept : fd(f) {}
   constexpr std::array<std::uint64_t, 1> values() const noexcept { return {fd}; }
@@ -55,13 +56,13 @@ struct write_to_narrow : rule_set_base {
 struct every_comparison : rule_set_base {
   static constexpr std::string_view name = "every_comparison";
   static constexpr std::array conditional_rules{
-      rule{sys::dup, arg<0> == 0x100000005ULL},
-      rule{sys::dup2, arg<1> != 7},
-      rule{sys::lseek, arg<1> < 0x100000000ULL},
-      rule{sys::fcntl, arg<1> <= 4},
-      rule{sys::kill, arg<1> > 0x7fffffffULL},
-      rule{sys::tgkill, arg<2> >= 0xffffffff00000000ULL},
-      rule{sys::socket, (arg<1> & 0xffffffff000000ffULL) == 0x0000000200000001ULL},
+      rule{sys::dup, arg64<0> == 0x100000005ULL},
+      rule{sys::dup2, arg64<1> != 7},
+      rule{sys::lseek, arg64<1> < 0x100000000ULL},
+      rule{sys::fcntl, arg64<1> <= 4},
+      rule{sys::kill, arg64<1> > 0x7fffffffULL},
+      rule{sys::tgkill, arg64<2> >= 0xffffffff00000000ULL},
+      rule{sys::socket, (arg64<1> & 0xffffffff000000ffULL) == 0x0000000200000001ULL},
       rule{sys::mprotect, arg32<2> == 3},
       rule{sys::madvise, arg32<2> != 4},
       rule{sys::getpriority, arg32<0> < 2},
@@ -69,8 +70,8 @@ struct every_comparison : rule_set_base {
       rule{sys::umask, arg32<0> > 0x7fffffffU},
       rule{sys::flock, arg32<1> >= 8},
       rule{sys::fchmod, (arg32<1> & 0700) == 0600},
-      rule{sys::ioctl, arg<0> == 1, arg<1> == 0x5401, arg<2> != 0},  // AND of three
-      rule{sys::ioctl, arg<0> == 2},                                   // OR with another rule
+      rule{sys::ioctl, arg64<0> == 1, arg64<1> == 0x5401, arg64<2> != 0},  // AND of three
+      rule{sys::ioctl, arg64<0> == 2},                                     // OR with another rule
   };
 };
 
@@ -80,7 +81,8 @@ struct long_block : rule_set_base {
   static constexpr std::string_view name = "long_block";
   static constexpr auto conditional_rules = [] {
     std::array<rule, 64> rules{};
-    for (std::size_t i = 0; i < rules.size(); ++i) rules[i] = rule{sys::read, arg<0> == 1000 + i};
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      rules[i] = rule{sys::read, arg64<0> == 1000 + i};  // 4 instructions each
     return rules;
   }();
   static constexpr auto simple_rules = syscalls(sys::write, sys::open, sys::close, sys::stat,

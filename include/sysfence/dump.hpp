@@ -199,10 +199,13 @@ constexpr void disassemble(text& out, std::span<const bpf::insn> program, const 
   }
 }
 
-constexpr void put_condition(text& out, const condition& c) noexcept {
+// A condition as the user can write it: arg<N> when its width is parameter N's, else arg32 or arg64.
+constexpr void put_condition(text& out, sys::id s, const condition& c) noexcept {
   const bool dword = c.size == width::dword;
+  const signature& sig = syscall_signatures[static_cast<std::size_t>(s)];
+  const bool natural = c.arg < sig.count && dword == (sig.bits[c.arg] <= 32);
   if (c.op == cmp::masked_eq) out.put('(');
-  out.put(dword ? "arg32<" : "arg<");
+  out.put(natural ? "arg<" : dword ? "arg32<" : "arg64<");
   out.number(c.arg);
   out.put('>');
   if (c.op == cmp::masked_eq) {
@@ -263,7 +266,7 @@ constexpr void describe_policy(text& out, std::span<const entry> rules, std::spa
       out.put(sys::name(e.r.syscall));
       for (std::size_t c = 0; c < e.r.count; ++c) {
         out.put(c == 0 ? " when " : " and ");
-        put_condition(out, e.r.conditions[c]);
+        put_condition(out, e.r.syscall, e.r.conditions[c]);
       }
       out.put('\n');
     }

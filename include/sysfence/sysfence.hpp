@@ -12,8 +12,9 @@
 //   safety_context{}.enable(stdout_only{}).apply_to_current_thread();  // one seccomp() call
 //
 // Grammar:
-//   condition := arg<N> OP value | arg32<N> OP value | (arg<N> & mask) == value   N in 0..5,
-//                OP in == != < <= > >= (unsigned; arg compares 64 bits, arg32 the low 32)
+//   condition := arg<N> OP value | arg32<N> OP value | arg64<N> OP value | (arg<N> & mask) == value
+//                N in 0..5, OP in == != < <= > >= (unsigned; arg compares parameter N as wide as
+//                the kernel reads it, arg32 the low 32 bits, arg64 all 64)
 //   rule      := rule{sys::NAME, condition...}            all conditions must hold
 //   rule set  := a type with `name`, `simple_rules`, `conditional_rules`  (concept rule_set)
 //   policy    := rule_set | rule_set | ...   or   safety_context{}.enable(rule_set)...

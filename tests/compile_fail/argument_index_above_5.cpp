@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// seccomp passes six arguments: arg<6> does not exist.
+// seccomp passes six arguments: arg<6> does not exist. One error, naming the syscall and the rule set.
 // expect: sysfence: arg<N> needs N in 0..5 (seccomp passes six arguments)
-// expect: arg_t<6
+// expect: argument_index_above_5_for
+// expect: sys::id::splice
+// expect: sixth
 #include "sysfence/sysfence.hpp"
 
 using namespace sysfence;

@@ -19,7 +19,7 @@ struct many_fds : rule_set_base {
   static constexpr std::string_view name = "many_fds";
   static constexpr auto conditional_rules = [] {
     std::array<rule, fds> rules{};
-    for (std::size_t fd = 0; fd < fds; ++fd) rules[fd] = rule{sys::write, arg<0> == fd};
+    for (std::size_t fd = 0; fd < fds; ++fd) rules[fd] = rule{sys::write, arg64<0> == fd};
     return rules;
   }();
 };

@@ -40,11 +40,10 @@ struct bounded_list {
   [[nodiscard]] constexpr std::size_t size() const noexcept { return count; }
 };
 
-// `fd_value` is a file descriptor as the kernel sees the syscall argument: glibc passes `int`
-// arguments sign-extended to 64 bits.
-constexpr std::uint64_t fd_value(int fd) noexcept {
-  return static_cast<std::uint64_t>(static_cast<std::int64_t>(fd));
-}
+// `fd_value` is a file descriptor as the kernel reads it: the low 32 bits of the argument (fd
+// parameters are `int` or `unsigned int`, or go through fdget(unsigned int)), so a slot value
+// for the 32-bit comparisons arg<N> makes on them.
+constexpr std::uint64_t fd_value(int fd) noexcept { return static_cast<std::uint32_t>(fd); }
 
 }  // namespace detail
 }  // namespace sysfence::builtins

@@ -66,6 +66,7 @@ struct diagnosis {
   std::size_t size = 0;      // program size, for too_long
   action first_action{};     // different_actions: what each culprit answers
   action second_action{};
+  std::uint8_t arg = 0;      // bad_condition: the condition's argument index
   [[nodiscard]] constexpr bool ok() const noexcept { return what == problem::none; }
 };
 
@@ -233,7 +234,7 @@ constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> ke
   for (const entry& e : rules)
     for (std::size_t i = 0; i < e.r.count; ++i)
       if (auto p = check(e.r.conditions[i]); p != condition_problem::none)
-        return {problem::bad_condition, e.r.syscall, e.origin, e.origin, p, 0};
+        return {problem::bad_condition, e.r.syscall, e.origin, e.origin, p, 0, {}, {}, e.r.conditions[i].arg};
   for (const entry& e : rules)
     if (!errno_is_usable(e.r.result))
       return {problem::bad_errno, e.r.syscall, e.origin, e.origin, condition_problem::none, 0, e.r.result};

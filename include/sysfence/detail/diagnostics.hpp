@@ -65,6 +65,15 @@ struct argument_index_above_5_for {
   static constexpr bool value = false;
 };
 
+template <sys::id Syscall, unsigned Arg, class RuleSet, class Parameters>
+struct argument_is_not_a_parameter_of {
+  static_assert(always_false<RuleSet>,
+                "sysfence: arg<N> compares parameter N as wide as the kernel reads it, and this "
+                "syscall has no parameter N (its parameters are named here); use another index, "
+                "or arg32<N> or arg64<N> to compare the argument register anyway");
+  static constexpr bool value = false;
+};
+
 template <sys::id Syscall, class RuleSet, action::kind Action, std::uint16_t Errno>
 struct errno_must_be_1_to_4095_for {
   static_assert(always_false<RuleSet>,
@@ -131,6 +140,9 @@ constexpr bool report() noexcept {
                                        D.first_action.data()>::value;
   } else if constexpr (D.condition == condition_problem::bad_index) {
     return argument_index_above_5_for<D.syscall, nth<D.first, Sets...>>::value;
+  } else if constexpr (D.condition == condition_problem::not_a_parameter) {
+    return argument_is_not_a_parameter_of<D.syscall, D.arg, nth<D.first, Sets...>,
+                                          typename parameters_of<D.syscall>::type>::value;
   } else {
     return condition_can_never_match<D.syscall, D.condition, nth<D.first, Sets...>>::value;
   }
