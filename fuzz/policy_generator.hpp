@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <span>
 #include <string>
@@ -54,6 +55,21 @@ struct prng_source {
   std::uint64_t any() { return rng(); }
   std::uint64_t below(std::uint64_t n) { return n <= 1 ? 0 : rng() % n; }
 };
+
+// `env_number` is the environment variable `name` as a number (decimal, 0x hex), or `fallback`:
+// the tests' seeds and sizes.
+inline std::uint64_t env_number(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 0) : fallback;
+}
+
+// `policy_seed` is policy i's seed (splitmix64), so that one policy can be rerun alone.
+inline std::uint64_t policy_seed(std::uint64_t seed, std::uint64_t i) {
+  std::uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 // `byte_source` reads choices from a fuzzer's input: the fewest bytes that cover the range,
 // little-endian, zeros once the input is used up (so a short input is a small policy).

@@ -44,19 +44,6 @@ constexpr std::uint64_t default_seed = 0x5f5e7a11d1ffULL;
 constexpr std::size_t calls_per_policy = 350;
 constexpr std::size_t default_cases = 3000 * calls_per_policy;
 
-std::uint64_t env_number(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 0) : fallback;
-}
-
-// splitmix64: policy i's seed, so that one policy can be rerun alone.
-std::uint64_t policy_seed(std::uint64_t seed, std::uint64_t i) {
-  std::uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // --- libseccomp's program for the same rules ---------------------------------------------------
 
 struct release_filter {
@@ -324,7 +311,7 @@ void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint
 }
 
 void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t index) {
-  fz::prng_source s(policy_seed(seed, index));
+  fz::prng_source s(fz::policy_seed(seed, index));
   const std::uint64_t shape = s.below(1000);  // 8% large, 0.5% huge (around 4096 instructions)
   const fz::generated_policy p = fz::generate_policy(s, shape < 80   ? fz::large_policies
                                                         : shape < 85 ? fz::huge_policies
@@ -364,7 +351,7 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
                                                : n.different_actions_other;
           ++kind;
           // SYSFENCE_DIFF_SHOW_UNPROVEN=<n>: print the first n refusals of the last kind.
-          if (&kind == &n.different_actions_other && kind <= env_number("SYSFENCE_DIFF_SHOW_UNPROVEN", 0))
+          if (&kind == &n.different_actions_other && kind <= fz::env_number("SYSFENCE_DIFF_SHOW_UNPROVEN", 0))
             MESSAGE("refused without a call both rules match: " << fz::describe(d) << "\n" << run.header());
         }
         break;
@@ -468,8 +455,8 @@ TEST_CASE("differential: the rules' meaning of a small policy, by hand") {
 }
 
 TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's program agree") {
-  const std::uint64_t seed = env_number("SYSFENCE_DIFF_SEED", default_seed);
-  const std::uint64_t wanted = env_number("SYSFENCE_DIFF_CASES", default_cases);
+  const std::uint64_t seed = fz::env_number("SYSFENCE_DIFF_SEED", default_seed);
+  const std::uint64_t wanted = fz::env_number("SYSFENCE_DIFF_CASES", default_cases);
   const char* only = std::getenv("SYSFENCE_DIFF_POLICY");
   MESSAGE("seed " << fz::hex(seed) << " (SYSFENCE_DIFF_SEED), " << wanted
                   << " calls wanted (SYSFENCE_DIFF_CASES)");

@@ -152,19 +152,6 @@ constexpr std::uint64_t process_kill_percent = under_asan ? 5 : 34;
 constexpr std::size_t default_policies = under_asan ? 1000 : 3000;
 constexpr long trap_marker = 0x5ea7c0de5ea7c0deL;
 
-std::uint64_t env_number(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 0) : fallback;
-}
-
-// splitmix64: policy i's seed, so that one policy can be rerun alone.
-std::uint64_t policy_seed(std::uint64_t seed, std::uint64_t i) {
-  std::uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // --- harmless syscalls -------------------------------------------------------------------------
 
 // Syscalls that take no arguments, so ignore whatever the registers hold, change nothing, and
@@ -620,7 +607,7 @@ void disagree(counts& n, std::string text) {
 }
 
 void run_policy(counts& n, worker& w, const options& o, std::size_t index) {
-  fz::prng_source s(policy_seed(o.seed, index));
+  fz::prng_source s(fz::policy_seed(o.seed, index));
   const std::uint64_t shape = s.below(1000);  // as in differential.cpp: 8% large, 0.5% huge
   fz::generated_policy p = fz::generate_policy(s, shape < 80   ? fz::large_policies
                                                   : shape < 85 ? fz::huge_policies
@@ -815,8 +802,8 @@ counts run(const options& o, std::size_t policies, std::size_t stop_after_disagr
 
 TEST_CASE("differential, kernel: each call's real outcome matches evaluate() and the rules' meaning") {
   options o;
-  o.seed = env_number("SYSFENCE_KDIFF_SEED", default_seed);
-  const std::size_t policies = env_number("SYSFENCE_KDIFF_POLICIES", default_policies);
+  o.seed = fz::env_number("SYSFENCE_KDIFF_SEED", default_seed);
+  const std::size_t policies = fz::env_number("SYSFENCE_KDIFF_POLICIES", default_policies);
   if (const char* m = std::getenv("SYSFENCE_KDIFF_MUTATE"); m != nullptr)  // see the failure reports
     for (const auto& [which, name] : mutations)
       if (std::string_view(m) == name) o.m = which;

@@ -489,61 +489,10 @@ string(APPEND o "${specializations}")
 string(APPEND o "}  // namespace sysfence::detail\n")
 
 # --- write or check ------------------------------------------------------------------------------
-set(summary "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${kdir}")
-if(NOT CHECK)
-  file(WRITE "${out_file}" "${o}")
-  message(STATUS "gen_signatures: wrote ${out_rel} (${summary})")
-  return()
-endif()
-
-set(regen "regenerate it with `cmake -P tools/gen_signatures.cmake` from the repository root and commit it "
-          "(a mismatch usually means the kernel headers or syscall_table.hpp changed)")
-list(JOIN regen "" regen)
-if(NOT EXISTS "${out_file}")
-  message(FATAL_ERROR "gen_signatures: ${out_file} does not exist; ${regen}")
-endif()
-file(READ "${out_file}" committed)
-if(committed STREQUAL o)
-  message(STATUS "gen_signatures: ${summary}")
-  message("syscall signatures match the kernel headers")
-  return()
-endif()
-
-# Find the first differing line for the message. Make both texts safe to split as CMake lists.
-foreach(var committed o)
-  string(REPLACE ";" "<semicolon>" ${var} "${${var}}")
-  string(REPLACE "[" "<lbracket>" ${var} "${${var}}")
-  string(REPLACE "]" "<rbracket>" ${var} "${${var}}")
-  string(REPLACE "\\" "<backslash>" ${var} "${${var}}")
-  string(REPLACE "\n" ";" ${var} "${${var}}")
-endforeach()
-list(LENGTH committed n_old)
-list(LENGTH o n_new)
-set(line_no 0)
-while(line_no LESS n_old OR line_no LESS n_new)
-  set(old_line "<end of file>")
-  set(new_line "<end of file>")
-  if(line_no LESS n_old)
-    list(GET committed ${line_no} old_line)
-  endif()
-  if(line_no LESS n_new)
-    list(GET o ${line_no} new_line)
-  endif()
-  if(NOT old_line STREQUAL new_line)
-    break()
-  endif()
-  math(EXPR line_no "${line_no} + 1")
-endwhile()
-math(EXPR line_no "${line_no} + 1")
-foreach(var old_line new_line)
-  string(REPLACE "<semicolon>" ";" ${var} "${${var}}")
-  string(REPLACE "<lbracket>" "[" ${var} "${${var}}")
-  string(REPLACE "<rbracket>" "]" ${var} "${${var}}")
-  string(REPLACE "<backslash>" "\\" ${var} "${${var}}")
-endforeach()
-message(FATAL_ERROR
-  "gen_signatures: ${out_file} does not match the kernel headers in ${kdir} (${summary}).\n"
-  "First difference at line ${line_no}:\n"
-  "  committed: ${old_line}\n"
-  "  generated: ${new_line}\n"
-  "The file is generated: do not edit it by hand; ${regen}.")
+include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")
+sysfence_write_or_check(
+  TOOL gen_signatures FILE "${out_file}" TEXT o
+  SUMMARY "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${kdir}"
+  WHAT "syscall signatures match the kernel headers"
+  SOURCES "the kernel headers in ${kdir}"
+  REGENERATE "regenerate it with `cmake -P tools/gen_signatures.cmake` from the repository root and commit it (a mismatch usually means the kernel headers or syscall_table.hpp changed)")

@@ -241,67 +241,15 @@ foreach(arch IN LISTS arches)
   list(LENGTH sysfence_names_${arch} n)
   string(APPEND summary ", ${arch}: ${n} (max ${sysfence_max_${arch}})")
 endforeach()
-
-if(NOT CHECK)
-  file(WRITE "${out_file}" "${o}")
-  message(STATUS "gen_syscalls: wrote ${out_rel} (${summary})")
-  return()
-endif()
-
 set(regen "regenerate it with `cmake -P tools/gen_syscalls.cmake` from the repository root")
 if(NOT SYSFENCE_UAPI_DIR STREQUAL "/usr/include/x86_64-linux-gnu")
   set(regen "regenerate it with `cmake -DSYSFENCE_UAPI_DIR=${SYSFENCE_UAPI_DIR} -P tools/gen_syscalls.cmake`")
   string(APPEND regen " from the repository root")
 endif()
 string(APPEND regen " and commit it (a mismatch usually means the kernel headers were upgraded)")
-if(NOT EXISTS "${out_file}")
-  message(FATAL_ERROR "gen_syscalls: ${out_file} does not exist; ${regen}")
-endif()
-file(READ "${out_file}" committed)
-if(committed STREQUAL o)
-  message(STATUS "gen_syscalls: ${summary}")
-  message("syscall tables match the kernel headers")
-  return()
-endif()
-
-# Find the first differing line for the message. Make both texts safe to split as CMake lists.
-foreach(var committed o)
-  string(REPLACE ";" "<semicolon>" ${var} "${${var}}")
-  string(REPLACE "[" "<lbracket>" ${var} "${${var}}")
-  string(REPLACE "]" "<rbracket>" ${var} "${${var}}")
-  string(REPLACE "\\" "<backslash>" ${var} "${${var}}")
-  string(REPLACE "\n" ";" ${var} "${${var}}")
-endforeach()
-list(LENGTH committed n_old)
-list(LENGTH o n_new)
-set(line_no 0)
-set(old_line "<end of file>")
-set(new_line "<end of file>")
-while(line_no LESS n_old OR line_no LESS n_new)
-  set(old_line "<end of file>")
-  set(new_line "<end of file>")
-  if(line_no LESS n_old)
-    list(GET committed ${line_no} old_line)
-  endif()
-  if(line_no LESS n_new)
-    list(GET o ${line_no} new_line)
-  endif()
-  if(NOT old_line STREQUAL new_line)
-    break()
-  endif()
-  math(EXPR line_no "${line_no} + 1")
-endwhile()
-math(EXPR line_no "${line_no} + 1")
-foreach(var old_line new_line)
-  string(REPLACE "<semicolon>" ";" ${var} "${${var}}")
-  string(REPLACE "<lbracket>" "[" ${var} "${${var}}")
-  string(REPLACE "<rbracket>" "]" ${var} "${${var}}")
-  string(REPLACE "<backslash>" "\\" ${var} "${${var}}")
-endforeach()
-message(FATAL_ERROR
-  "gen_syscalls: ${out_file} does not match the kernel headers in ${SYSFENCE_UAPI_DIR} "
-  "(${summary}).\n"
-  "First difference at line ${line_no}:\n"
-  "  committed: ${old_line}\n"
-  "  generated: ${new_line}\n"
-  "The file is generated: do not edit it by hand; ${regen}.")
+include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")
+sysfence_write_or_check(
+  TOOL gen_syscalls FILE "${out_file}" TEXT o SUMMARY "${summary}"
+  WHAT "syscall tables match the kernel headers"
+  SOURCES "the kernel headers in ${SYSFENCE_UAPI_DIR}"
+  REGENERATE "${regen}")

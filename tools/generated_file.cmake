@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+# generated_file.cmake - what the table generators share: write a generated file, or check that
+# the committed one is what the generator gives now.
+#
+#   include(${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake)
+#   sysfence_write_or_check(TOOL gen_x FILE <path> TEXT <var> SUMMARY <text> WHAT <text>
+#                           SOURCES <text> REGENERATE <text>)
+#
+# Without -DCHECK=ON it writes TEXT to FILE. With it, it says WHAT ("syscall tables match the
+# kernel headers") when FILE holds TEXT, and otherwise stops with the first differing line, the
+# SOURCES compared with and how to REGENERATE.
+
+function(sysfence_write_or_check)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TOOL;FILE;TEXT;SUMMARY;WHAT;SOURCES;REGENERATE" "")
+  set(o "${${arg_TEXT}}")
+  file(RELATIVE_PATH out_rel "${CMAKE_CURRENT_LIST_DIR}/.." "${arg_FILE}")
+  if(NOT CHECK)
+    file(WRITE "${arg_FILE}" "${o}")
+    message(STATUS "${arg_TOOL}: wrote ${out_rel} (${arg_SUMMARY})")
+    return()
+  endif()
+  if(NOT EXISTS "${arg_FILE}")
+    message(FATAL_ERROR "${arg_TOOL}: ${arg_FILE} does not exist; ${arg_REGENERATE}")
+  endif()
+  file(READ "${arg_FILE}" committed)
+  if(committed STREQUAL o)
+    message(STATUS "${arg_TOOL}: ${arg_SUMMARY}")
+    message("${arg_WHAT}")
+    return()
+  endif()
+
+  # Find the first differing line for the message. Make both texts safe to split as CMake lists.
+  foreach(var committed o)
+    string(REPLACE ";" "<semicolon>" ${var} "${${var}}")
+    string(REPLACE "[" "<lbracket>" ${var} "${${var}}")
+    string(REPLACE "]" "<rbracket>" ${var} "${${var}}")
+    string(REPLACE "\\" "<backslash>" ${var} "${${var}}")
+    string(REPLACE "\n" ";" ${var} "${${var}}")
+  endforeach()
+  list(LENGTH committed n_old)
+  list(LENGTH o n_new)
+  set(line_no 0)
+  set(old_line "<end of file>")
+  set(new_line "<end of file>")
+  while(line_no LESS n_old OR line_no LESS n_new)
+    set(old_line "<end of file>")
+    set(new_line "<end of file>")
+    if(line_no LESS n_old)
+      list(GET committed ${line_no} old_line)
+    endif()
+    if(line_no LESS n_new)
+      list(GET o ${line_no} new_line)
+    endif()
+    if(NOT old_line STREQUAL new_line)
+      break()
+    endif()
+    math(EXPR line_no "${line_no} + 1")
+  endwhile()
+  math(EXPR line_no "${line_no} + 1")
+  foreach(var old_line new_line)
+    string(REPLACE "<semicolon>" ";" ${var} "${${var}}")
+    string(REPLACE "<lbracket>" "[" ${var} "${${var}}")
+    string(REPLACE "<rbracket>" "]" ${var} "${${var}}")
+    string(REPLACE "<backslash>" "\\" ${var} "${${var}}")
+  endforeach()
+  message(FATAL_ERROR
+    "${arg_TOOL}: ${arg_FILE} does not match ${arg_SOURCES} (${arg_SUMMARY}).\n"
+    "First difference at line ${line_no}:\n"
+    "  committed: ${old_line}\n"
+    "  generated: ${new_line}\n"
+    "The file is generated: do not edit it by hand; ${arg_REGENERATE}.")
+endfunction()
