@@ -5,9 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+
+#include <doctest/doctest.h>
 
 #include "sysfence/syscall.hpp"
 
@@ -79,7 +80,12 @@ constexpr bool negative_values() {
          check(rule{sys::write, arg<0> == 0xffffffff00000001ULL}.conditions[0]) ==
              condition_problem::value_above_32_bits &&
          rule{sys::openat, (arg<2> & ~O_ACCMODE) == 0}.conditions[0].mask ==
-             (0xffffffffU & ~std::uint32_t{O_ACCMODE});
+             (0xffffffffU & ~std::uint32_t{O_ACCMODE}) &&
+         // An `int` mask through arg32 (issue 12: once "mask above 32 bits").
+         rule{sys::socket, (arg32<1> & ~SOCK_NONBLOCK) == SOCK_STREAM}.conditions[0].mask ==
+             (0xffffffffU & ~std::uint32_t{SOCK_NONBLOCK}) &&
+         check(rule{sys::socket, (arg32<1> & ~SOCK_NONBLOCK) == SOCK_STREAM}.conditions[0]) ==
+             condition_problem::none;
 }
 static_assert(negative_values());
 

@@ -115,8 +115,23 @@ struct dangerous {
 #undef SYSFENCE_YES_REALLY_FIRST
 };
 
-// `syscalls(sys::read, sys::write)` is the array of their ids, for a rule set's simple_rules.
-template <std::convertible_to<sys::id>... S>
+namespace detail {
+// `all_syscall_ids<S...>` is true when every S converts to sys::id. Not a fold expression (nor a
+// constrained pack, which is one): clang 14 refuses those past 256 elements, and a container's
+// allow-list written out is longer.
+template <class... S>
+constexpr bool all_syscall_ids() noexcept {
+  constexpr bool each[] = {true, std::is_convertible_v<S, sys::id>...};
+  for (const bool b : each)
+    if (!b) return false;
+  return true;
+}
+}  // namespace detail
+
+// `syscalls(sys::read, sys::write)` is the array of their ids, for a rule set's simple_rules. Any
+// number of them, up to every syscall there is.
+template <class... S>
+  requires(detail::all_syscall_ids<S...>())
 constexpr std::array<sys::id, sizeof...(S)> syscalls(S... s) noexcept {
   return {static_cast<sys::id>(s)...};
 }
