@@ -8,6 +8,7 @@
 // --short: few setup samples and --benchmark_min_time=0.01, for CI (well under a minute).
 // --compile-cost=FILE: add compile_cost.sh's measurements (written with -o FILE) to the table.
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <span>
 #include <sstream>
 #include <string>
@@ -189,32 +191,76 @@ class capture_reporter : public benchmark::ConsoleReporter {
 
 // --- 1. setup: policy to installed filter, each sample in a fresh child ------------------------
 
-// `setup_benchmark` times `install` in a new child per iteration (manual time); `prepare` runs
-// in the child before the clock starts.
-void setup_benchmark(benchmark::State& state, const std::string& key, installer install, installer prepare) {
-  std::vector<double> samples;
-  samples.reserve(static_cast<std::size_t>(state.max_iterations));
+// `setup_variant` is one way of installing a policy: sysfence, libseccomp, the bare seccomp() call.
+struct setup_variant {
+  const char* name;
+  installer install;
+  installer prepare;  // run in the child before the clock starts
+};
+
+// `setup_benchmark` times every variant once per iteration, each in a new child, interleaved
+// sample by sample, so machine drift during the run reaches all of them alike and their ratios.
+// The order is shuffled every round: with a fixed or rotated order, a variant always follows the
+// same one, and one that follows a libseccomp install (which leaves the kernel and the caches
+// busier) measured ~10% slower. Each variant's samples go to setup_samples()["<key>/<variant>"],
+// in rounds: sample i of every variant was taken in the same round.
+void setup_benchmark(benchmark::State& state, const std::string& key, std::span<const setup_variant> variants) {
+  std::mt19937 rng(0x5e7u);
+  std::vector<std::size_t> order(variants.size());
+  for (std::size_t v = 0; v < order.size(); ++v) order[v] = v;
   for ([[maybe_unused]] auto _ : state) {
-    const auto r = in_child([&](child_report& out) {
-      if (prepare != nullptr && !prepare()) return;
-      const std::int64_t t0 = now_ns();
-      const bool ok = install();
-      const std::int64_t t1 = now_ns();
-      out.ns = t1 - t0;
-      out.ok = ok && t0 >= 0 && t1 >= 0 ? 1 : 0;
-    });
-    if (!r) {
-      state.SkipWithError("the child could not install the filter, or read the clock under it");
-      errors().push_back(key + ": the child could not install the filter, or read the clock under it");
-      break;
+    double total = 0;
+    std::vector<double> samples(variants.size());
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const std::size_t v : order) {
+      const auto r = in_child([&](child_report& out) {
+        if (variants[v].prepare != nullptr && !variants[v].prepare()) return;
+        const std::int64_t t0 = now_ns();
+        const bool ok = variants[v].install();
+        const std::int64_t t1 = now_ns();
+        out.ns = t1 - t0;
+        out.ok = ok && t0 >= 0 && t1 >= 0 ? 1 : 0;
+      });
+      if (!r) {
+        state.SkipWithError("the child could not install the filter, or read the clock under it");
+        errors().push_back(key + "/" + variants[v].name +
+                           ": the child could not install the filter, or read the clock under it");
+        return;
+      }
+      samples[v] = static_cast<double>(r->ns);
+      total += samples[v];
     }
-    state.SetIterationTime(static_cast<double>(r->ns) * 1e-9);
-    samples.push_back(static_cast<double>(r->ns));
+    for (std::size_t v = 0; v < variants.size(); ++v)
+      setup_samples()[key + "/" + variants[v].name].push_back(samples[v]);
+    state.SetIterationTime(total * 1e-9);
   }
-  if (samples.empty()) return;
-  state.counters["median_us"] = median(samples) / 1e3;
-  auto& all = setup_samples()[key];
-  all.insert(all.end(), samples.begin(), samples.end());
+}
+
+// `quartiles` is the first quartile, the median and the third quartile of `v`.
+std::array<double, 3> quartiles(std::vector<double> v) {
+  if (v.empty()) return {0, 0, 0};
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {  // linear interpolation between closest ranks
+    const double pos = q * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+  };
+  return {at(0.25), at(0.5), at(0.75)};
+}
+
+// `paired_ratio` is median [interquartile range] of a / b over the rounds both were sampled in.
+std::string paired_ratio(const std::string& a, const std::string& b) {
+  const auto& x = setup_samples()[a];
+  const auto& y = setup_samples()[b];
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+    if (y[i] > 0) ratios.push_back(x[i] / y[i]);
+  if (ratios.empty()) return "-";
+  const auto q = quartiles(ratios);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3g [%.3g-%.3g]", q[1], q[0], q[2]);
+  return text;
 }
 
 // --- 5. the cost of one syscall under each filter ---------------------------------------------
@@ -284,12 +330,7 @@ void register_policy(std::string_view label, const options& opt) {
   const long total = opt.setup_samples > 0 ? opt.setup_samples : opt.short_mode ? 25 : 1000;
   const long per_repetition = std::max(1L, total / opt.repetitions());
   const std::string p(label);
-  struct variant {
-    const char* name;
-    installer install;
-    installer prepare;
-  };
-  const variant variants[] = {
+  static constexpr setup_variant variants[] = {
       {"sysfence", install_sysfence<Policy>, nullptr},
       {"libseccomp", install_libseccomp<Policy, peer_mode::linear>, nullptr},
       {"libseccomp_opt2", install_libseccomp<Policy, peer_mode::tree>, nullptr},
@@ -298,18 +339,14 @@ void register_policy(std::string_view label, const options& opt) {
       {"bare_seccomp", install_bare<Policy>, nullptr},
       {"bare_seccomp_action_check", install_bare_checked<Policy>, nullptr},
   };
-  for (const variant& v : variants) {
-    const std::string key = "setup/" + p + "/" + v.name;
-    benchmark::RegisterBenchmark(key.c_str(),
-                                 [key, install = v.install, prepare = v.prepare](benchmark::State& s) {
-                                   setup_benchmark(s, key, install, prepare);
-                                 })
-        ->UseManualTime()
-        ->Iterations(per_repetition)
-        ->Repetitions(opt.repetitions())
-        ->DisplayAggregatesOnly(opt.repetitions() > 1)
-        ->Unit(benchmark::kMicrosecond);
-  }
+  // One benchmark per policy: an iteration is one round, every variant once (times are the sum).
+  const std::string key = "setup/" + p;
+  benchmark::RegisterBenchmark(key.c_str(), [key](benchmark::State& s) { setup_benchmark(s, key, variants); })
+      ->UseManualTime()
+      ->Iterations(per_repetition)
+      ->Repetitions(opt.repetitions())
+      ->DisplayAggregatesOnly(opt.repetitions() > 1)
+      ->Unit(benchmark::kMicrosecond);
 }
 
 void register_call(const std::string& key, installer install, probe p, const options& opt) {
@@ -678,6 +715,12 @@ policy_report report_policy(std::string_view label) {
     setup.met = *setup.sysfence <= 0.20 * *setup.linear && *setup.sysfence <= 0.25 * *setup.tree &&
                 *setup.sysfence <= 1.05 * *setup.reference;
   out.setup.push_back(setup);
+  const std::string s = "setup/" + p + "/";
+  out.notes.push_back(p + ": setup ratios per round, median [interquartile range]: sysfence ÷ bare seccomp() " +
+                      paired_ratio(s + "sysfence", s + "bare_seccomp") + ", ÷ libseccomp " +
+                      paired_ratio(s + "sysfence", s + "libseccomp") + ", ÷ OPT=2 " +
+                      paired_ratio(s + "sysfence", s + "libseccomp_opt2") + "; bare + action check ÷ bare " +
+                      paired_ratio(s + "bare_seccomp_action_check", s + "bare_seccomp"));
   out.setup.push_back({.measure = "setup, µs (median), libseccomp's API probe done before timing",
                        .policy = p,
                        .sysfence = m("sysfence"),
@@ -808,7 +851,8 @@ void print_report(const options& opt) {
   std::printf("\n## sysfence against libseccomp %u.%u.%u, Linux %s, %s mode\n", v->major, v->minor, v->micro,
               u.release, opt.short_mode ? "short" : "full");
   std::printf(
-      "(S) headline example: %s; (M) TCP server: %s; (L) container: %s. Setup: median of fresh children; "
+      "(S) headline example: %s; (M) TCP server: %s; (L) container: %s. Setup: median of fresh children, "
+      "the variants interleaved sample by sample; "
       "insns: sysfence's simulator; OPT=2: SCMP_FLTATR_CTL_OPTIMIZE = 2.\n",
       rule_counts<policy_s_type>().c_str(), rule_counts<policy_m_type>().c_str(),
       rule_counts<policy_l_type>().c_str());
