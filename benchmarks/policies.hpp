@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// policies.hpp - the three benchmark policies (S, M, L) as sysfence rule data, each defined once:
+// policies.hpp - the benchmark policies (S, M, M64, P, L) as sysfence rule data, each defined once:
 // the libseccomp peer is built from the same `Policy::rules` at run time (libseccomp_peer.hpp).
 #pragma once
 
@@ -63,6 +63,46 @@ struct server_rules : rule_set_base {
 };
 
 inline constexpr auto policy_m = safety_context{}.enable(server_rules{});
+
+// --- (M64) the TCP server as libseccomp users write it: every condition 64 bits ----------------
+// `server64_rules` is issue 12's policy M64: 68 plain allows with basic_capabilities, and the
+// argument rules all 64-bit (`arg64`), as policies from seccompiler JSON and OCI profiles are.
+// The socket rules test "bits set", as extrasafe and libseccomp users write them.
+struct server64_rules : rule_set_base {
+  static constexpr std::string_view name = "server64";
+  static constexpr auto simple_rules = syscalls(
+      sys::clone, sys::clone3, sys::clock_nanosleep, sys::nanosleep, sys::bind, sys::epoll_create,
+      sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2, sys::select,
+      sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4, sys::eventfd, sys::eventfd2,
+      sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname, sys::listen, sys::recvfrom,
+      sys::recvmsg, sys::recvmmsg, sys::read, sys::readv, sys::preadv, sys::preadv2, sys::sendto, sys::sendmsg,
+      sys::sendmmsg, sys::sendfile, sys::writev, sys::pwritev, sys::pwritev2, sys::close, sys::getppid);
+  static constexpr std::array conditional_rules{
+      rule{sys::write, arg64<0> == 1},
+      rule{sys::write, arg64<0> == 2},
+      rule{sys::socket, (arg64<0> & AF_INET) == AF_INET, (arg64<1> & SOCK_STREAM) == SOCK_STREAM},
+      rule{sys::socket, (arg64<0> & AF_INET6) == AF_INET6, (arg64<1> & SOCK_STREAM) == SOCK_STREAM},
+      rule{sys::fcntl, arg64<1> == F_GETFD},
+      rule{sys::fcntl, arg64<1> == F_SETFD},
+      rule{sys::fcntl, arg64<1> == F_GETFL},
+      rule{sys::fcntl, arg64<1> == F_SETFL},
+      rule{sys::ioctl, arg64<1> == FIONBIO},
+  };
+};
+inline constexpr auto policy_m64 = safety_context{}.enable(server64_rules{});
+
+// --- (P) personality as Docker's default profile allows it ----------------------------------
+// `personality_rules` allows personality for the five values of Docker's default seccomp profile
+// (PER_LINUX, PER_LINUX32, UNAME26, UNAME26 | PER_LINUX32, and 0xffffffff: query), 64-bit.
+struct personality_rules : rule_set_base {
+  static constexpr std::string_view name = "personality";
+  static constexpr std::array conditional_rules{
+      rule{sys::personality, arg64<0> == 0},          rule{sys::personality, arg64<0> == 8},
+      rule{sys::personality, arg64<0> == 0x20000},    rule{sys::personality, arg64<0> == 0x20008},
+      rule{sys::personality, arg64<0> == 0xffffffff},
+  };
+};
+inline constexpr auto policy_p = safety_context{}.enable(personality_rules{});
 
 // --- (L) a container-sized allow-list ------------------------------------------------------
 
@@ -139,6 +179,8 @@ inline constexpr std::array typical_calls{
     typical_call{"ioctl(0, TCGETS, &t)", sys::id::ioctl, {0, TCGETS, some_pointer}},
     typical_call{"clone(thread flags)", sys::id::clone, {thread_clone_flags, some_pointer, some_pointer}},
     typical_call{"prctl(PR_SET_NAME, name)", sys::id::prctl, {PR_SET_NAME, some_pointer}},
+    typical_call{"personality(0xffffffff) (query)", sys::id::personality, {0xffffffff}},
+    typical_call{"personality(PER_LINUX)", sys::id::personality, {0}},
 };
 
 }  // namespace sysfence_bench
