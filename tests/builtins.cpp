@@ -825,6 +825,19 @@ TEST_CASE("networking: socket rules compare domain and type exactly") {
   CHECK(socket_upper_halves_ignored());
 }
 
+// Compile errors name a built-in by the methods called on it (issue 12), not by its flags.
+namespace m = b::method;
+static_assert(std::is_same_v<detail::shown<decltype(io.allow_stdout().allow_stderr())>,
+                             b::system_io_with<m::allow_stdout, m::allow_stderr>>);
+// A path method's syscalls (open, metadata, close) are not shown as methods of their own.
+static_assert(std::is_same_v<detail::shown<decltype(io.allow_file_read(3).allow_read_path("/etc"))>,
+                             b::system_io_with<m::allow_read, m::allow_file_read, m::path_methods>>);
+static_assert(std::is_same_v<detail::shown<decltype(net.allow_start_tcp_clients())>,
+                             b::networking_with<m::allow_running_sockets, m::allow_start_tcp_clients>>);
+static_assert(std::is_same_v<detail::shown<decltype(b::threads::nothing().allow_create())>,
+                             b::threads_with<m::allow_create>>);
+static_assert(std::is_same_v<detail::shown<b::pipes>, b::pipes>);  // a plain type names itself
+
 TEST_CASE("clone: threads only with the thread flags, fork_and_exec without namespaces; clone3 ENOSYS") {
   CHECK(threads_clone_as_meant());
   CHECK(fork_and_exec_clone_as_meant());

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -279,6 +280,50 @@ constexpr auto operator|(const A& a, const B& b) noexcept {
     return a.enable(b);
   else
     return safety_context{}.enable(a).enable(b);
+}
+
+namespace detail {
+// The members a rule set needs, named by the error about the one a type lacks.
+namespace member {
+struct name;                                   // static: std::string_view name = "...";
+struct simple_rules_or_conditional_rules;      // static constexpr ranges of sys::id / rule
+}  // namespace member
+
+// A function, not a class: its failed static_assert is the only error (reading a member of a
+// class whose static_assert failed is a second one on clang 14).
+template <class T, class Missing>
+constexpr bool not_a_rule_set_it_lacks() noexcept {
+  static_assert(always_false<T>,
+                "sysfence: `|` composes rule sets and policies, and this type (named here, with the "
+                "member it lacks) is not a rule set: it needs a static `name` and static constexpr "
+                "`simple_rules` and/or `conditional_rules` (see sysfence::rule_set)");
+  return true;
+}
+
+template <class T>
+constexpr bool explain_composable() noexcept {
+  if constexpr (composable<T>)
+    return true;
+  else if constexpr (!requires { { T::name } -> std::convertible_to<std::string_view>; })
+    return not_a_rule_set_it_lacks<T, member::name>();
+  else
+    return not_a_rule_set_it_lacks<T, member::simple_rules_or_conditional_rules>();
+}
+
+template <class T>
+concept sysfence_side = composable<T> || std::derived_from<T, rule_set_base>;
+}  // namespace detail
+
+// `a | b` where one side only looks like a rule set (it derives from rule_set_base, or the other
+// side is sysfence's): one error naming the type and the member it lacks, instead of "no match".
+template <class A, class B>
+  requires(detail::sysfence_side<A> || detail::sysfence_side<B>) &&
+          (!(detail::composable<A> && detail::composable<B>))
+constexpr auto operator|(const A&, const B&) noexcept {
+  // Not a static_assert of its own: the one in not_a_rule_set_it_lacks is the only error.
+  [[maybe_unused]] constexpr bool a_ok = detail::explain_composable<A>();
+  [[maybe_unused]] constexpr bool b_ok = detail::explain_composable<B>();
+  return safety_context{};
 }
 
 }  // namespace sysfence

@@ -3,7 +3,8 @@
 // expect: sysfence: this syscall is allowed unconditionally by one rule and only under conditions by another
 // expect: conflict_between_simple_and_conditional_rule_for
 // expect: sys::id::write
-// expect: system_io_rules<
+// expect: system_io_with<sysfence::builtins::method::allow_write>
+// expect: system_io_with<sysfence::builtins::method::allow_stdout>
 #include "sysfence/sysfence.hpp"
 
 using namespace sysfence;

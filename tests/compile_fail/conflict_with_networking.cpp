@@ -2,8 +2,8 @@
 // Networking allows read and write on any fd: a stdout-only rule would have no effect.
 // expect: conflict_between_simple_and_conditional_rule_for
 // expect: sys::id::write
-// expect: system_io_rules<
-// expect: networking_rules<
+// expect: networking_with<sysfence::builtins::method::allow_running_sockets>
+// expect: system_io_with<sysfence::builtins::method::allow_stdout>
 #include "sysfence/sysfence.hpp"
 
 using namespace sysfence;

@@ -12,13 +12,35 @@
 namespace sysfence::builtins {
 
 // Tags naming the methods that need `.yes_really()`; compile errors print them.
+// Tags naming every built-in method: compile errors show a built-in rule set by them
+// (`system_io_with<method::allow_stdout>`), and the dangerous ones ask for `.yes_really()`.
 namespace method {
+struct allow_read;
+struct allow_write;
+struct allow_unlink;
 struct allow_open;
+struct allow_open_readonly;
+struct allow_metadata;
+struct allow_ioctl;
+struct allow_close;
+struct allow_stdin;
+struct allow_stdout;
+struct allow_stderr;
+struct allow_file_read;
+struct allow_file_write;
+struct allow_create_in_dir;
+struct allow_create_dir;
+struct allow_remove_dir;
+struct path_methods;  // allow_read_path and the other Landlock methods (their paths are values)
+struct allow_running_sockets;  // allow_running_{tcp,udp,unix}_* (they add the same syscalls)
 struct allow_start_tcp_servers;
 struct allow_start_udp_servers;
 struct allow_start_unix_servers;
+struct allow_start_tcp_clients;
 struct allow_connect;
+struct allow_create;
 struct allow_sleep;
+struct allow_gettime;
 }  // namespace method
 
 namespace detail {

@@ -131,4 +131,26 @@ struct networking_rules : rule_set_base {
 // `networking` is the rule set that allows nothing yet: `networking::nothing().allow_...()`.
 using networking = networking_rules<>;
 
+// `networking_with<Methods...>` is how compile errors name a networking rule set: by its methods.
+template <class... Methods>
+struct networking_with {};
+
+}  // namespace sysfence::builtins
+
+namespace sysfence::detail {
+template <std::uint32_t F>
+struct shown_as<builtins::networking_rules<F>> {
+  static constexpr bool tcp = (F & builtins::net::tcp_socket) != 0, bind = (F & builtins::net::bind) != 0;
+  using type = list_as<builtins::networking_with,  //
+                       kept_if<(F & builtins::net::running) != 0, builtins::method::allow_running_sockets>,
+                       kept_if<tcp && bind, builtins::method::allow_start_tcp_servers>,
+                       kept_if<tcp && !bind, builtins::method::allow_start_tcp_clients>,
+                       kept_if<(F & builtins::net::udp_socket) != 0, builtins::method::allow_start_udp_servers>,
+                       kept_if<(F & builtins::net::unix_socket) != 0, builtins::method::allow_start_unix_servers>,
+                       kept_if<(F & builtins::net::connect) != 0 && !tcp, builtins::method::allow_connect>>;
+};
+}  // namespace sysfence::detail
+
+namespace sysfence::builtins {
+
 }  // namespace sysfence::builtins

@@ -304,4 +304,34 @@ class system_io_rules : public rule_set_base {
 // `system_io` is the rule set that allows nothing yet: `system_io::nothing().allow_stdout()`.
 using system_io = system_io_rules<>;
 
+// `system_io_with<Methods...>` is how compile errors name a system_io rule set: by the methods
+// called on it (method:: tags), not by its flags.
+template <class... Methods>
+struct system_io_with {};
+
+}  // namespace sysfence::builtins
+
+namespace sysfence::detail {
+template <std::uint32_t F, std::size_t R, std::size_t W, std::size_t P, bool O>
+struct shown_as<builtins::system_io_rules<F, R, W, P, O>> {
+  using type = list_as<builtins::system_io_with,  //
+                       kept_if<(F & builtins::io::read) != 0, builtins::method::allow_read>,
+                       kept_if<(F & builtins::io::write) != 0, builtins::method::allow_write>,
+                       kept_if<(F & builtins::io::unlink) != 0, builtins::method::allow_unlink>,
+                       kept_if<(F & builtins::io::open) != 0 && P == 0, builtins::method::allow_open>,
+                       kept_if<(F & builtins::io::open_readonly) != 0, builtins::method::allow_open_readonly>,
+                       kept_if<(F & builtins::io::metadata) != 0 && P == 0, builtins::method::allow_metadata>,
+                       kept_if<(F & builtins::io::ioctl) != 0 && P == 0, builtins::method::allow_ioctl>,
+                       kept_if<(F & builtins::io::close) != 0 && P == 0, builtins::method::allow_close>,
+                       kept_if<(F & builtins::io::stdin_) != 0, builtins::method::allow_stdin>,
+                       kept_if<(F & builtins::io::stdout_) != 0, builtins::method::allow_stdout>,
+                       kept_if<(F & builtins::io::stderr_) != 0, builtins::method::allow_stderr>,
+                       kept_if<(R > 0), builtins::method::allow_file_read>,
+                       kept_if<(W > 0), builtins::method::allow_file_write>,
+                       kept_if<(P > 0), builtins::method::path_methods>>;
+};
+}  // namespace sysfence::detail
+
+namespace sysfence::builtins {
+
 }  // namespace sysfence::builtins

@@ -74,6 +74,22 @@ struct threads_rules : rule_set_base {
 // `threads` is the rule set that allows nothing yet: `threads::nothing().allow_create()`.
 using threads = threads_rules<>;
 
+// `threads_with<Methods...>` is how compile errors name a threads rule set: by its methods.
+template <class... Methods>
+struct threads_with {};
+
+}  // namespace sysfence::builtins
+
+namespace sysfence::detail {
+template <bool Create, bool Sleep>
+struct shown_as<builtins::threads_rules<Create, Sleep>> {
+  using type = list_as<builtins::threads_with, kept_if<Create, builtins::method::allow_create>,
+                       kept_if<Sleep, builtins::method::allow_sleep>>;
+};
+}  // namespace sysfence::detail
+
+namespace sysfence::builtins {
+
 // `fork_and_exec` allows creating processes, running programs and waiting for them, like
 // extrasafe's ForkAndExec, but clone only without namespace flags, and clone3 gets ENOSYS.
 struct fork_and_exec : rule_set_base {

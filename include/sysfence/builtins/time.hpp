@@ -29,6 +29,21 @@ struct time_rules : rule_set_base {
 // (qualify it: ::time is a C function).
 using time = time_rules<>;
 
+// `time_with<Methods...>` is how compile errors name a time rule set: by its methods.
+template <class... Methods>
+struct time_with {};
+
+}  // namespace sysfence::builtins
+
+namespace sysfence::detail {
+template <bool GetTime>
+struct shown_as<builtins::time_rules<GetTime>> {
+  using type = list_as<builtins::time_with, kept_if<GetTime, builtins::method::allow_gettime>>;
+};
+}  // namespace sysfence::detail
+
+namespace sysfence::builtins {
+
 // `pipes` allows creating pipes, like extrasafe's Pipes.
 struct pipes : rule_set_base {
   static constexpr std::string_view name = "pipes";

@@ -117,34 +117,35 @@ struct values_must_return_slot_count_values_in {
 };
 
 
-// `report` is true when D is no problem; otherwise it instantiates the culprit's template.
+// `report` is true when D is no problem; otherwise it instantiates the culprit's template, the
+// rule sets named as the user wrote them (shown<>: a built-in by its methods).
 template <diagnosis D, class Arch, class... Sets>
 constexpr bool report() noexcept {
   if constexpr (D.what == problem::none) {
     return true;
   } else if constexpr (D.what == problem::simple_and_conditional) {
-    return conflict_between_simple_and_conditional_rule_for<D.syscall, nth<D.first, Sets...>,
-                                                            nth<D.second, Sets...>>::value;
+    return conflict_between_simple_and_conditional_rule_for<D.syscall, shown<nth<D.first, Sets...>>,
+                                                            shown<nth<D.second, Sets...>>>::value;
   } else if constexpr (D.what == problem::different_actions) {
-    return conflicting_actions_for<D.syscall, nth<D.first, Sets...>, nth<D.second, Sets...>,
+    return conflicting_actions_for<D.syscall, shown<nth<D.first, Sets...>>, shown<nth<D.second, Sets...>>,
                                    D.first_action.what(), D.first_action.data(), D.second_action.what(),
                                    D.second_action.data()>::value;
   } else if constexpr (D.what == problem::missing_syscall) {
-    return syscall_does_not_exist_on_architecture<D.syscall, Arch, nth<D.first, Sets...>>::value;
+    return syscall_does_not_exist_on_architecture<D.syscall, Arch, shown<nth<D.first, Sets...>>>::value;
   } else if constexpr (D.what == problem::too_long) {
     return program_longer_than_the_kernel_allows<D.size>::value;
   } else if constexpr (D.what == problem::bad_errno && D.first == no_origin) {
     return default_errno_must_be_1_to_4095<D.first_action.what(), D.first_action.data()>::value;
   } else if constexpr (D.what == problem::bad_errno) {
-    return errno_must_be_1_to_4095_for<D.syscall, nth<D.first, Sets...>, D.first_action.what(),
+    return errno_must_be_1_to_4095_for<D.syscall, shown<nth<D.first, Sets...>>, D.first_action.what(),
                                        D.first_action.data()>::value;
   } else if constexpr (D.condition == condition_problem::bad_index) {
-    return argument_index_above_5_for<D.syscall, nth<D.first, Sets...>>::value;
+    return argument_index_above_5_for<D.syscall, shown<nth<D.first, Sets...>>>::value;
   } else if constexpr (D.condition == condition_problem::not_a_parameter) {
-    return argument_is_not_a_parameter_of<D.syscall, D.arg, nth<D.first, Sets...>,
+    return argument_is_not_a_parameter_of<D.syscall, D.arg, shown<nth<D.first, Sets...>>,
                                           typename parameters_of<D.syscall>::type>::value;
   } else {
-    return condition_can_never_match<D.syscall, D.condition, nth<D.first, Sets...>>::value;
+    return condition_can_never_match<D.syscall, D.condition, shown<nth<D.first, Sets...>>>::value;
   }
 }
 
