@@ -15,6 +15,7 @@
 # Hand-written here: the size of each C type on x86_64 (types_64, types_32, types_16), and the two x86_64
 # entry points syscalls.h does not declare (SYSFENCE_ARCH_ENTRIES). See tools/README.md.
 cmake_minimum_required(VERSION 3.25)
+include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")  # sysfence_pack, sysfence_write_or_check
 
 # x86_64 entry points defined in arch/x86 without a prototype in the headers: <entry> <stand-in>.
 #  sys_mmap: arch/x86/kernel/sys_x86_64.c, SYSCALL_DEFINE6(mmap, unsigned long addr, ..., unsigned
@@ -252,26 +253,6 @@ function(sysfence_choose out fn)
   set(${out} ${chosen} PARENT_SCOPE)
 endfunction()
 
-# sysfence_pack(<out-var> <indent> <width> <items>...): join items with ", ", wrapping lines at width.
-function(sysfence_pack out indent width)
-  set(text "")
-  set(line "")
-  foreach(item IN LISTS ARGN)
-    string(LENGTH "${indent}${line}${item}, " len)
-    if(NOT line STREQUAL "" AND len GREATER width)
-      string(STRIP "${line}" line)
-      string(APPEND text "${indent}${line}\n")
-      set(line "")
-    endif()
-    string(APPEND line "${item}, ")
-  endforeach()
-  if(NOT line STREQUAL "")
-    string(REGEX REPLACE ", $" "" line "${line}")
-    string(APPEND text "${indent}${line}\n")
-  endif()
-  set(${out} "${text}" PARENT_SCOPE)
-endfunction()
-
 # --- the widths of the C types on x86_64 ----------------------------------------------------------
 # The parameter types the prototypes use, by the size of the type on x86_64 (LP64). Typedefs as
 # the kernel's headers define them (include/linux/types.h, include/uapi/asm-generic/posix_types.h,
@@ -489,7 +470,6 @@ string(APPEND o "${specializations}")
 string(APPEND o "}  // namespace sysfence::detail\n")
 
 # --- write or check ------------------------------------------------------------------------------
-include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")
 sysfence_write_or_check(
   TOOL gen_signatures FILE "${out_file}" TEXT o
   SUMMARY "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${kdir}"

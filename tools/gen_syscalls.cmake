@@ -8,6 +8,7 @@
 #
 # Every name and number in the output comes from the headers; nothing is typed by hand.
 cmake_minimum_required(VERSION 3.25)
+include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")  # sysfence_pack, sysfence_write_or_check
 
 # The supported architectures: (sysfence arch name, header relative to SYSFENCE_UAPI_DIR) pairs.
 # Adding an architecture is one more pair here (plus, if its header is not a flat list of
@@ -84,26 +85,6 @@ function(sysfence_parse_unistd arch header)
   endif()
   set(sysfence_names_${arch} "${names}" PARENT_SCOPE)
   set(sysfence_max_${arch} ${max} PARENT_SCOPE)
-endfunction()
-
-# sysfence_pack(<out-var> <indent> <width> <items>...): join items with ", ", wrapping lines at width.
-function(sysfence_pack out indent width)
-  set(text "")
-  set(line "")
-  foreach(item IN LISTS ARGN)
-    string(LENGTH "${indent}${line}${item}, " len)
-    if(NOT line STREQUAL "" AND len GREATER width)
-      string(STRIP "${line}" line)
-      string(APPEND text "${indent}${line}\n")
-      set(line "")
-    endif()
-    string(APPEND line "${item}, ")
-  endforeach()
-  if(NOT line STREQUAL "")
-    string(REGEX REPLACE ", $" "" line "${line}")
-    string(APPEND text "${indent}${line}\n")
-  endif()
-  set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
 # --- read every architecture ---------------------------------------------------------------------
@@ -247,7 +228,6 @@ if(NOT SYSFENCE_UAPI_DIR STREQUAL "/usr/include/x86_64-linux-gnu")
   string(APPEND regen " from the repository root")
 endif()
 string(APPEND regen " and commit it (a mismatch usually means the kernel headers were upgraded)")
-include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")
 sysfence_write_or_check(
   TOOL gen_syscalls FILE "${out_file}" TEXT o SUMMARY "${summary}"
   WHAT "syscall tables match the kernel headers"

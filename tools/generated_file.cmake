@@ -1,14 +1,35 @@
 # SPDX-License-Identifier: MIT
-# generated_file.cmake - what the table generators share: write a generated file, or check that
-# the committed one is what the generator gives now.
+# generated_file.cmake - what the table generators share: lists packed into lines, and writing a
+# generated file or checking that the committed one is what the generator gives now.
 #
 #   include(${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake)
+#   sysfence_pack(<out-var> <indent> <width> <items>...)
 #   sysfence_write_or_check(TOOL gen_x FILE <path> TEXT <var> SUMMARY <text> WHAT <text>
 #                           SOURCES <text> REGENERATE <text>)
 #
 # Without -DCHECK=ON it writes TEXT to FILE. With it, it says WHAT ("syscall tables match the
 # kernel headers") when FILE holds TEXT, and otherwise stops with the first differing line, the
 # SOURCES compared with and how to REGENERATE.
+
+# sysfence_pack(<out-var> <indent> <width> <items>...): join items with ", ", wrapping lines at width.
+function(sysfence_pack out indent width)
+  set(text "")
+  set(line "")
+  foreach(item IN LISTS ARGN)
+    string(LENGTH "${indent}${line}${item}, " len)
+    if(NOT line STREQUAL "" AND len GREATER width)
+      string(STRIP "${line}" line)
+      string(APPEND text "${indent}${line}\n")
+      set(line "")
+    endif()
+    string(APPEND line "${item}, ")
+  endforeach()
+  if(NOT line STREQUAL "")
+    string(REGEX REPLACE ", $" "" line "${line}")
+    string(APPEND text "${indent}${line}\n")
+  endif()
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
 
 function(sysfence_write_or_check)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "TOOL;FILE;TEXT;SUMMARY;WHAT;SOURCES;REGENERATE" "")
@@ -40,8 +61,6 @@ function(sysfence_write_or_check)
   list(LENGTH committed n_old)
   list(LENGTH o n_new)
   set(line_no 0)
-  set(old_line "<end of file>")
-  set(new_line "<end of file>")
   while(line_no LESS n_old OR line_no LESS n_new)
     set(old_line "<end of file>")
     set(new_line "<end of file>")
