@@ -41,9 +41,10 @@ stats counted;
 
 // The shape of the policy comes from the input too: small and conflict-prone, or large.
 fz::generator_options options_from(fz::byte_source& s) {
-  const std::uint64_t shape = s.below(5);
+  const std::uint64_t shape = s.below(6);
   if (shape == 3) return fz::large_policies;
   if (shape == 4) return fz::huge_policies;
+  if (shape == 5) return fz::one_word_policies;
   fz::generator_options o;
   o.max_syscalls = 1 + s.below(12);
   o.max_rules = 1 + s.below(shape == 0 ? 8 : 40);

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <linux/audit.h>
@@ -218,6 +219,7 @@ struct generator_options {
   std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
   std::uint64_t slot_percent = 5;           // a condition's value is a run-time slot, patched in
   std::uint64_t unfit_slot_percent = 15;    // ... whose value does not fit (apply() refuses it)
+  std::size_t one_word_rules = 0;           // up to this many more rules comparing one argument
 };
 
 // `large_policies` are long programs (hundreds to thousands of instructions): jumps beyond 255
@@ -250,6 +252,11 @@ inline constexpr generator_options huge_policies{
     .slot_percent = 0,
     .unfit_slot_percent = 0,
 };
+
+// `one_word_policies` add to small policies many rules that compare one argument of one syscall
+// with constants (issue 12: the search among values, tests shared by all rules): runs of adjacent
+// values, values equal in one half, masks, more conditions on other arguments, several actions.
+inline constexpr generator_options one_word_policies{.max_syscalls = 3, .max_rules = 6, .one_word_rules = 48};
 
 // `generated_policy` is a policy as the compiler core takes it: each rule is its own "rule
 // set" (origin = its index), so a diagnosis names the culprit rules exactly.
@@ -398,6 +405,58 @@ condition random_condition(Source& s, const generated_policy& p, std::uint8_t ar
   return c;
 }
 
+// `add_one_word_rules` gives the policy's first syscall rules that all compare one argument word
+// with constants, the same way (32 or 64 bits, one mask): the values come in runs of neighbours,
+// share or differ in their upper halves, and some rules compare other arguments too. Each value
+// keeps one action, so most such policies are accepted; its values join the pool calls draw from.
+template <class Source>
+void add_one_word_rules(Source& s, generated_policy& p, const generator_options& o, action usual) {
+  const auto arg = static_cast<std::uint8_t>(s.below(6));
+  const bool dword = percent(s, 40);
+  const bool masked = percent(s, 30);
+  std::uint64_t mask = masked ? (percent(s, 50) ? pick(s, edge_masks) : s.any()) : ~std::uint64_t{0};
+  if (dword) mask &= 0xffffffffULL;
+  if (masked && mask == 0) mask = 0xff;
+  const std::uint64_t top = dword ? 0xffffffffULL : ~std::uint64_t{0};
+  std::uint64_t value = percent(s, 50) ? s.below(16) : pool_value(s, p.values) & top;
+  const std::size_t n = 2 + s.below(o.one_word_rules - 1);
+  std::vector<std::pair<std::uint64_t, action>> chosen;  // a value keeps its first action
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (s.below(6)) {  // the next value: a neighbour, a jump, the other half, or any
+      case 0: case 1: case 2: value += 1; break;
+      case 3: value += 2 + s.below(40); break;
+      case 4: value ^= (s.below(4) + 1) << 32; break;
+      default: value = pool_value(s, p.values); break;
+    }
+    const std::uint64_t v = value & mask & top;
+    action a = percent(s, 20) ? random_action(s, p.libseccomp_friendly) : usual;
+    for (const auto& [w, b] : chosen)
+      if (w == v) a = b;
+    chosen.emplace_back(v, a);
+    entry e;
+    e.origin = static_cast<std::uint16_t>(p.rules.size());
+    e.r.syscall = p.syscalls.front();
+    e.r.result = a;
+    condition c;
+    c.arg = arg;
+    c.op = masked ? cmp::masked_eq : cmp::eq;
+    c.size = dword ? width::dword : width::qword;
+    c.value = v;
+    c.mask = masked ? mask : ~std::uint64_t{0};
+    e.r.conditions[0] = c;
+    e.r.count = 1;
+    if (percent(s, 25)) {  // and another argument, as the policy's other rules compare them
+      auto other = static_cast<std::uint8_t>(s.below(6));
+      if (other == arg) other = static_cast<std::uint8_t>((arg + 1) % 6);
+      e.r.conditions[1] = random_condition(s, p, other, o);
+      e.r.count = 2;
+    }
+    e.slot_base = static_cast<std::uint16_t>(p.slot_count);
+    p.rules.push_back(e);
+    if (percent(s, 30)) p.values.push_back(v);
+  }
+}
+
 // `generate_policy` makes a policy: a few syscalls, each mostly simple or mostly conditional
 // and mostly answered with one action, several rules per syscall, values from a small pool so
 // that conditions meet on the same numbers and on numbers equal in one half only.
@@ -500,6 +559,7 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     take_slots(e);
     p.rules.push_back(e);
   }
+  if (o.one_word_rules > 0) add_one_word_rules(s, p, o, usual.front());
   return p;
 }
 
@@ -849,8 +909,9 @@ struct compiled {
   bool values_fit = true;              // patch_values() took the policy's run-time values
 };
 
-// `compile` runs the core as typed policies do, but at run time: scratch of 2n keys and 2n + 1
-// intervals, an output buffer of `capacity` instructions (exactly that many: ASan sees overruns).
+// `compile` runs the core as typed policies do, but at run time: scratch of 2n keys, 2n + 3
+// intervals, n block rules and their segments, an output buffer of `capacity` instructions
+// (exactly that many: ASan sees overruns).
 // The compiler gets slot conditions with their values inverted, so only the patches can put the
 // right ones in; then the policy's run-time values are patched in as apply() does.
 inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::max_insns + 1) {
@@ -861,10 +922,12 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
       if (e.r.conditions[i].has_slot()) e.r.conditions[i].value = ~e.r.conditions[i].value;
   std::vector<detail::sort_key> keys(2 * n);
   std::vector<detail::interval> intervals(2 * n + 3);
+  std::vector<detail::block_rule> block(n);
+  std::vector<detail::segment> segments(detail::segments_needed(n));
   std::vector<bpf::insn> out(capacity);
   std::vector<detail::patch> patches(detail::slot_patch_count(rules));
   compiled c;
-  c.out = detail::compile({rules, p.target(), p.default_action, false}, {keys, intervals}, out, patches);
+  c.out = detail::compile({rules, p.target(), p.default_action, false}, {keys, intervals, block, segments}, out, patches);
   if (!c.out.result.ok()) return c;
   c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
   c.patches.assign(patches.begin(), patches.begin() + static_cast<std::ptrdiff_t>(c.out.patches));

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 
@@ -144,10 +145,8 @@ constexpr auto program_of(const Set& set) {
   auto copy = compiled::insns;
   if constexpr (bare<Set>::slot_count > 0) {
     const auto values = set.values();
-    for (const auto& at : compiled::patches) {
-      const u64 v = values[at.slot];
-      copy[at.insn].k = static_cast<std::uint32_t>(at.high ? v >> 32 : v);
-    }
+    if (!detail::patch_values(copy, compiled::patches, values))
+      throw std::logic_error("a built-in's run-time value does not fit its condition");
   }
   return copy;
 }

@@ -312,10 +312,12 @@ void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint
 
 void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t index) {
   fz::prng_source s(fz::policy_seed(seed, index));
-  const std::uint64_t shape = s.below(1000);  // 8% large, 0.5% huge (around 4096 instructions)
-  const fz::generated_policy p = fz::generate_policy(s, shape < 80   ? fz::large_policies
-                                                        : shape < 85 ? fz::huge_policies
-                                                                     : fz::generator_options{});
+  // 8% large, 0.5% huge (around 4096 instructions), 15% with many rules on one argument.
+  const std::uint64_t shape = s.below(1000);
+  const fz::generated_policy p = fz::generate_policy(s, shape < 80    ? fz::large_policies
+                                                        : shape < 85  ? fz::huge_policies
+                                                        : shape < 235 ? fz::one_word_policies
+                                                                      : fz::generator_options{});
   ++n.generated;
   const fz::compiled compiled = fz::compile(p);
   policy_run run{seed, index, &p, &compiled, nullptr};

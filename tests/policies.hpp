@@ -76,13 +76,14 @@ struct every_comparison : rule_set_base {
 };
 
 // Enough rules on `read` (the lowest number) that its block is longer than a conditional jump
-// reaches, so the binary search above it needs JA trampolines.
+// reaches, so the binary search above it needs JA trampolines. The values are apart and each has
+// its own second argument: adjacent values with one outcome would be one range, two instructions.
 struct long_block : rule_set_base {
   static constexpr std::string_view name = "long_block";
   static constexpr auto conditional_rules = [] {
-    std::array<rule, 64> rules{};
-    for (std::size_t i = 0; i < rules.size(); ++i)
-      rules[i] = rule{sys::read, arg64<0> == 1000 + i};  // 4 instructions each
+    std::array<rule, 100> rules{};
+    for (std::size_t i = 0; i < rules.size(); ++i)  // about 4 instructions each
+      rules[i] = rule{sys::read, arg64<0> == 1000 + 2 * i, arg64<1> == i};
     return rules;
   }();
   static constexpr auto simple_rules = syscalls(sys::write, sys::open, sys::close, sys::stat,

@@ -33,8 +33,10 @@ constexpr auto build() noexcept {
   build_result<capacity, patch_capacity> r{};
   std::array<detail::sort_key, 2 * n> order{};
   std::array<interval, 2 * n + 3> intervals{};
-  r.out = compile({rules, Arch::value, Policy::default_action, true, Policy::newer_syscalls}, {order, intervals},
-                  r.insns, r.patches);
+  std::array<block_rule, n> block{};
+  std::array<segment, segments_needed(n)> segments{};
+  r.out = compile({rules, Arch::value, Policy::default_action, true, Policy::newer_syscalls},
+                  {order, intervals, block, segments}, r.insns, r.patches);
   return r;
 }
 

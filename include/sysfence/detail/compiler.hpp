@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // compiler.hpp - the constexpr core: rules as plain data in, a checked seccomp BPF program out.
 // Its stages each have a header: analysis.hpp (sorting, malformed conditions, conflicts),
-// layout.hpp (runs of syscall numbers, weights of the search) and emit.hpp (the BPF itself);
-// `compile` below runs them in turn.
+// layout.hpp (runs of syscall numbers, weights of the search), decide.hpp (each conditional
+// syscall's decision code over its arguments) and emit.hpp (the search and the program), with
+// emitter.hpp writing the instructions; `compile` below runs them in turn.
 //
 // The same functions run in constant expressions (typed policies) and at run time. They take
 // spans and caller-provided scratch, allocate nothing, throw nothing, and report problems as a
@@ -23,10 +24,13 @@
 
 namespace sysfence::detail {
 
-// `compile_scratch` is caller-provided working memory: keys (2n), intervals (2n + 3).
+// `compile_scratch` is caller-provided working memory for n rules: keys (2n), intervals (2n + 3),
+// block rules (n) and segments (segments_needed(n)).
 struct compile_scratch {
   std::span<sort_key> order;
   std::span<interval> intervals;
+  std::span<block_rule> block;
+  std::span<segment> segments;
 };
 
 struct compile_output {
@@ -60,7 +64,7 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
 
   emitter w{out.data(), patches.data(), out.size()};
   using namespace bpf;
-  const target root = emit_tree(w, in, ids, iv, 0, count);
+  const target root = emit_tree(w, in, ids, iv, 0, count, scratch.block, scratch.segments);
   if (x32_check) {  // JGE bit 30: x32's numbers get their own action (the default lets calls run)
     const std::size_t t = w.resolve({true, bad_abi_action(in.default_action), 0}, 1);
     const std::size_t f = w.resolve(root, 1);
@@ -82,7 +86,8 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
     return {{problem::too_long, {}, 0, 0, condition_problem::none, w.overflow ? out.size() + 1 : size}, size, 0};
   // Move the program to the front of the buffer, and its patches with it.
   for (std::size_t i = 0; i < size; ++i) program[i] = program[w.pos + i];
-  for (std::size_t i = 0; i < w.npatches; ++i) w.patches[i].insn = static_cast<std::uint16_t>(w.patches[i].insn - w.pos);
+  for (std::size_t i = 0; i < w.npatches; ++i)
+    if (!w.patches[i].check_only) w.patches[i].insn = static_cast<std::uint16_t>(w.patches[i].insn - w.pos);
   return {{}, size, w.npatches};
 }
 
