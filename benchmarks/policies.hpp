@@ -183,4 +183,48 @@ inline constexpr std::array typical_calls{
     typical_call{"personality(PER_LINUX)", sys::id::personality, {0}},
 };
 
+// `argument_vectors` are the calls issue 12 measures on every policy whose syscall has argument
+// rules: values the policies allow, values they refuse, and values that differ from an allowed
+// one only in the upper half of a 64-bit register.
+inline constexpr std::uint64_t high = std::uint64_t{1} << 32;
+inline constexpr std::array argument_vectors{
+    typical_call{"write(1, buf, 8)", sys::id::write, {1, some_pointer, 8}},
+    typical_call{"write(2, buf, 8)", sys::id::write, {2, some_pointer, 8}},
+    typical_call{"write(5, buf, 8)", sys::id::write, {5, some_pointer, 8}},
+    typical_call{"write(1 + 2^32, buf, 8)", sys::id::write, {1 + high, some_pointer, 8}},
+    typical_call{"fcntl(3, F_GETFD)", sys::id::fcntl, {3, F_GETFD}},
+    typical_call{"fcntl(3, F_SETFD, FD_CLOEXEC)", sys::id::fcntl, {3, F_SETFD, FD_CLOEXEC}},
+    typical_call{"fcntl(3, F_GETFL)", sys::id::fcntl, {3, F_GETFL}},
+    typical_call{"fcntl(3, F_SETFL, O_NONBLOCK)", sys::id::fcntl, {3, F_SETFL, O_NONBLOCK}},
+    typical_call{"fcntl(3, F_DUPFD, 10)", sys::id::fcntl, {3, F_DUPFD, 10}},
+    typical_call{"fcntl(3, F_SETLK, &lock)", sys::id::fcntl, {3, F_SETLK, some_pointer}},
+    typical_call{"fcntl(3, F_GETFD + 2^32)", sys::id::fcntl, {3, F_GETFD + high}},
+    typical_call{"socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC)", sys::id::socket, {AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0}},
+    typical_call{"socket(AF_INET6, SOCK_STREAM)", sys::id::socket, {AF_INET6, SOCK_STREAM, 0}},
+    typical_call{"socket(AF_UNIX, SOCK_STREAM)", sys::id::socket, {AF_UNIX, SOCK_STREAM, 0}},
+    typical_call{"socket(AF_INET, SOCK_DGRAM)", sys::id::socket, {AF_INET, SOCK_DGRAM, 0}},
+    typical_call{"socket(AF_NETLINK, SOCK_RAW)", sys::id::socket, {AF_NETLINK, SOCK_RAW, 0}},
+    typical_call{"socket(AF_INET + 2^32, SOCK_STREAM)", sys::id::socket, {AF_INET + high, SOCK_STREAM, 0}},
+    typical_call{"ioctl(3, FIONBIO, &on)", sys::id::ioctl, {3, FIONBIO, some_pointer}},
+    typical_call{"ioctl(0, TCGETS, &t)", sys::id::ioctl, {0, TCGETS, some_pointer}},
+    typical_call{"ioctl(3, FIONREAD, &n)", sys::id::ioctl, {3, FIONREAD, some_pointer}},
+    typical_call{"ioctl(0, TIOCSTI, &c)", sys::id::ioctl, {0, TIOCSTI, some_pointer}},
+    typical_call{"ioctl(3, FIONBIO + 2^32, &on)", sys::id::ioctl, {3, FIONBIO + high, some_pointer}},
+    typical_call{"clone(thread flags)", sys::id::clone, {thread_clone_flags, some_pointer, some_pointer}},
+    typical_call{"clone(SIGCHLD) (fork)", sys::id::clone, {17}},
+    typical_call{"clone(CLONE_NEWUSER|SIGCHLD)", sys::id::clone, {0x10000000 | 17}},
+    typical_call{"clone(thread flags + 2^32)", sys::id::clone, {thread_clone_flags + high, some_pointer, some_pointer}},
+    typical_call{"prctl(PR_SET_NAME, name)", sys::id::prctl, {PR_SET_NAME, some_pointer}},
+    typical_call{"prctl(PR_GET_NAME, name)", sys::id::prctl, {PR_GET_NAME, some_pointer}},
+    typical_call{"prctl(PR_SET_SECCOMP, ...)", sys::id::prctl, {PR_SET_SECCOMP, 2, some_pointer}},
+    typical_call{"prctl(PR_SET_NAME + 2^32, name)", sys::id::prctl, {PR_SET_NAME + high, some_pointer}},
+    typical_call{"personality(PER_LINUX)", sys::id::personality, {0}},
+    typical_call{"personality(PER_LINUX32)", sys::id::personality, {8}},
+    typical_call{"personality(UNAME26)", sys::id::personality, {0x20000}},
+    typical_call{"personality(UNAME26|PER_LINUX32)", sys::id::personality, {0x20008}},
+    typical_call{"personality(0xffffffff) (query)", sys::id::personality, {0xffffffff}},
+    typical_call{"personality(READ_IMPLIES_EXEC)", sys::id::personality, {0x0400000}},
+    typical_call{"personality(2^32)", sys::id::personality, {high}},
+};
+
 }  // namespace sysfence_bench

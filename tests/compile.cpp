@@ -200,6 +200,84 @@ constexpr bool i386_program() {
 }
 static_assert(i386_program());
 
+// Decision code per syscall (issue 12). Four 64-bit fcntl rules share one check of arg1's upper
+// half and one load of its lower half; every allowed command runs as many instructions, a refused
+// one no more.
+struct four_commands : rule_set_base {
+  static constexpr std::string_view name = "four_commands";
+  static constexpr std::array conditional_rules{rule{sys::fcntl, arg64<1> == 1}, rule{sys::fcntl, arg64<1> == 2},
+                                                rule{sys::fcntl, arg64<1> == 3}, rule{sys::fcntl, arg64<1> == 4}};
+};
+using four_commands_policy = policy<four_commands>;
+constexpr std::size_t loads_of(std::span<const bpf::insn> p, std::uint32_t word) {
+  std::size_t n = 0;
+  for (const auto& i : p) n += bpf::same(i, bpf::load(word)) ? 1 : 0;
+  return n;
+}
+constexpr bool commands_share_their_tests() {
+  const auto& p = compile<four_commands_policy, arch::x86_64>();
+  if (loads_of(p, bpf::off_arg_hi(1)) != 1 || loads_of(p, bpf::off_arg_lo(1)) != 1) return false;
+  const std::uint32_t first = evaluate(p, call<arch::x86_64>(sys::id::fcntl, {3, 1})).executed;
+  for (const u64 cmd : {u64{0}, u64{1}, u64{2}, u64{3}, u64{4}, u64{5}, u64{6}, u64{1030}, u64{0xffffffff}}) {
+    const bool listed = cmd >= 1 && cmd <= 4;
+    const auto e = evaluate(p, call<arch::x86_64>(sys::id::fcntl, {3, cmd}));
+    if (e.result != (listed ? action::allow : eperm) || (listed ? e.executed != first : e.executed > first))
+      return false;
+    // The same value with a set upper half is refused at the first test, before LD lo; JGT; JGE.
+    const auto h = evaluate(p, call<arch::x86_64>(sys::id::fcntl, {3, cmd | u64{1} << 32}));
+    if (h.result != eperm || h.executed + 3 != first) return false;
+  }
+  return true;
+}
+static_assert(commands_share_their_tests());
+
+// Docker's five personality values are told apart by a search: at most 4 jumps for any value,
+// where trying them one after the other took up to 6 (the query, 0xffffffff, last).
+struct personalities : rule_set_base {
+  static constexpr std::string_view name = "personalities";
+  static constexpr std::array conditional_rules{
+      rule{sys::personality, arg64<0> == 0}, rule{sys::personality, arg64<0> == 8},
+      rule{sys::personality, arg64<0> == 0x20000}, rule{sys::personality, arg64<0> == 0x20008},
+      rule{sys::personality, arg64<0> == 0xffffffff}};
+};
+using personalities_policy = policy<personalities>;
+constexpr bool personalities_are_searched() {
+  const auto& p = compile<personalities_policy, arch::x86_64>();
+  std::uint32_t least = 0xffffffff, most = 0;
+  for (const u64 v : {u64{0}, u64{8}, u64{0x20000}, u64{0x20008}, u64{0xffffffff}, u64{1}, u64{9}, u64{0x400000},
+                      u64{0x20009}, u64{0xfffffffe}}) {
+    const auto e = evaluate(p, call<arch::x86_64>(sys::id::personality, {v}));
+    const bool listed = v == 0 || v == 8 || v == 0x20000 || v == 0x20008 || v == 0xffffffff;
+    if (e.result != (listed ? action::allow : eperm)) return false;
+    least = e.executed < least ? e.executed : least;
+    most = e.executed > most ? e.executed : most;
+  }
+  return most <= least + 2;
+}
+static_assert(personalities_are_searched());
+
+// Adjacent values with one action are one range: 100 rules, a handful of instructions.
+struct hundred_fds : rule_set_base {
+  static constexpr std::string_view name = "hundred_fds";
+  static constexpr auto conditional_rules = [] {
+    std::array<rule, 100> rules{};
+    for (std::size_t fd = 0; fd < rules.size(); ++fd) rules[fd] = rule{sys::write, arg64<0> == 10 + fd};
+    return rules;
+  }();
+};
+using hundred_fds_policy = policy<hundred_fds>;
+constexpr bool adjacent_values_are_one_range() {
+  const auto& p = compile<hundred_fds_policy, arch::x86_64>();
+  if (p.size() > 20) return false;
+  for (u64 fd = 0; fd < 130; ++fd)
+    for (const u64 upper : {u64{0}, u64{1} << 32})
+      if (run<hundred_fds_policy, arch::x86_64>(sys::id::write, {fd | upper}) !=
+          (upper == 0 && fd >= 10 && fd < 110 ? action::allow : eperm))
+        return false;
+  return true;
+}
+static_assert(adjacent_values_are_one_range());
+
 }  // namespace
 
 TEST_CASE("every comparison operator and width means what it says, on edge values") {
@@ -234,6 +312,15 @@ TEST_CASE("blocks longer than a jump reaches get trampolines") {
 TEST_CASE("i386 programs") {
   INFO(dump<arch::x86>(compile<decltype(stdio), arch::x86>()));
   CHECK(i386_program());
+}
+
+TEST_CASE("rules of one syscall share their tests and search among their values") {
+  INFO(dump(compile<four_commands_policy, arch::x86_64>()));
+  CHECK(commands_share_their_tests());
+  INFO(dump(compile<personalities_policy, arch::x86_64>()));
+  CHECK(personalities_are_searched());
+  INFO(dump(compile<hundred_fds_policy, arch::x86_64>()));
+  CHECK(adjacent_values_are_one_range());
 }
 
 TEST_CASE("the binary search is logarithmic") {
