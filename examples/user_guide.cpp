@@ -227,18 +227,20 @@ int step_3_child(const files& f) {
 // network and file work across processes (see ipc_server_with_database.cpp). To see it, from the
 // repository's root (LC_ALL=C for plain quotes):
 //   g++ -std=c++20 -Iinclude -DSYSFENCE_SHOW_CONFLICT -fsyntax-only examples/user_guide.cpp
-// g++ 12 says, first:
+// g++ 12 says:
 // clang-format off
 //
-// In file included from include/sysfence/policy.hpp:22,
+// In file included from include/sysfence/policy.hpp:23,
 //                  from include/sysfence/compile.hpp:14,
-//                  from include/sysfence/apply.hpp:26,
-//                  from include/sysfence/sysfence.hpp:24,
+//                  from include/sysfence/apply.hpp:28,
+//                  from include/sysfence/sysfence.hpp:25,
 //                  from examples/user_guide.cpp:8:
-// include/sysfence/detail/diagnostics.hpp: In instantiation of 'struct sysfence::detail::conflict_between_simple_and_conditional_rule_for<sysfence::sys::id::write, sysfence::builtins::networking_rules<1>, sysfence::builtins::system_io_rules<512, 0, 0> >':
+// include/sysfence/detail/diagnostics.hpp: In instantiation of 'constexpr bool sysfence::detail::conflict_between_simple_and_conditional_rule_for() [with sysfence::sys::id Syscall = sysfence::sys::id::write; RuleSet = sysfence::builtins::networking_with<sysfence::builtins::method::allow_running_sockets>; OtherRuleSet = sysfence::builtins::system_io_with<sysfence::builtins::method::allow_stdout>]':
 // ...
-// examples/user_guide.cpp:255:16:   required from here
-// include/sysfence/detail/diagnostics.hpp:20:17: error: static assertion failed: sysfence: this syscall is allowed unconditionally by one rule and only under conditions by another (their rule sets are named here, the same one twice if it holds both), so the conditions would have no effect; keep one of the two rules
+// examples/user_guide.cpp:250:16:   required from here
+// include/sysfence/detail/diagnostics.hpp:23:17: error: static assertion failed: sysfence: this syscall is allowed unconditionally by one rule and only under conditions by another (their rule sets are named here, the same one twice if it holds both), so the conditions would have no effect; keep one of the two rules
+//
+// and nothing else: one mistake, one error.
 // clang-format on
 // ---------------------------------------------------------------------------------------------
 #ifdef SYSFENCE_SHOW_CONFLICT

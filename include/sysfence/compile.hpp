@@ -73,7 +73,8 @@ template <class Policy, class Arch = arch::native>
 struct program {
  private:
   static constexpr auto built_ = detail::build<Policy, Arch>();
-  static_assert(Policy::template report<built_.out.result, Arch>());
+  // The problem, if any, as the only error (not a static_assert: see detail/diagnostics.hpp).
+  static constexpr auto reported_ = Policy::template report<built_.out.result, Arch>();
   static constexpr std::size_t size_ = built_.out.result.ok() ? built_.out.size : 0;
 
  public:

@@ -99,12 +99,12 @@ constexpr bool slots_fit() noexcept {
   constexpr std::size_t declared = slot_count<S>();
   constexpr std::ptrdiff_t values = values_size<S>();
   if constexpr (used > declared) {
-    return slot_index_not_below_slot_count_in<S, used - 1, declared>::value;
+    return slot_index_not_below_slot_count_in<S, used - 1, declared>();
   } else if constexpr (declared > 0 && used == 0) {
-    return slot_count_without_slots_in<S, declared>::value;
+    return slot_count_without_slots_in<S, declared>();
   } else if constexpr (declared > 0 && values != static_cast<std::ptrdiff_t>(declared)) {
     return values_must_return_slot_count_values_in<S, static_cast<std::size_t>(values < 0 ? 0 : values),
-                                                   declared>::value;
+                                                   declared>();
   } else {
     return true;
   }
@@ -176,7 +176,7 @@ class basic_policy {
                     "sysfence: the two policies have different default actions; give them the same");
       return hana::fold_left(set.sets(), *this, [](const auto& p, const auto& s) { return p.enable(s); });
     } else if constexpr (detail::is_dangerous<U>) {
-      static_assert(detail::yes_really_missing_after<typename U::method, decltype(set.set)>::value);
+      [[maybe_unused]] constexpr bool reported = detail::yes_really_missing_after<typename U::method, decltype(set.set)>();
       return *this;
     } else if constexpr (!rule_set<U>) {
       static_assert(detail::always_false<U>,
@@ -252,13 +252,15 @@ class basic_policy {
   }
 
  private:
-  static_assert((detail::slots_fit<Sets>() && ...));
+  // Each check below reports its problem as the only error: a constexpr variable, not a
+  // static_assert, takes the result (see detail/diagnostics.hpp).
+  static constexpr auto slots_checked_ = (detail::slots_fit<Sets>() && ...);
   static_assert(detail::newer_syscalls_answers<Sets...>() <= 1,
                 "sysfence: the policy says twice what syscalls newer than sysfence's tables get "
                 "(with_newer_syscalls); keep one");
-  static_assert(report<detail::check_answers(Default, newer_syscalls)>());
+  static constexpr auto answers_checked_ = report<detail::check_answers(Default, newer_syscalls)>();
   static constexpr detail::diagnosis diagnosis_ = detail::analyse(rules);
-  static_assert(report<diagnosis_>());
+  static constexpr auto rules_checked_ = report<diagnosis_>();
 
   boost::hana::tuple<Sets...> sets_;
 };

@@ -75,13 +75,14 @@ constexpr std::size_t slot_count() noexcept {
 }  // namespace detail
 
 namespace detail {
+// A function, called outside a static_assert: its static_assert is the only error.
 template <class Method, class RuleSet>
-struct yes_really_missing_after {
+constexpr bool yes_really_missing_after() noexcept {
   static_assert(always_false<RuleSet>,
                 "sysfence: this method allows something dangerous; add .yes_really() after it to "
                 "say you mean it (extrasafe's YesReally)");
-  static constexpr bool value = false;
-};
+  return true;
+}
 }  // namespace detail
 
 // The built-ins' method names: called on a `dangerous` value, each says `.yes_really()` is missing
@@ -108,7 +109,8 @@ struct dangerous {
 #define SYSFENCE_YES_REALLY_FIRST(method_name)                                  \
   template <class... Args>                                                      \
   constexpr Set method_name(Args&&...) const noexcept {                         \
-    static_assert(detail::yes_really_missing_after<Method, Set>::value);        \
+    [[maybe_unused]] constexpr bool reported =                                  \
+        detail::yes_really_missing_after<Method, Set>();                        \
     return set;                                                                 \
   }
   SYSFENCE_BUILTIN_METHODS(SYSFENCE_YES_REALLY_FIRST)

@@ -2,7 +2,8 @@
 // write has three parameters (fd, buf, count): arg<3> is none of them, and the error lists them.
 // expect: sysfence: arg<N> compares parameter N as wide as the kernel reads it
 // expect: argument_is_not_a_parameter_of
-// expect: sys::id::write, 3, short_writes
+// expect: sys::id::write
+// expect: short_writes
 // expect: param::fd
 // expect: param::count
 #include "sysfence/sysfence.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A policy whose program is longer than the kernel's 4096 instructions.
 // expect: sysfence: the policy compiles to more than 4096 BPF instructions
-// expect: program_longer_than_the_kernel_allows<
+// expect: program_longer_than_the_kernel_allows
 #include <array>
 #include <cstddef>
 #include <cstdint>
