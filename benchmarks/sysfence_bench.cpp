@@ -147,16 +147,11 @@ std::vector<std::string>& errors() {
   return e;
 }
 
-// `setup_samples` holds every setup sample (ns) by benchmark name, across repetitions.
-std::map<std::string, std::vector<double>>& setup_samples() {
+// `samples` holds every sample by benchmark name and variant, across repetitions: setup (ns per
+// install) and per-call (ns per call), each taken in rounds (sample i of every variant of one
+// benchmark in the same round).
+std::map<std::string, std::vector<double>>& samples() {
   static std::map<std::string, std::vector<double>> m;
-  return m;
-}
-
-// `call_ns` holds what the reporter saw for each per-call benchmark: ns per call, the median
-// over repetitions.
-std::map<std::string, double>& call_ns() {
-  static std::map<std::string, double> m;
   return m;
 }
 
@@ -168,28 +163,9 @@ double median(std::vector<double> v) {
 }
 
 std::optional<double> median_of(const std::string& key) {
-  if (const auto it = setup_samples().find(key); it != setup_samples().end() && !it->second.empty())
-    return median(it->second);
-  if (const auto it = call_ns().find(key); it != call_ns().end()) return it->second;
+  if (const auto it = samples().find(key); it != samples().end() && !it->second.empty()) return median(it->second);
   return std::nullopt;
 }
-
-// `capture_reporter` prints as the console reporter does and keeps each per-call benchmark's
-// time: the median aggregate with repetitions, else the single run.
-class capture_reporter : public benchmark::ConsoleReporter {
- public:
-  explicit capture_reporter(bool color) : ConsoleReporter(color ? OO_ColorTabular : OO_Tabular) {}
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.run_name.function_name.rfind("call/", 0) != 0) continue;
-      const bool single = r.run_type == Run::RT_Iteration && r.repetitions <= 1;
-      const bool median_of_repetitions = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (single || median_of_repetitions) call_ns()[r.run_name.function_name] = r.GetAdjustedRealTime();
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
 
 // --- 1. setup: policy to installed filter, each sample in a fresh child ------------------------
 
@@ -204,7 +180,7 @@ struct setup_variant {
 // sample by sample, so machine drift during the run reaches all of them alike and their ratios.
 // The order is shuffled every round: with a fixed or rotated order, a variant always follows the
 // same one, and one that follows a libseccomp install (which leaves the kernel and the caches
-// busier) measured ~10% slower. Each variant's samples go to setup_samples()["<key>/<variant>"],
+// busier) measured ~10% slower. Each variant's samples go to samples()["<key>/<variant>"],
 // in rounds: sample i of every variant was taken in the same round.
 void setup_benchmark(benchmark::State& state, const std::string& key, std::span<const setup_variant> variants) {
   std::mt19937 rng(0x5e7u);
@@ -212,7 +188,7 @@ void setup_benchmark(benchmark::State& state, const std::string& key, std::span<
   for (std::size_t v = 0; v < order.size(); ++v) order[v] = v;
   for ([[maybe_unused]] auto _ : state) {
     double total = 0;
-    std::vector<double> samples(variants.size());
+    std::vector<double> round(variants.size());
     std::shuffle(order.begin(), order.end(), rng);
     for (const std::size_t v : order) {
       const auto r = in_child([&](child_report& out) {
@@ -229,11 +205,11 @@ void setup_benchmark(benchmark::State& state, const std::string& key, std::span<
                            ": the child could not install the filter, or read the clock under it");
         return;
       }
-      samples[v] = static_cast<double>(r->ns);
-      total += samples[v];
+      round[v] = static_cast<double>(r->ns);
+      total += round[v];
     }
     for (std::size_t v = 0; v < variants.size(); ++v)
-      setup_samples()[key + "/" + variants[v].name].push_back(samples[v]);
+      samples()[key + "/" + variants[v].name].push_back(round[v]);
     state.SetIterationTime(total * 1e-9);
   }
 }
@@ -251,10 +227,21 @@ std::array<double, 3> quartiles(std::vector<double> v) {
   return {at(0.25), at(0.5), at(0.75)};
 }
 
+// `paired_quartiles` are the quartiles of a / b over the rounds both were sampled in.
+std::optional<std::array<double, 3>> paired_quartiles(const std::string& a, const std::string& b) {
+  const auto& x = samples()[a];
+  const auto& y = samples()[b];
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+    if (y[i] > 0) ratios.push_back(x[i] / y[i]);
+  if (ratios.empty()) return std::nullopt;
+  return quartiles(ratios);
+}
+
 // `paired_ratio` is median [interquartile range] of a / b over the rounds both were sampled in.
 std::string paired_ratio(const std::string& a, const std::string& b) {
-  const auto& x = setup_samples()[a];
-  const auto& y = setup_samples()[b];
+  const auto& x = samples()[a];
+  const auto& y = samples()[b];
   std::vector<double> ratios;
   for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
     if (y[i] > 0) ratios.push_back(x[i] / y[i]);
@@ -296,32 +283,58 @@ bool as_expected(probe p, bool filtered, const child_report& r) noexcept {
   return false;
 }
 
-// `call_benchmark` runs the benchmark's whole batch of calls in one child that has installed the
-// filter (none if `install` is null), timed there with the vDSO clock: the loop itself needs no
-// syscall but the one measured.
-void call_benchmark(benchmark::State& state, const std::string& key, installer install, probe p) {
-  while (state.KeepRunningBatch(state.max_iterations)) {
-    const benchmark::IterationCount n = state.max_iterations;
-    const auto r = in_child([&](child_report& out) {
-      if (install != nullptr && !install()) return;
-      long v = 0;
-      for (int i = 0; i < 100; ++i) v = issue(p);  // warm the caches after fork
-      const std::int64_t t0 = now_ns();
-      for (benchmark::IterationCount i = 0; i < n; ++i) v = issue(p);
-      const int err = errno;
-      const std::int64_t t1 = now_ns();
-      out.value = v;
-      out.err = err;
-      out.ns = t1 - t0;
-      out.ok = t0 >= 0 && t1 >= 0 ? 1 : 0;
-    });
-    if (!r || !as_expected(p, install != nullptr, *r)) {
-      state.SkipWithError("the child could not install the filter, or the call did not do as expected");
-      errors().push_back(key +
-                         ": the child could not install the filter, or the call did not do as expected");
-      break;
+// `call_variant` is one filter a probe runs under (none: no filter).
+struct call_variant {
+  const char* name;
+  installer install;
+};
+
+// `call_batch` is ns per call of `calls` calls of the probe in a fresh child that has installed
+// the filter (none if `install` is null), timed there with the vDSO clock: the loop itself needs
+// no syscall but the one measured.
+std::optional<double> call_batch(installer install, probe p, long calls) {
+  const auto r = in_child([&](child_report& out) {
+    if (install != nullptr && !install()) return;
+    long v = 0;
+    for (int i = 0; i < 100; ++i) v = issue(p);  // warm the caches after fork
+    const std::int64_t t0 = now_ns();
+    for (long i = 0; i < calls; ++i) v = issue(p);
+    const int err = errno;
+    const std::int64_t t1 = now_ns();
+    out.value = v;
+    out.err = err;
+    out.ns = t1 - t0;
+    out.ok = t0 >= 0 && t1 >= 0 ? 1 : 0;
+  });
+  if (!r || !as_expected(p, install != nullptr, *r)) return std::nullopt;
+  return static_cast<double>(r->ns) / static_cast<double>(calls);
+}
+
+// `call_benchmark` measures a probe as `setup_benchmark` measures installs: an iteration is a
+// round of every variant, no filter included, each a batch in its own child, in an order
+// shuffled every round; samples()["<key>/<variant>"] gets ns per call.
+void call_benchmark(benchmark::State& state, const std::string& key, std::span<const call_variant> variants,
+                    probe p, long calls) {
+  std::mt19937 rng(0xca11u);
+  std::vector<std::size_t> order(variants.size());
+  for (std::size_t v = 0; v < order.size(); ++v) order[v] = v;
+  for ([[maybe_unused]] auto _ : state) {
+    std::vector<double> round(variants.size());
+    double total = 0;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const std::size_t v : order) {
+      const auto ns = call_batch(variants[v].install, p, calls);
+      if (!ns) {
+        state.SkipWithError("the child could not install the filter, or the call did not do as expected");
+        errors().push_back(key + "/" + variants[v].name +
+                           ": the child could not install the filter, or the call did not do as expected");
+        return;
+      }
+      round[v] = *ns;
+      total += *ns;
     }
-    state.SetIterationTime(static_cast<double>(r->ns) * 1e-9);
+    for (std::size_t v = 0; v < variants.size(); ++v) samples()[key + "/" + variants[v].name].push_back(round[v]);
+    state.SetIterationTime(total * 1e-9);
   }
 }
 
@@ -351,33 +364,28 @@ void register_policy(std::string_view label, const options& opt) {
       ->Unit(benchmark::kMicrosecond);
 }
 
-void register_call(const std::string& key, installer install, probe p, const options& opt) {
-  const int repetitions = opt.short_mode ? 1 : 3;
-  benchmark::RegisterBenchmark(key.c_str(),
-                               [key, install, p](benchmark::State& s) { call_benchmark(s, key, install, p); })
-      ->UseManualTime()
-      ->Repetitions(repetitions)
-      ->DisplayAggregatesOnly(repetitions > 1)
-      ->Unit(benchmark::kNanosecond);
-}
-
 template <class Policy>
 void register_calls(std::string_view label, const options& opt) {
-  struct variant {
-    const char* name;
-    installer install;
-  };
-  const variant variants[] = {
+  static constexpr call_variant variants[] = {
+      {"none", nullptr},
       {"sysfence", install_sysfence<Policy>},
       {"libseccomp", install_libseccomp<Policy, peer_mode::linear>},
       {"libseccomp_opt2", install_libseccomp<Policy, peer_mode::tree>},
   };
+  const long rounds = opt.short_mode ? 3 : 60;  // each: 4 children, 20,000 calls in each (2,000 short)
+  const long calls = opt.short_mode ? 2000 : 20000;
   for (const auto& [probe_name, p] :
        {std::pair{"getppid", probe::getppid}, std::pair{"fcntl_getfd", probe::fcntl_getfd},
         std::pair{"getuid", probe::getuid}}) {
-    for (const variant& v : variants) {
-      register_call("call/" + std::string(label) + "/" + probe_name + "/" + v.name, v.install, p, opt);
-    }
+    const std::string key = "call/" + std::string(label) + "/" + probe_name;
+    const probe which = p;  // clang 14: no lambda capture of structured bindings
+    benchmark::RegisterBenchmark(key.c_str(),
+                                 [key, which, calls](benchmark::State& s) {
+                                   call_benchmark(s, key, variants, which, calls);
+                                 })
+        ->UseManualTime()
+        ->Iterations(rounds)
+        ->Unit(benchmark::kNanosecond);
   }
 }
 
@@ -387,11 +395,6 @@ void register_benchmarks(const options& opt) {
   register_policy<policy_l_type>("L", opt);
   register_policy<policy_m64_type>("M64", opt);
   register_policy<policy_p_type>("P", opt);
-  for (const auto& [probe_name, p] :
-       {std::pair{"getppid", probe::getppid}, std::pair{"fcntl_getfd", probe::fcntl_getfd},
-        std::pair{"getuid", probe::getuid}}) {
-    register_call(std::string("call/none/") + probe_name, nullptr, p, opt);
-  }
   register_calls<policy_m_type>("M", opt);
   register_calls<policy_l_type>("L", opt);
 }
@@ -763,22 +766,37 @@ policy_report report_policy(std::string_view label) {
   return out;
 }
 
-// `call_rows` are the per-call costs (5) of one policy against no filter at all.
-std::vector<row> call_rows(const std::string& p) {
+// `call_rows` are the per-call costs (5) of one policy against no filter at all: medians of the
+// rounds, and per round the ratios to libseccomp's; where their interquartile range holds 1 the
+// difference is within the spread, and the row says so instead of a ratio to trust.
+std::vector<row> call_rows(const std::string& p, std::vector<std::string>& notes) {
   std::vector<row> rows;
   const std::pair<const char*, const char*> probes[] = {{"getppid", "getppid (allowed: cache hit)"},
                                                         {"fcntl_getfd", "fcntl(fd, F_GETFD) (conditional)"},
                                                         {"getuid", "getuid (denied: EPERM)"}};
   for (const auto& probe : probes) {
     const std::string name = probe.first, what = probe.second;  // clang 14: no lambda capture of bindings
-    auto m = [&](const char* side) { return median_of("call/" + p + "/" + name + "/" + side); };
-    rows.push_back({.measure = std::string("ns per call, ") + what,
-                    .policy = p,
-                    .sysfence = m("sysfence"),
-                    .linear = m("libseccomp"),
-                    .tree = m("libseccomp_opt2"),
-                    .reference_name = "no filter",
-                    .reference = median_of(std::string("call/none/") + name)});
+    const std::string key = "call/" + p + "/" + name + "/";
+    auto m = [&](const char* side) { return median_of(key + side); };
+    row r{.measure = std::string("ns per call, ") + what,
+          .policy = p,
+          .sysfence = m("sysfence"),
+          .linear = m("libseccomp"),
+          .tree = m("libseccomp_opt2"),
+          .reference_name = "no filter",
+          .reference = m("none")};
+    const auto vs_linear = paired_quartiles(key + "sysfence", key + "libseccomp");
+    const auto vs_tree = paired_quartiles(key + "sysfence", key + "libseccomp_opt2");
+    auto within = [](const std::optional<std::array<double, 3>>& q) { return q && (*q)[0] <= 1 && (*q)[2] >= 1; };
+    if (within(vs_linear) || within(vs_tree))
+      r.goal = std::string("within the spread vs ") + (within(vs_linear) ? "libseccomp" : "") +
+               (within(vs_linear) && within(vs_tree) ? " and " : "") + (within(vs_tree) ? "OPT=2" : "");
+    rows.push_back(r);
+    if (vs_linear)
+      notes.push_back(p + ": " + what + ", ratios per round, median [interquartile range]: sysfence ÷ libseccomp " +
+                      paired_ratio(key + "sysfence", key + "libseccomp") + ", ÷ OPT=2 " +
+                      paired_ratio(key + "sysfence", key + "libseccomp_opt2") + ", ÷ no filter " +
+                      paired_ratio(key + "sysfence", key + "none"));
   }
   return rows;
 }
@@ -845,14 +863,16 @@ void print_report(const options& opt) {
   append(&policy_report::allocations);
   append(&policy_report::paths);
   append(&policy_report::cache);
+  std::vector<std::string> call_notes;
   for (const char* p : {"M", "L"}) {
-    const auto more = call_rows(p);
+    const auto more = call_rows(p, call_notes);
     rows.insert(rows.end(), more.begin(), more.end());
   }
   append(&policy_report::size);
   const auto compile = compile_rows(opt.compile_cost);
   rows.insert(rows.end(), compile.begin(), compile.end());
   for (const policy_report& r : reports) notes.insert(notes.end(), r.notes.begin(), r.notes.end());
+  notes.insert(notes.end(), call_notes.begin(), call_notes.end());
 
   utsname u{};
   uname(&u);
@@ -930,7 +950,8 @@ int main(int argc, char** argv) {
   register_benchmarks(opt);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  capture_reporter reporter(opt.color);
+  benchmark::ConsoleReporter reporter(opt.color ? benchmark::ConsoleReporter::OO_ColorTabular
+                                                : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   print_report(opt);
