@@ -20,6 +20,33 @@
 using namespace sysfence;
 using namespace test_policies;
 
+// The rule sets of the decision-code tests below: outside the anonymous namespace, where
+// clang would call their `name` unused.
+namespace decision_code {
+struct four_commands : rule_set_base {
+  static constexpr std::string_view name = "four_commands";
+  static constexpr std::array conditional_rules{rule{sys::fcntl, arg64<1> == 1}, rule{sys::fcntl, arg64<1> == 2},
+                                                rule{sys::fcntl, arg64<1> == 3}, rule{sys::fcntl, arg64<1> == 4}};
+};
+
+struct personalities : rule_set_base {
+  static constexpr std::string_view name = "personalities";
+  static constexpr std::array conditional_rules{
+      rule{sys::personality, arg64<0> == 0}, rule{sys::personality, arg64<0> == 8},
+      rule{sys::personality, arg64<0> == 0x20000}, rule{sys::personality, arg64<0> == 0x20008},
+      rule{sys::personality, arg64<0> == 0xffffffff}};
+};
+
+struct hundred_fds : rule_set_base {
+  static constexpr std::string_view name = "hundred_fds";
+  static constexpr auto conditional_rules = [] {
+    std::array<rule, 100> rules{};
+    for (std::size_t fd = 0; fd < rules.size(); ++fd) rules[fd] = rule{sys::write, arg64<0> == 10 + fd};
+    return rules;
+  }();
+};
+}  // namespace decision_code
+
 namespace {
 
 constexpr action eperm = action::error(EPERM);
@@ -203,12 +230,7 @@ static_assert(i386_program());
 // Decision code per syscall (issue 12). Four 64-bit fcntl rules share one check of arg1's upper
 // half and one load of its lower half; every allowed command runs as many instructions, a refused
 // one no more.
-struct four_commands : rule_set_base {
-  static constexpr std::string_view name = "four_commands";
-  static constexpr std::array conditional_rules{rule{sys::fcntl, arg64<1> == 1}, rule{sys::fcntl, arg64<1> == 2},
-                                                rule{sys::fcntl, arg64<1> == 3}, rule{sys::fcntl, arg64<1> == 4}};
-};
-using four_commands_policy = policy<four_commands>;
+using four_commands_policy = policy<decision_code::four_commands>;
 constexpr std::size_t loads_of(std::span<const bpf::insn> p, std::uint32_t word) {
   std::size_t n = 0;
   for (const auto& i : p) n += bpf::same(i, bpf::load(word)) ? 1 : 0;
@@ -233,14 +255,7 @@ static_assert(commands_share_their_tests());
 
 // Docker's five personality values are told apart by a search: at most 4 jumps for any value,
 // where trying them one after the other took up to 6 (the query, 0xffffffff, last).
-struct personalities : rule_set_base {
-  static constexpr std::string_view name = "personalities";
-  static constexpr std::array conditional_rules{
-      rule{sys::personality, arg64<0> == 0}, rule{sys::personality, arg64<0> == 8},
-      rule{sys::personality, arg64<0> == 0x20000}, rule{sys::personality, arg64<0> == 0x20008},
-      rule{sys::personality, arg64<0> == 0xffffffff}};
-};
-using personalities_policy = policy<personalities>;
+using personalities_policy = policy<decision_code::personalities>;
 constexpr bool personalities_are_searched() {
   const auto& p = compile<personalities_policy, arch::x86_64>();
   std::uint32_t least = 0xffffffff, most = 0;
@@ -257,15 +272,7 @@ constexpr bool personalities_are_searched() {
 static_assert(personalities_are_searched());
 
 // Adjacent values with one action are one range: 100 rules, a handful of instructions.
-struct hundred_fds : rule_set_base {
-  static constexpr std::string_view name = "hundred_fds";
-  static constexpr auto conditional_rules = [] {
-    std::array<rule, 100> rules{};
-    for (std::size_t fd = 0; fd < rules.size(); ++fd) rules[fd] = rule{sys::write, arg64<0> == 10 + fd};
-    return rules;
-  }();
-};
-using hundred_fds_policy = policy<hundred_fds>;
+using hundred_fds_policy = policy<decision_code::hundred_fds>;
 constexpr bool adjacent_values_are_one_range() {
   const auto& p = compile<hundred_fds_policy, arch::x86_64>();
   if (p.size() > 20) return false;
