@@ -297,11 +297,14 @@ constexpr bool fits(const condition& c) noexcept {
   return c.op != cmp::masked_eq || (c.value & ~c.mask) == 0;
 }
 
-// `slot_values_fit` is whether apply() would take the policy's run-time values.
+// `slot_values_fit` is whether apply() would take the policy's run-time values; on i386, whose
+// syscalls read 32 bits, none may exceed them.
 inline bool slot_values_fit(const generated_policy& p) {
   for (const entry& e : p.rules)
-    for (std::size_t i = 0; i < e.r.count; ++i)
-      if (e.r.conditions[i].has_slot() && !fits(e.r.conditions[i])) return false;
+    for (std::size_t i = 0; i < e.r.count; ++i) {
+      const condition& c = e.r.conditions[i];
+      if (c.has_slot() && (!fits(c) || (p.i386 && (c.value >> 32) != 0))) return false;
+    }
   return true;
 }
 
@@ -588,9 +591,13 @@ constexpr bool holds(const condition& c, std::uint64_t arg) noexcept {
   return false;
 }
 
-constexpr bool matches(const rule& r, const seccomp_data& d) noexcept {
-  for (std::size_t i = 0; i < r.count; ++i)
-    if (!holds(r.conditions[i], d.args[r.conditions[i].arg])) return false;
+// `narrow`: the target's syscalls read 32-bit arguments (i386), so a condition sees the low
+// 32 bits of the register, zero-extended, whatever seccomp shows above them.
+constexpr bool matches(const rule& r, const seccomp_data& d, bool narrow = false) noexcept {
+  for (std::size_t i = 0; i < r.count; ++i) {
+    const std::uint64_t arg = d.args[r.conditions[i].arg];
+    if (!holds(r.conditions[i], narrow ? arg & 0xffffffffULL : arg)) return false;
+  }
   return true;
 }
 
@@ -629,7 +636,7 @@ inline meant meaning(const generated_policy& p, const seccomp_data& d) {
   meant m{p.default_action};
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const rule& r = p.rules[i].r;
-    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d)) continue;
+    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d, t.argument_bits == 32)) continue;
     if (!m.matched) {
       m.result = r.result;
       m.first = i;

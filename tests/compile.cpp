@@ -45,6 +45,16 @@ struct hundred_fds : rule_set_base {
     return rules;
   }();
 };
+
+// i386 syscalls read 32-bit arguments: a 64-bit condition compares what they read.
+struct wide_writes : rule_set_base {
+  static constexpr std::string_view name = "wide_writes";
+  static constexpr std::array conditional_rules{
+      rule{sys::write, arg64<0> == 5},                 // fd 5, whatever the upper half holds
+      rule{sys::write, arg64<0> == 0x100000006ULL},    // no i386 call has this fd
+      rule{sys::read, arg64<0> < 0x100000000ULL},      // every i386 call
+      rule{sys::close, arg64<0> > 0xffffffffULL}};     // no i386 call
+};
 }  // namespace decision_code
 
 namespace {
@@ -285,6 +295,29 @@ constexpr bool adjacent_values_are_one_range() {
 }
 static_assert(adjacent_values_are_one_range());
 
+// On i386 the upper halves seccomp shows (a 64-bit process can set them before `int $0x80`)
+// are not what the syscall reads: conditions compare the low 32 bits.
+using wide_writes_policy = policy<decision_code::wide_writes>;
+constexpr bool i386_compares_what_its_syscalls_read() {
+  const auto& p = compile<wide_writes_policy, arch::x86>();
+  const auto& q = compile<wide_writes_policy, arch::x86_64>();
+  auto on = [](const auto& program, auto arch, sys::id s, u64 a0) {
+    using A = decltype(arch);
+    return evaluate(program, call<A>(s, {a0})).result;
+  };
+  for (const u64 upper : {u64{0}, u64{1} << 32, u64{0xffffffff} << 32}) {
+    if (on(p, arch::x86{}, sys::id::write, upper | 5) != action::allow) return false;
+    if (on(p, arch::x86{}, sys::id::write, upper | 6) != eperm) return false;
+    if (on(p, arch::x86{}, sys::id::read, upper | 7) != action::allow) return false;
+    if (on(p, arch::x86{}, sys::id::close, upper | 7) != eperm) return false;
+  }
+  // x86_64 compares all 64 bits, as the rules say.
+  return on(q, arch::x86_64{}, sys::id::write, (u64{1} << 32) | 5) == eperm &&
+         on(q, arch::x86_64{}, sys::id::write, 0x100000006ULL) == action::allow &&
+         on(q, arch::x86_64{}, sys::id::close, u64{1} << 32) == action::allow;
+}
+static_assert(i386_compares_what_its_syscalls_read());
+
 }  // namespace
 
 TEST_CASE("every comparison operator and width means what it says, on edge values") {
@@ -328,6 +361,11 @@ TEST_CASE("rules of one syscall share their tests and search among their values"
   CHECK(personalities_are_searched());
   INFO(dump(compile<hundred_fds_policy, arch::x86_64>()));
   CHECK(adjacent_values_are_one_range());
+}
+
+TEST_CASE("i386 programs compare the 32 bits its syscalls read") {
+  INFO(dump<arch::x86>(compile<wide_writes_policy, arch::x86>()));
+  CHECK(i386_compares_what_its_syscalls_read());
 }
 
 TEST_CASE("the binary search is logarithmic") {

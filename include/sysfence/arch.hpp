@@ -19,6 +19,9 @@ struct target {
   const std::array<std::int32_t, detail::syscall_count>* numbers;  // by sys::id, -1 = missing
   std::uint32_t abi_bit;  // a second ABI sharing `audit` that sets this bit in nr (x32), or 0
   std::uint32_t table_size;  // syscall numbers the kernel's action cache covers (highest + 1)
+  // What the syscalls read of each argument register: 32 on i386, where seccomp still shows the
+  // upper halves a 64-bit process may set before `int $0x80`, so conditions compare low halves.
+  std::uint8_t argument_bits = 64;
 };
 
 // `x86_64` is the 64-bit x86 ABI; x32 shares its audit value and sets bit 30 of the number.
@@ -37,7 +40,7 @@ struct x86 {
   static constexpr std::uint32_t audit = AUDIT_ARCH_I386;
   static constexpr const auto& numbers = detail::syscall_numbers_i386;
   static constexpr std::uint32_t abi_bit = 0;
-  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_i386 + 1};
+  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_i386 + 1, 32};
 };
 
 #if defined(__x86_64__) && !defined(__ILP32__)

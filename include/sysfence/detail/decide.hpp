@@ -48,6 +48,32 @@ struct segment {
 // segments hold distinct rules, and a dispatch inside a segment's code holds that segment's rules.
 constexpr std::size_t segments_needed(std::size_t n) noexcept { return n + 48; }
 
+// On a target whose syscalls read 32-bit arguments (i386), a condition means what it says of
+// the low 32 bits zero-extended: the syscall never sees the upper half, which seccomp still shows
+// (a 64-bit process can set it before `int $0x80`). `narrow_truth` is such a condition's answer
+// when its constant decides it alone (a 64-bit value above 32 bits), `narrowed` the 32-bit
+// comparison it is otherwise, a run-time value included (its patch then refuses upper bits).
+enum class truth : std::uint8_t { depends, always, never };
+constexpr truth narrow_truth(const condition& c) noexcept {
+  if (c.size == width::dword || c.has_slot() || (c.value >> 32) == 0) return truth::depends;
+  switch (c.op) {
+    case cmp::ne:
+    case cmp::lt:
+    case cmp::le: return truth::always;  // the argument is below 2^32, the value is not
+    default: return truth::never;        // ==, masked ==, >, >=
+  }
+}
+constexpr condition narrowed(condition c) noexcept {
+  c.size = width::dword;
+  c.value &= 0xffffffffU;
+  if (c.op == cmp::masked_eq) c.mask &= 0xffffffffU;
+  return c;
+}
+// `condition_on` is condition i of `e` as the target compares it (see narrowed).
+constexpr condition condition_on(const entry& e, std::size_t i, bool narrow) noexcept {
+  return narrow ? narrowed(e.r.conditions[i]) : e.r.conditions[i];
+}
+
 // `word_test` is one test of a condition on one 32-bit argument word: LD word; AND mask (unless
 // all ones); J<op> value. Test 2c of a rule is condition c's high half, test 2c + 1 its low half;
 // a 64-bit != or ordered comparison, not a conjunction of word tests, is test 2c as a whole.
@@ -63,8 +89,8 @@ struct word_test {
 };
 
 // (Written as few statements: clang 14 counts constant evaluation steps by statements.)
-constexpr word_test test_of(const entry& e, std::size_t test) noexcept {
-  const condition& c = e.r.conditions[test / 2];
+constexpr word_test test_of(const entry& e, std::size_t test, bool narrow) noexcept {
+  const condition c = condition_on(e, test / 2, narrow);
   const bool low = test % 2 == 1;
   const std::uint32_t word = low ? bpf::off_arg_lo(c.arg) : bpf::off_arg_hi(c.arg);
   const auto value = static_cast<std::uint32_t>(low ? c.value : c.value >> 32);
@@ -81,11 +107,17 @@ constexpr word_test test_of(const entry& e, std::size_t test) noexcept {
   }
 }
 
-// `tests_of` are the tests of a rule, a bit each (as test_of says, in fewer steps).
-constexpr std::uint16_t tests_of(const entry& e) noexcept {
+// `tests_of` are the tests of a rule, a bit each (as test_of says, in fewer steps); `never` is
+// set when one of its conditions can never hold on the target.
+constexpr std::uint16_t tests_of(const entry& e, bool narrow, bool& never) noexcept {
   std::uint32_t bits = 0;
   for (std::size_t i = 0; i < e.r.count; ++i) {
-    const condition& c = e.r.conditions[i];
+    if (narrow) {
+      const truth t = narrow_truth(e.r.conditions[i]);
+      never = never || t == truth::never;
+      if (t != truth::depends) continue;
+    }
+    const condition c = condition_on(e, i, narrow);
     const bool dword = c.size == width::dword;
     std::uint32_t halves = dword ? 2U : c.op == cmp::eq || c.op == cmp::masked_eq ? 3U : 1U;  // bit 1: low
     if (c.op == cmp::masked_eq && !c.has_slot())
@@ -97,7 +129,7 @@ constexpr std::uint16_t tests_of(const entry& e) noexcept {
 
 // Is test `x` of `a` the same instructions, with the same run-time value, as test `y` of `b`?
 constexpr bool same_test(const entry& a, std::size_t x, const word_test& s, const entry& b, std::size_t y,
-                         const word_test& t) noexcept {
+                         const word_test& t, bool narrow) noexcept {
   if (s.whole || t.whole)
     return s.whole && t.whole && a.r.conditions[x / 2] == b.r.conditions[y / 2] && s.slot == t.slot;
   if (s.word != t.word || s.mask != t.mask || s.op != t.op || s.holds_if_taken != t.holds_if_taken ||
@@ -105,7 +137,7 @@ constexpr bool same_test(const entry& a, std::size_t x, const word_test& s, cons
     return false;
   if (s.slot < 0) return s.value == t.value;
   // One patch serves both: it must refuse what either condition refuses.
-  return slot_invalid_bits(a.r.conditions[x / 2]) == slot_invalid_bits(b.r.conditions[y / 2]);
+  return slot_invalid_bits(condition_on(a, x / 2, narrow)) == slot_invalid_bits(condition_on(b, y / 2, narrow));
 }
 
 // A test the dispatch can use: the word equals a constant.
@@ -120,7 +152,10 @@ struct decider {
   block_rule* block;
   segment* segments;   // a stack: those of the dispatches being written
   std::size_t capacity;
+  bool narrow;         // the target's syscalls read 32-bit arguments (see narrowed)
   std::size_t used = 0;
+
+  [[nodiscard]] constexpr word_test test(const entry& e, std::size_t x) const noexcept { return test_of(e, x, narrow); }
 
   // Deeper than this, what is left is tried rule by rule (constant evaluation's recursion limit).
   static constexpr unsigned max_depth = 40;
@@ -133,10 +168,10 @@ struct decider {
   }
 
   // The word the accumulator holds after test `x` of `e` holds.
-  [[nodiscard]] static constexpr std::uint32_t held_after(const entry& e, std::size_t x, const word_test& t) noexcept {
+  [[nodiscard]] constexpr std::uint32_t held_after(const entry& e, std::size_t x, const word_test& t) const noexcept {
     if (!t.whole) return t.mask == 0xffffffffU ? t.word : no_word;
     coded k;
-    code_of(e.r.conditions[x / 2], k);
+    code_of(condition_on(e, x / 2, narrow), k);
     return k.pass_word;
   }
 
@@ -144,7 +179,7 @@ struct decider {
   // left out when every path into it holds the word already (`held`).
   constexpr target place_test(const entry& e, std::size_t x, const word_test& t, const target& pass,
                               const target& fail, std::uint32_t held) noexcept {
-    const condition& c = e.r.conditions[x / 2];
+    const condition c = condition_on(e, x / 2, narrow);
     if (t.whole) {
       coded k;
       code_of(c, k);
@@ -167,12 +202,12 @@ struct decider {
     if (bits == 0) return pass;
     auto highest = [](std::uint32_t b) { return static_cast<std::size_t>(31 - std::countl_zero(b)); };
     std::size_t x = highest(bits);
-    word_test t = test_of(e, x);
+    word_test t = test(e, x);
     for (;;) {  // last test first; each test enters holding what the one before it leaves
       bits &= ~(1U << x);
       if (bits == 0) return place_test(e, x, t, next, fail, held);
       const std::size_t before = highest(bits);
-      const word_test u = test_of(e, before);
+      const word_test u = test(e, before);
       next = place_test(e, x, t, next, fail, held_after(e, before, u));
       x = before;
       t = u;
@@ -219,14 +254,14 @@ struct decider {
     const entry& first = of(begin);  // a reference into the policy's rules, not into the block
     for (std::uint32_t xs = remaining(begin); xs != 0; xs &= xs - 1) {
       const auto x = static_cast<std::size_t>(std::countr_zero(xs));
-      const word_test t = test_of(first, x);
+      const word_test t = test(first, x);
       // Each rule's first test equal to it, as a bit in its key; none: not common.
       bool everywhere = true;
       for (std::size_t i = begin + 1; i < end && everywhere; ++i) {
         block[i].key = 0;
         for (std::uint32_t ys = remaining(i); ys != 0 && block[i].key == 0; ys &= ys - 1) {
           const auto y = static_cast<std::size_t>(std::countr_zero(ys));
-          if (same_test(first, x, t, of(i), y, test_of(of(i), y))) block[i].key = ys & (0U - ys);
+          if (same_test(first, x, t, of(i), y, test(of(i), y), narrow)) block[i].key = ys & (0U - ys);
         }
         everywhere = block[i].key != 0;
       }
@@ -400,7 +435,7 @@ struct decider {
     std::size_t nkeys = 0;
     for (std::size_t i = begin; i < end; ++i)
       for (std::uint32_t xs = remaining(i); xs != 0; xs &= xs - 1) {
-        const word_test t = test_of(of(i), static_cast<std::size_t>(std::countr_zero(xs)));
+        const word_test t = test(of(i), static_cast<std::size_t>(std::countr_zero(xs)));
         if (!dispatchable(t)) continue;
         std::size_t k = 0;
         while (k < nkeys && (keys[k].word != t.word || keys[k].mask != t.mask)) ++k;
@@ -424,7 +459,7 @@ struct decider {
       block[i].key = other | block[i].index;
       for (std::uint32_t xs = remaining(i); xs != 0; xs &= xs - 1) {
         const auto x = static_cast<std::size_t>(std::countr_zero(xs));
-        const word_test t = test_of(of(i), x);
+        const word_test t = test(of(i), x);
         if (dispatchable(t) && t.word == word && t.mask == mask) {
           block[i].key = std::uint64_t{t.value} << 8 | x;
           break;
@@ -507,23 +542,27 @@ struct decider {
 // so that equal matches are adjacent), each to its action, and the default when none matches.
 // Scratch: `block` of at least last - first rules, `segments` of segments_needed(last - first).
 // Returns where the code starts.
+// `narrow`: the target's syscalls read 32-bit arguments (see narrowed).
 constexpr target emit_block(emitter& w, std::span<const entry> rules, std::span<const sort_key> order,
-                            std::size_t first, std::size_t last, action default_action,
+                            std::size_t first, std::size_t last, action default_action, bool narrow,
                             std::span<block_rule> block, std::span<segment> segments) noexcept {
   std::size_t n = 0;
   for (std::size_t i = first; i < last; ++i) {
     const entry& e = rules[order[i].index];
+    // Every run-time value is checked at apply(), also where its test is left out.
+    for (std::size_t c = 0; c < e.r.count; ++c)
+      if (e.r.conditions[c].has_slot())
+        w.patches[w.npatches++] = {0, static_cast<std::uint16_t>(e.slot_base + e.r.conditions[c].slot), false,
+                                   slot_invalid_bits(condition_on(e, c, narrow)), true};
     if (i > first && order[i - 1].fingerprint == order[i].fingerprint) {
       const entry& before = rules[order[i - 1].index];
       if (same_match(before, e) && before.r.result == e.r.result) continue;  // a duplicate
     }
-    block[n++] = {order[i].index, tests_of(e), 0, 0};
-    // Every run-time value is checked at apply(), also where its test is left out.
-    for (std::size_t c = 0; c < e.r.count; ++c)
-      if (const condition& k = e.r.conditions[c]; k.has_slot())
-        w.patches[w.npatches++] = {0, static_cast<std::uint16_t>(e.slot_base + k.slot), false, slot_invalid_bits(k), true};
+    bool never = false;
+    const std::uint16_t tests = tests_of(e, narrow, never);
+    if (!never) block[n++] = {order[i].index, tests, 0, 0};  // (a rule that can never match has no code)
   }
-  decider d{w, rules.data(), block.data(), segments.data(), segments.size()};
+  decider d{w, rules.data(), block.data(), segments.data(), segments.size(), narrow};
   return d.build(0, n, {true, default_action, 0}, no_word, 0);
 }
 

@@ -27,7 +27,8 @@ constexpr target emit_tree(emitter& w, const compile_input& in, std::span<const 
                            std::span<block_rule> block, std::span<segment> segments) noexcept {
   if (hi - lo == 1) {
     if (iv[lo].conditional)
-      return emit_block(w, in.rules, order, iv[lo].first, iv[lo].last, in.default_action, block, segments);
+      return emit_block(w, in.rules, order, iv[lo].first, iv[lo].last, in.default_action,
+                        in.target.argument_bits == 32, block, segments);
     if (!iv[lo].has_exception) return {true, iv[lo].result, 0};
     // JEQ nr, its action, the run's action: one instruction where two boundaries would need two.
     const std::size_t t = w.resolve({true, iv[lo].exception_result, 0}, 1);
