@@ -828,7 +828,8 @@ seccomp_data random_call(Source& s, const generated_policy& p,
   } else if (where < 87) {
     nr = static_cast<std::uint32_t>(s.below(512));
   } else if (where < 91) {
-    constexpr std::array<std::uint32_t, 5> far{451, 452, 1000, 0x3ffffffeU, 0x3fffffffU};
+    const std::uint32_t end = p.target().table_size;  // the first number past the table
+    const std::array<std::uint32_t, 5> far{end, end + 1, 1000, 0x3ffffffeU, 0x3fffffffU};
     nr = percent(s, 50) ? pick(s, far) : static_cast<std::uint32_t>(s.any() & 0x3fffffffU);
   } else if (where < 97) {
     nr = 0x40000000U | (percent(s, 70) ? own : static_cast<std::uint32_t>(s.any()));  // x32 and above

@@ -213,8 +213,8 @@ constexpr long x32_bit = 0x40000000;  // __X32_SYSCALL_BIT
 constexpr long x32_read = x32_bit | 0, x32_write = x32_bit | 1, x32_getpid = x32_bit | 39;
 constexpr long x32_getppid = x32_bit | 110, x32_getuid = x32_bit | 102;
 constexpr long x32_rt_sigaction = x32_bit | 512, x32_execve = x32_bit | 520;  // x32's own numbers
-// The numbers past the table below bit 30: syscalls newer than sysfence's tables (451, cachestat,
-// runs on 6.18), then numbers no kernel has. They get ENOSYS, glibc's cue to fall back.
+// The numbers past the table below bit 30: syscalls newer than sysfence's tables (463, setxattrat
+// since Linux 6.13, runs on 6.18), then numbers no kernel has. They get ENOSYS, glibc's cue to fall back.
 constexpr long past_table = arch::x86_64::value.table_size;
 constexpr std::array<long, 4> newer_numbers{past_table, past_table + 1, 1000, 0x3fffffff};
 // The numbers from bit 30 up that are not x32 twins: -1, bit 30 and 31 set, bit 31.

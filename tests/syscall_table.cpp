@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 // syscall_table.cpp - the generated syscall tables agree with the C library's and the kernel's headers.
 //
+// The tables come from the kernel's syscall tables (Linux 6.12, tools/gen_syscalls.cmake); the headers
+// here are Debian 12's (Linux 6.1), so they are compared on the syscalls both know.
+//
 // Header order matters: <sys/syscall.h> defines __NR_<name> / SYS_<name> with the x86_64 numbers, and
 // <asm/unistd_32.h> (included further down) silently redefines the shared __NR_<name> macros with the
 // i386 numbers - no warning, because the redefinition happens in a system header. So every x86_64
 // number is captured into a constant *before* that include, and every use of __NR_<name> after it
-// means i386.
+// means i386, until <asm/unistd_x32.h> redefines them again with the x32 numbers.
 #include <doctest/doctest.h>
 
 #include <sys/syscall.h>  // x86_64: SYS_<name>, __NR_<name>
@@ -43,15 +46,24 @@ namespace {
 
 using sysfence::sys::id;
 using sysfence::detail::syscall_count;
+using sysfence::detail::syscall_max_aarch64;
 using sysfence::detail::syscall_max_i386;
+using sysfence::detail::syscall_max_riscv64;
+using sysfence::detail::syscall_max_x32;
 using sysfence::detail::syscall_max_x86_64;
 using sysfence::detail::syscall_names;
+using sysfence::detail::syscall_numbers_aarch64;
 using sysfence::detail::syscall_numbers_i386;
+using sysfence::detail::syscall_numbers_riscv64;
+using sysfence::detail::syscall_numbers_x32;
 using sysfence::detail::syscall_numbers_x86_64;
 
 constexpr std::size_t idx(id which) noexcept { return static_cast<std::size_t>(which); }
 constexpr std::int32_t on_x86_64(id which) noexcept { return syscall_numbers_x86_64[idx(which)]; }
 constexpr std::int32_t on_i386(id which) noexcept { return syscall_numbers_i386[idx(which)]; }
+constexpr std::int32_t on_x32(id which) noexcept { return syscall_numbers_x32[idx(which)]; }
+constexpr std::int32_t on_aarch64(id which) noexcept { return syscall_numbers_aarch64[idx(which)]; }
+constexpr std::int32_t on_riscv64(id which) noexcept { return syscall_numbers_riscv64[idx(which)]; }
 
 // The index of `name` in syscall_names (binary search: the names are sorted), or syscall_count.
 constexpr std::size_t find_name(std::string_view name) noexcept {
@@ -125,6 +137,40 @@ static_assert(on_i386(id::accept) == -1 && on_i386(id::accept4) == __NR_accept4)
 static_assert(syscall_names[idx(id::break_)] == "break");
 static_assert(syscall_names[idx(id::_llseek)] == "_llseek");
 
+}  // namespace
+
+// ---- from here on, __NR_<name> are the x32 numbers: __X32_SYSCALL_BIT (<asm/unistd.h>) + the table's. ----
+#include <asm/unistd_x32.h>
+
+namespace {
+
+#define SYSFENCE_X32(name) expected{id::name, #name, __NR_##name - __X32_SYSCALL_BIT}
+constexpr std::array x32_expected{
+    SYSFENCE_X32(read),         SYSFENCE_X32(write),   SYSFENCE_X32(openat),         SYSFENCE_X32(getppid),
+    SYSFENCE_X32(rt_sigaction), SYSFENCE_X32(execve),  SYSFENCE_X32(ioctl),          SYSFENCE_X32(readv),
+    SYSFENCE_X32(recvmsg),      SYSFENCE_X32(preadv2), SYSFENCE_X32(io_uring_setup),
+};
+#undef SYSFENCE_X32
+
+// x32 takes the table's `common` and `x32` lines: its own rt_sigaction (512), not x86_64's 64-bit one (13).
+static_assert(on_x32(id::rt_sigaction) == __NR_rt_sigaction - __X32_SYSCALL_BIT);
+static_assert(on_x32(id::rt_sigaction) == 512 && on_x86_64(id::rt_sigaction) == 13);
+static_assert(on_x32(id::read) == on_x86_64(id::read));
+static_assert(on_x32(id::uselib) == -1 && on_x32(id::create_module) == -1);  // `64` lines only
+static_assert(syscall_max_x32 < 0x40000000);  // the table's numbers, without the bit
+
+// ---- aarch64 and riscv64: scripts/syscall.tbl, whose numbers asm-generic/unistd.h also gives. ----
+// Each takes the `common` and `64` lines and its own ABIs (arch/*/kernel/Makefile.syscalls).
+static_assert(on_aarch64(id::read) == 63 && on_riscv64(id::read) == 63);
+static_assert(on_aarch64(id::openat) == 56 && on_riscv64(id::openat) == 56);
+static_assert(on_aarch64(id::fstat) == 80 && on_aarch64(id::fstat64) == -1);          // `64`, not `stat64`
+static_assert(on_aarch64(id::renameat) == 38 && on_riscv64(id::renameat) == -1);      // arm64's `renameat`
+static_assert(on_aarch64(id::getrlimit) == 163 && on_riscv64(id::getrlimit) == 163);  // `rlimit`
+static_assert(on_aarch64(id::memfd_secret) == 447 && on_riscv64(id::memfd_secret) == 447);
+static_assert(on_riscv64(id::riscv_flush_icache) == 259 && on_aarch64(id::riscv_flush_icache) == -1);
+static_assert(on_aarch64(id::open) == -1 && on_riscv64(id::open) == -1);  // no legacy calls
+static_assert(on_aarch64(id::io_getevents) == 4);                         // `64`, not `time32`
+
 // ---- the tables themselves ----
 constexpr bool names_strictly_sorted() noexcept {
   for (std::size_t i = 1; i < syscall_count; ++i) {
@@ -153,11 +199,16 @@ constexpr bool numbers_valid(const std::array<std::int32_t, syscall_count>& numb
 }
 static_assert(numbers_valid(syscall_numbers_x86_64, syscall_max_x86_64));
 static_assert(numbers_valid(syscall_numbers_i386, syscall_max_i386));
+static_assert(numbers_valid(syscall_numbers_x32, syscall_max_x32));
+static_assert(numbers_valid(syscall_numbers_aarch64, syscall_max_aarch64));
+static_assert(numbers_valid(syscall_numbers_riscv64, syscall_max_riscv64));
 
 // Every syscall exists on at least one architecture.
 constexpr bool each_exists_somewhere() noexcept {
   for (std::size_t i = 0; i < syscall_count; ++i) {
-    if (syscall_numbers_x86_64[i] < 0 && syscall_numbers_i386[i] < 0) return false;
+    if (syscall_numbers_x86_64[i] < 0 && syscall_numbers_i386[i] < 0 && syscall_numbers_x32[i] < 0 &&
+        syscall_numbers_aarch64[i] < 0 && syscall_numbers_riscv64[i] < 0)
+      return false;
   }
   return true;
 }
@@ -201,6 +252,14 @@ TEST_CASE("syscall numbers on i386 match <asm/unistd_32.h>") {
   }
 }
 
+TEST_CASE("syscall numbers on x32 match <asm/unistd_x32.h>, without __X32_SYSCALL_BIT") {
+  for (const expected& e : x32_expected) {
+    CAPTURE(e.name);
+    CHECK(syscall_names[idx(e.which)] == e.name);
+    CHECK(on_x32(e.which) == e.number);
+  }
+}
+
 TEST_CASE("i386-only syscalls do not exist on x86_64") {
   for (const id which :
        {id::socketcall, id::waitpid, id::break_, id::_llseek, id::mmap2, id::ipc, id::sigreturn}) {
@@ -239,6 +298,9 @@ TEST_CASE("every x86_64 syscall number is unique") {
   }
   CHECK(numbers_valid(syscall_numbers_x86_64, syscall_max_x86_64));
   CHECK(numbers_valid(syscall_numbers_i386, syscall_max_i386));
+  CHECK(numbers_valid(syscall_numbers_x32, syscall_max_x32));
+  CHECK(numbers_valid(syscall_numbers_aarch64, syscall_max_aarch64));
+  CHECK(numbers_valid(syscall_numbers_riscv64, syscall_max_riscv64));
 }
 
 TEST_CASE("the X-macro lists every syscall in order") {

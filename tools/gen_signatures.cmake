@@ -11,7 +11,8 @@
 #   <amd64>/arch/x86/include/generated/asm/syscalls_64.h  each x86_64 number's entry point (sys_newfstat)
 #   <amd64>/include/config/auto.conf                      the kernel configuration (CONFIG_CLONE_BACKWARDS)
 #   <common>/include/linux/syscalls.h                     the entry points' prototypes
-#   include/sysfence/detail/syscall_table.hpp             sysfence's syscall ids and x86_64 numbers
+#   include/sysfence/detail/generated/syscall_ids.hpp     sysfence's syscall ids (tools/gen_syscalls.cmake)
+#   include/sysfence/detail/generated/syscalls_x86_64.hpp their x86_64 numbers (tools/gen_syscalls.cmake)
 # Hand-written here: the size of each C type on x86_64 (types_64, types_32, types_16), and the two x86_64
 # entry points syscalls.h does not declare (SYSFENCE_ARCH_ENTRIES). See tools/README.md.
 cmake_minimum_required(VERSION 3.25)
@@ -30,7 +31,8 @@ set(SYSFENCE_ARCH_ENTRIES
 get_filename_component(repo_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 set(out_rel "include/sysfence/detail/syscall_signatures.hpp")
 set(out_file "${repo_root}/${out_rel}")
-set(table_file "${repo_root}/include/sysfence/detail/syscall_table.hpp")
+set(ids_file "${repo_root}/include/sysfence/detail/generated/syscall_ids.hpp")
+set(numbers_file "${repo_root}/include/sysfence/detail/generated/syscalls_x86_64.hpp")
 set(install_hint "install linux-headers-amd64 (tools/dev test does) or pass -DSYSFENCE_KERNEL_DIR=<linux-headers-*-amd64 dir>")
 
 # --- find the headers ----------------------------------------------------------------------------
@@ -56,7 +58,7 @@ if(EXISTS "${kdir}/Makefile")
   endif()
 endif()
 set(syscalls_h "${common}/include/linux/syscalls.h")
-foreach(f syscalls_64 auto_conf syscalls_h table_file)
+foreach(f syscalls_64 auto_conf syscalls_h ids_file numbers_file)
   if(NOT EXISTS "${${f}}")
     message(FATAL_ERROR "gen_signatures: ${${f}} does not exist; ${install_hint}")
   endif()
@@ -64,8 +66,8 @@ endforeach()
 file(STRINGS "${common}/Makefile" kv REGEX "^(VERSION|PATCHLEVEL) = ")
 string(REGEX REPLACE ".*VERSION = ([0-9]+).*PATCHLEVEL = ([0-9]+).*" "\\1.\\2" kernel_version "${kv}")
 
-# --- sysfence's syscalls: ids (identifier, name) and x86_64 numbers, from the committed table -------
-file(READ "${table_file}" table)
+# --- sysfence's syscalls: ids (identifier, name) and x86_64 numbers, from the committed tables ------
+file(READ "${ids_file}" table)
 string(REGEX MATCHALL "\n  X\\([A-Za-z0-9_]+, [A-Za-z0-9_]+\\)" constants "${table}")
 set(names "")
 foreach(line IN LISTS constants)
@@ -73,13 +75,15 @@ foreach(line IN LISTS constants)
   list(APPEND names "${CMAKE_MATCH_2}")
   set(ident_${CMAKE_MATCH_2} "${CMAKE_MATCH_1}")
 endforeach()
+file(READ "${numbers_file}" table)
 string(REGEX MATCH "syscall_numbers_x86_64\\{\\{([^}]*)\\}\\};" m "${table}")
 string(REGEX REPLACE "//[^\n]*" "" numbers "${CMAKE_MATCH_1}")
 string(REGEX MATCHALL "-?[0-9]+" numbers "${numbers}")
 list(LENGTH names count)
 list(LENGTH numbers n_numbers)
 if(count EQUAL 0 OR NOT count EQUAL n_numbers)
-  message(FATAL_ERROR "gen_signatures: cannot read ${table_file} (${count} names, ${n_numbers} x86_64 numbers); "
+  message(FATAL_ERROR "gen_signatures: cannot read ${ids_file} and ${numbers_file} "
+                      "(${count} names, ${n_numbers} x86_64 numbers); "
                       "regenerate it with tools/gen_syscalls.cmake first")
 endif()
 
@@ -351,7 +355,7 @@ foreach(i RANGE 0 ${last})
   if(nr EQUAL -1)
     set(why "not an x86_64 syscall")
   elseif(NOT DEFINED entry_${nr})
-    set(why "no entry in syscalls_64.h")
+    set(why "no entry in Linux ${kernel_version}'s syscalls_64.h")  # newer than the headers
   elseif(entry_${nr} STREQUAL "sys_ni_syscall")
     set(why "sys_ni_syscall: not implemented")
   else()
@@ -446,7 +450,7 @@ sysfence_pack(text "//   " 100 ${unknown})
 string(APPEND o "${text}")
 string(APPEND o "#pragma once\n\n")
 string(APPEND o "#include <array>\n#include <cstdint>\n\n")
-string(APPEND o "#include \"sysfence/detail/syscall_table.hpp\"\n\n")
+string(APPEND o "#include \"sysfence/detail/generated/syscall_ids.hpp\"\n\n")
 string(APPEND o "// `param::<name>` names a syscall parameter in compile errors (`argN` where the prototype has no name).\n")
 string(APPEND o "namespace sysfence::param {\n")
 foreach(t IN LISTS tags)
@@ -475,4 +479,4 @@ sysfence_write_or_check(
   SUMMARY "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${kdir}"
   WHAT "syscall signatures match the kernel headers"
   SOURCES "the kernel headers in ${kdir}"
-  REGENERATE "regenerate it with `cmake -P tools/gen_signatures.cmake` from the repository root and commit it (a mismatch usually means the kernel headers or syscall_table.hpp changed)")
+  REGENERATE "regenerate it with `cmake -P tools/gen_signatures.cmake` from the repository root and commit it (a mismatch usually means the kernel headers or the syscall tables changed)")

@@ -5,20 +5,24 @@
 // Bits are those of the parameter's C type on x86_64: 64 (pointers, long, size_t, loff_t, u64),
 // 32 (int, unsigned int, pid_t, u32...) or 16 (umode_t); an `unsigned long fd` is 32, as the
 // kernel passes it to fdget(unsigned int). A syscall without a prototype is unknown: six
-// parameters of 64 bits. The 106 unknown syscalls:
+// parameters of 64 bits. The 121 unknown syscalls:
 //   _llseek (not an x86_64 syscall), _newselect (not an x86_64 syscall),
 //   _sysctl (sys_ni_syscall: not implemented), afs_syscall (sys_ni_syscall: not implemented),
 //   arch_prctl (sys_arch_prctl is not declared), bdflush (not an x86_64 syscall),
-//   break (not an x86_64 syscall), chown32 (not an x86_64 syscall),
-//   clock_adjtime64 (not an x86_64 syscall), clock_getres_time64 (not an x86_64 syscall),
-//   clock_gettime64 (not an x86_64 syscall), clock_nanosleep_time64 (not an x86_64 syscall),
-//   clock_settime64 (not an x86_64 syscall), create_module (sys_ni_syscall: not implemented),
+//   break (not an x86_64 syscall), cachestat (no entry in Linux 6.1's syscalls_64.h),
+//   chown32 (not an x86_64 syscall), clock_adjtime64 (not an x86_64 syscall),
+//   clock_getres_time64 (not an x86_64 syscall), clock_gettime64 (not an x86_64 syscall),
+//   clock_nanosleep_time64 (not an x86_64 syscall), clock_settime64 (not an x86_64 syscall),
+//   create_module (sys_ni_syscall: not implemented),
 //   epoll_ctl_old (sys_ni_syscall: not implemented),
 //   epoll_wait_old (sys_ni_syscall: not implemented), fadvise64_64 (not an x86_64 syscall),
-//   fchown32 (not an x86_64 syscall), fcntl64 (not an x86_64 syscall),
-//   fstat64 (not an x86_64 syscall), fstatat64 (not an x86_64 syscall),
-//   fstatfs64 (not an x86_64 syscall), ftime (not an x86_64 syscall),
-//   ftruncate64 (not an x86_64 syscall), futex_time64 (not an x86_64 syscall),
+//   fchmodat2 (no entry in Linux 6.1's syscalls_64.h), fchown32 (not an x86_64 syscall),
+//   fcntl64 (not an x86_64 syscall), fstat64 (not an x86_64 syscall),
+//   fstatat64 (not an x86_64 syscall), fstatfs64 (not an x86_64 syscall),
+//   ftime (not an x86_64 syscall), ftruncate64 (not an x86_64 syscall),
+//   futex_requeue (no entry in Linux 6.1's syscalls_64.h), futex_time64 (not an x86_64 syscall),
+//   futex_wait (no entry in Linux 6.1's syscalls_64.h),
+//   futex_wake (no entry in Linux 6.1's syscalls_64.h),
 //   get_kernel_syms (sys_ni_syscall: not implemented),
 //   get_thread_area (sys_ni_syscall: not implemented), getegid32 (not an x86_64 syscall),
 //   geteuid32 (not an x86_64 syscall), getgid32 (not an x86_64 syscall),
@@ -26,18 +30,24 @@
 //   getresgid32 (not an x86_64 syscall), getresuid32 (not an x86_64 syscall),
 //   getuid32 (not an x86_64 syscall), gtty (not an x86_64 syscall), idle (not an x86_64 syscall),
 //   io_pgetevents_time64 (not an x86_64 syscall), iopl (sys_iopl is not declared),
-//   ipc (not an x86_64 syscall), lchown32 (not an x86_64 syscall), lock (not an x86_64 syscall),
-//   lstat64 (not an x86_64 syscall), mmap2 (not an x86_64 syscall),
+//   ipc (not an x86_64 syscall), lchown32 (not an x86_64 syscall),
+//   listmount (no entry in Linux 6.1's syscalls_64.h), lock (not an x86_64 syscall),
+//   lsm_get_self_attr (no entry in Linux 6.1's syscalls_64.h),
+//   lsm_list_modules (no entry in Linux 6.1's syscalls_64.h),
+//   lsm_set_self_attr (no entry in Linux 6.1's syscalls_64.h), lstat64 (not an x86_64 syscall),
+//   map_shadow_stack (no entry in Linux 6.1's syscalls_64.h), mmap2 (not an x86_64 syscall),
 //   modify_ldt (sys_modify_ldt is not declared), mpx (not an x86_64 syscall),
 //   mq_timedreceive_time64 (not an x86_64 syscall), mq_timedsend_time64 (not an x86_64 syscall),
-//   nfsservctl (sys_ni_syscall: not implemented), nice (not an x86_64 syscall),
-//   oldfstat (not an x86_64 syscall), oldlstat (not an x86_64 syscall),
-//   oldolduname (not an x86_64 syscall), oldstat (not an x86_64 syscall),
-//   olduname (not an x86_64 syscall), ppoll_time64 (not an x86_64 syscall),
-//   prof (not an x86_64 syscall), profil (not an x86_64 syscall),
-//   pselect6_time64 (not an x86_64 syscall), putpmsg (sys_ni_syscall: not implemented),
-//   query_module (sys_ni_syscall: not implemented), readdir (not an x86_64 syscall),
-//   recvmmsg_time64 (not an x86_64 syscall), rt_sigtimedwait_time64 (not an x86_64 syscall),
+//   mseal (no entry in Linux 6.1's syscalls_64.h), nfsservctl (sys_ni_syscall: not implemented),
+//   nice (not an x86_64 syscall), oldfstat (not an x86_64 syscall),
+//   oldlstat (not an x86_64 syscall), oldolduname (not an x86_64 syscall),
+//   oldstat (not an x86_64 syscall), olduname (not an x86_64 syscall),
+//   ppoll_time64 (not an x86_64 syscall), prof (not an x86_64 syscall),
+//   profil (not an x86_64 syscall), pselect6_time64 (not an x86_64 syscall),
+//   putpmsg (sys_ni_syscall: not implemented), query_module (sys_ni_syscall: not implemented),
+//   readdir (not an x86_64 syscall), recvmmsg_time64 (not an x86_64 syscall),
+//   riscv_flush_icache (not an x86_64 syscall), riscv_hwprobe (not an x86_64 syscall),
+//   rt_sigtimedwait_time64 (not an x86_64 syscall),
 //   sched_rr_get_interval_time64 (not an x86_64 syscall),
 //   security (sys_ni_syscall: not implemented), semtimedop_time64 (not an x86_64 syscall),
 //   sendfile64 (not an x86_64 syscall), set_thread_area (sys_ni_syscall: not implemented),
@@ -51,12 +61,13 @@
 //   sigreturn (not an x86_64 syscall), sigsuspend (not an x86_64 syscall),
 //   socketcall (not an x86_64 syscall), ssetmask (not an x86_64 syscall),
 //   stat64 (not an x86_64 syscall), statfs64 (not an x86_64 syscall),
-//   stime (not an x86_64 syscall), stty (not an x86_64 syscall),
-//   timer_gettime64 (not an x86_64 syscall), timer_settime64 (not an x86_64 syscall),
-//   timerfd_gettime64 (not an x86_64 syscall), timerfd_settime64 (not an x86_64 syscall),
-//   truncate64 (not an x86_64 syscall), tuxcall (sys_ni_syscall: not implemented),
-//   ugetrlimit (not an x86_64 syscall), ulimit (not an x86_64 syscall),
-//   umount (not an x86_64 syscall), uselib (sys_ni_syscall: not implemented),
+//   statmount (no entry in Linux 6.1's syscalls_64.h), stime (not an x86_64 syscall),
+//   stty (not an x86_64 syscall), timer_gettime64 (not an x86_64 syscall),
+//   timer_settime64 (not an x86_64 syscall), timerfd_gettime64 (not an x86_64 syscall),
+//   timerfd_settime64 (not an x86_64 syscall), truncate64 (not an x86_64 syscall),
+//   tuxcall (sys_ni_syscall: not implemented), ugetrlimit (not an x86_64 syscall),
+//   ulimit (not an x86_64 syscall), umount (not an x86_64 syscall),
+//   uretprobe (sys_ni_syscall: not implemented), uselib (sys_ni_syscall: not implemented),
 //   utimensat_time64 (not an x86_64 syscall), vm86 (not an x86_64 syscall),
 //   vm86old (not an x86_64 syscall), vserver (sys_ni_syscall: not implemented),
 //   waitpid (not an x86_64 syscall)
@@ -65,7 +76,7 @@
 #include <array>
 #include <cstdint>
 
-#include "sysfence/detail/syscall_table.hpp"
+#include "sysfence/detail/generated/syscall_ids.hpp"
 
 // `param::<name>` names a syscall parameter in compile errors (`argN` where the prototype has no name).
 namespace sysfence::param {
@@ -381,7 +392,7 @@ struct signature {
   bool known = false;  // false: no prototype, every argument register is a 64-bit parameter
 };
 
-// The signature of each sys::id (343 known, 106 unknown).
+// The signature of each sys::id (343 known, 121 unknown).
 inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {6, {64, 64, 64, 64, 64, 64}, false},  // _llseek: unknown, not an x86_64 syscall
     {6, {64, 64, 64, 64, 64, 64}, false},  // _newselect: unknown, not an x86_64 syscall
@@ -400,6 +411,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {3, {32, 64, 32, 0, 0, 0}, true},  // bpf: sys_bpf(int cmd, union bpf_attr* attr, unsigned int size)
     {6, {64, 64, 64, 64, 64, 64}, false},  // break: unknown, not an x86_64 syscall
     {1, {64, 0, 0, 0, 0, 0}, true},  // brk: sys_brk(unsigned long brk)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // cachestat: unknown, no entry in Linux 6.1's syscalls_64.h
     {2, {64, 64, 0, 0, 0, 0}, true},  // capget: sys_capget(cap_user_header_t header, cap_user_data_t dataptr)
     {2, {64, 64, 0, 0, 0, 0}, true},  // capset: sys_capset(cap_user_header_t header, const cap_user_data_t data)
     {1, {64, 0, 0, 0, 0, 0}, true},  // chdir: sys_chdir(const char* filename)
@@ -453,6 +465,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {1, {32, 0, 0, 0, 0, 0}, true},  // fchdir: sys_fchdir(unsigned int fd)
     {2, {32, 16, 0, 0, 0, 0}, true},  // fchmod: sys_fchmod(unsigned int fd, umode_t mode)
     {3, {32, 64, 16, 0, 0, 0}, true},  // fchmodat: sys_fchmodat(int dfd, const char* filename, umode_t mode)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // fchmodat2: unknown, no entry in Linux 6.1's syscalls_64.h
     {3, {32, 32, 32, 0, 0, 0}, true},  // fchown: sys_fchown(unsigned int fd, uid_t user, gid_t group)
     {6, {64, 64, 64, 64, 64, 64}, false},  // fchown32: unknown, not an x86_64 syscall
     {5, {32, 64, 32, 32, 32, 0}, true},  // fchownat: sys_fchownat(int dfd, const char* filename, uid_t user, gid_t group, int flag)
@@ -480,8 +493,11 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {2, {32, 64, 0, 0, 0, 0}, true},  // ftruncate: sys_ftruncate(unsigned int fd, off_t length)
     {6, {64, 64, 64, 64, 64, 64}, false},  // ftruncate64: unknown, not an x86_64 syscall
     {6, {64, 32, 32, 64, 64, 32}, true},  // futex: sys_futex(u32* uaddr, int op, u32 val, const struct __kernel_timespec* utime, u32* uaddr2, u32 val3)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // futex_requeue: unknown, no entry in Linux 6.1's syscalls_64.h
     {6, {64, 64, 64, 64, 64, 64}, false},  // futex_time64: unknown, not an x86_64 syscall
+    {6, {64, 64, 64, 64, 64, 64}, false},  // futex_wait: unknown, no entry in Linux 6.1's syscalls_64.h
     {5, {64, 32, 32, 64, 32, 0}, true},  // futex_waitv: sys_futex_waitv(struct futex_waitv* waiters, unsigned int nr_futexes, unsigned int flags, struct __kernel_timespec* timeout, clockid_t clockid)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // futex_wake: unknown, no entry in Linux 6.1's syscalls_64.h
     {3, {32, 64, 64, 0, 0, 0}, true},  // futimesat: sys_futimesat(int dfd, const char* filename, struct __kernel_old_timeval* utimes)
     {6, {64, 64, 64, 64, 64, 64}, false},  // get_kernel_syms: unknown, sys_ni_syscall: not implemented
     {5, {64, 64, 64, 64, 64, 0}, true},  // get_mempolicy: sys_get_mempolicy(int* policy, unsigned long* nmask, unsigned long maxnode, unsigned long addr, unsigned long flags)
@@ -559,6 +575,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {2, {64, 64, 0, 0, 0, 0}, true},  // link: sys_link(const char* oldname, const char* newname)
     {5, {32, 64, 32, 64, 32, 0}, true},  // linkat: sys_linkat(int olddfd, const char* oldname, int newdfd, const char* newname, int flags)
     {2, {32, 32, 0, 0, 0, 0}, true},  // listen: sys_listen(int arg0, int arg1)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // listmount: unknown, no entry in Linux 6.1's syscalls_64.h
     {3, {64, 64, 64, 0, 0, 0}, true},  // listxattr: sys_listxattr(const char* path, char* list, size_t size)
     {3, {64, 64, 64, 0, 0, 0}, true},  // llistxattr: sys_llistxattr(const char* path, char* list, size_t size)
     {6, {64, 64, 64, 64, 64, 64}, false},  // lock: unknown, not an x86_64 syscall
@@ -566,9 +583,13 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {2, {64, 64, 0, 0, 0, 0}, true},  // lremovexattr: sys_lremovexattr(const char* path, const char* name)
     {3, {32, 64, 32, 0, 0, 0}, true},  // lseek: sys_lseek(unsigned int fd, off_t offset, unsigned int whence)
     {5, {64, 64, 64, 64, 32, 0}, true},  // lsetxattr: sys_lsetxattr(const char* path, const char* name, const void* value, size_t size, int flags)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // lsm_get_self_attr: unknown, no entry in Linux 6.1's syscalls_64.h
+    {6, {64, 64, 64, 64, 64, 64}, false},  // lsm_list_modules: unknown, no entry in Linux 6.1's syscalls_64.h
+    {6, {64, 64, 64, 64, 64, 64}, false},  // lsm_set_self_attr: unknown, no entry in Linux 6.1's syscalls_64.h
     {2, {64, 64, 0, 0, 0, 0}, true},  // lstat: sys_newlstat(const char* filename, struct stat* statbuf)
     {6, {64, 64, 64, 64, 64, 64}, false},  // lstat64: unknown, not an x86_64 syscall
     {3, {64, 64, 32, 0, 0, 0}, true},  // madvise: sys_madvise(unsigned long start, size_t len, int behavior)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // map_shadow_stack: unknown, no entry in Linux 6.1's syscalls_64.h
     {6, {64, 64, 64, 64, 64, 32}, true},  // mbind: sys_mbind(unsigned long start, unsigned long len, unsigned long mode, const unsigned long* nmask, unsigned long maxnode, unsigned flags)
     {3, {32, 32, 32, 0, 0, 0}, true},  // membarrier: sys_membarrier(int cmd, unsigned int flags, int cpu_id)
     {2, {64, 32, 0, 0, 0, 0}, true},  // memfd_create: sys_memfd_create(const char* uname_ptr, unsigned int flags)
@@ -600,6 +621,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {6, {64, 64, 64, 64, 64, 64}, false},  // mq_timedsend_time64: unknown, not an x86_64 syscall
     {1, {64, 0, 0, 0, 0, 0}, true},  // mq_unlink: sys_mq_unlink(const char* name)
     {5, {64, 64, 64, 64, 64, 0}, true},  // mremap: sys_mremap(unsigned long addr, unsigned long old_len, unsigned long new_len, unsigned long flags, unsigned long new_addr)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // mseal: unknown, no entry in Linux 6.1's syscalls_64.h
     {3, {32, 32, 64, 0, 0, 0}, true},  // msgctl: sys_msgctl(int msqid, int cmd, struct msqid_ds* buf)
     {2, {32, 32, 0, 0, 0, 0}, true},  // msgget: sys_msgget(key_t key, int msgflg)
     {5, {32, 64, 64, 64, 32, 0}, true},  // msgrcv: sys_msgrcv(int msqid, struct msgbuf* msgp, size_t msgsz, long msgtyp, int msgflg)
@@ -677,6 +699,8 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {5, {32, 64, 32, 64, 32, 0}, true},  // renameat2: sys_renameat2(int olddfd, const char* oldname, int newdfd, const char* newname, unsigned int flags)
     {4, {64, 64, 64, 32, 0, 0}, true},  // request_key: sys_request_key(const char* _type, const char* _description, const char* _callout_info, key_serial_t destringid)
     {0, {0, 0, 0, 0, 0, 0}, true},  // restart_syscall: sys_restart_syscall()
+    {6, {64, 64, 64, 64, 64, 64}, false},  // riscv_flush_icache: unknown, not an x86_64 syscall
+    {6, {64, 64, 64, 64, 64, 64}, false},  // riscv_hwprobe: unknown, not an x86_64 syscall
     {1, {64, 0, 0, 0, 0, 0}, true},  // rmdir: sys_rmdir(const char* pathname)
     {4, {64, 32, 32, 32, 0, 0}, true},  // rseq: sys_rseq(struct rseq* rseq, uint32_t rseq_len, int flags, uint32_t sig)
     {4, {32, 64, 64, 64, 0, 0}, true},  // rt_sigaction: sys_rt_sigaction(int arg0, const struct sigaction* arg1, struct sigaction* arg2, size_t arg3)
@@ -772,6 +796,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {6, {64, 64, 64, 64, 64, 64}, false},  // stat64: unknown, not an x86_64 syscall
     {2, {64, 64, 0, 0, 0, 0}, true},  // statfs: sys_statfs(const char* path, struct statfs* buf)
     {6, {64, 64, 64, 64, 64, 64}, false},  // statfs64: unknown, not an x86_64 syscall
+    {6, {64, 64, 64, 64, 64, 64}, false},  // statmount: unknown, no entry in Linux 6.1's syscalls_64.h
     {5, {32, 64, 32, 32, 64, 0}, true},  // statx: sys_statx(int dfd, const char* path, unsigned flags, unsigned mask, struct statx* buffer)
     {6, {64, 64, 64, 64, 64, 64}, false},  // stime: unknown, not an x86_64 syscall
     {6, {64, 64, 64, 64, 64, 64}, false},  // stty: unknown, not an x86_64 syscall
@@ -814,6 +839,7 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {1, {64, 0, 0, 0, 0, 0}, true},  // unlink: sys_unlink(const char* pathname)
     {3, {32, 64, 32, 0, 0, 0}, true},  // unlinkat: sys_unlinkat(int dfd, const char* pathname, int flag)
     {1, {64, 0, 0, 0, 0, 0}, true},  // unshare: sys_unshare(unsigned long unshare_flags)
+    {6, {64, 64, 64, 64, 64, 64}, false},  // uretprobe: unknown, sys_ni_syscall: not implemented
     {6, {64, 64, 64, 64, 64, 64}, false},  // uselib: unknown, sys_ni_syscall: not implemented
     {1, {32, 0, 0, 0, 0, 0}, true},  // userfaultfd: sys_userfaultfd(int flags)
     {2, {32, 64, 0, 0, 0, 0}, true},  // ustat: sys_ustat(unsigned dev, struct ustat* ubuf)
