@@ -63,6 +63,8 @@ constexpr auto basic_list =
              sys::readlink, sys::getpid, sys::gettid, sys::uname, sys::getrandom, sys::sched_getaffinity,
              sys::sched_setaffinity, sys::sched_yield, sys::rseq, sys::exit, sys::exit_group);
 static_assert(basic_list.size() == 28);
+// sysfence adds readlinkat: readlink() on aarch64 and riscv64, which have no readlink syscall.
+constexpr auto basic_sysfence_list = join(basic_list, syscalls(sys::readlinkat));
 
 // systemio.rs
 constexpr auto io_read = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek);
@@ -223,7 +225,7 @@ constexpr auto net = b::networking::nothing();
 // basic_capabilities, and a single syscall as a rule set
 
 constexpr bool basic_capabilities_exactly() {
-  return set_allows_exactly(b::basic_capabilities{}, basic_list);
+  return set_allows_exactly(b::basic_capabilities{}, basic_sysfence_list);
 }
 constexpr bool single_syscall_exactly() { return set_allows_exactly(sys::getppid, syscalls(sys::getppid)); }
 
@@ -649,11 +651,11 @@ constexpr bool pipes_exactly() { return set_allows_exactly(b::pipes{}, pipes_lis
 
 constexpr bool context_adds_basic_capabilities() {
   using P = std::remove_cvref_t<decltype(safety_context{}.enable(io.allow_read()))>;
-  return allows_exactly(compile<P, arch::x86_64>(), join(basic_list, io_read));
+  return allows_exactly(compile<P, arch::x86_64>(), join(basic_sysfence_list, io_read));
 }
 constexpr bool union_adds_basic_capabilities() {
   using P = std::remove_cvref_t<decltype(b::pipes{} | b::time::nothing().allow_gettime())>;
-  return allows_exactly(compile<P, arch::x86_64>(), join(basic_list, pipes_list, time_list));
+  return allows_exactly(compile<P, arch::x86_64>(), join(basic_sysfence_list, pipes_list, time_list));
 }
 
 // Dangerous methods are not rule sets until `.yes_really()`.
@@ -930,4 +932,52 @@ TEST_CASE("system_io: the Landlock methods allow exactly extrasafe's syscalls an
   CHECK(landlock_ssl_files_exactly());
   CHECK(landlock_dns_files_exactly());
   CHECK(landlock_paths_recorded());
+}
+
+// --- other targets: what a built-in leaves out there, it allows in its newer form ---------------
+
+// Old syscalls aarch64 and riscv64 lack, and what glibc calls there instead (docs/builtins.md).
+struct replacement {
+  sys::id old_call, new_call;
+};
+constexpr std::array<replacement, 16> replacements{{
+    {sys::id::open, sys::id::openat},          {sys::id::stat, sys::id::newfstatat},
+    {sys::id::lstat, sys::id::newfstatat},     {sys::id::readlink, sys::id::readlinkat},
+    {sys::id::unlink, sys::id::unlinkat},      {sys::id::getdents, sys::id::getdents64},
+    {sys::id::epoll_create, sys::id::epoll_create1}, {sys::id::epoll_wait, sys::id::epoll_pwait},
+    {sys::id::poll, sys::id::ppoll},           {sys::id::select, sys::id::pselect6},
+    {sys::id::eventfd, sys::id::eventfd2},     {sys::id::fork, sys::id::clone},
+    {sys::id::vfork, sys::id::clone},          {sys::id::pipe, sys::id::pipe2},
+    {sys::id::rmdir, sys::id::unlinkat},       {sys::id::mkdir, sys::id::mkdirat},
+}};
+
+// Every built-in, with every method.
+constexpr auto every_builtin = safety_context{}
+                                   .enable(b::system_io::everything())
+                                   .enable(net.allow_running_tcp_servers().allow_running_udp_sockets())
+                                   .enable(b::threads::nothing().allow_create().allow_sleep().yes_really())
+                                   .enable(b::fork_and_exec{})
+                                   .enable(b::pipes{})
+                                   .enable(b::time::nothing().allow_gettime());
+using every_builtin_policy = std::remove_cvref_t<decltype(every_builtin)>;
+
+template <class Arch>
+constexpr bool replacements_allowed_on() {
+  const auto& here = compile<every_builtin_policy, Arch>();
+  const auto& x86_64 = compile<every_builtin_policy, arch::x86_64>();
+  for (const replacement& r : replacements) {
+    if (Arch::numbers[static_cast<std::size_t>(r.old_call)] >= 0) return false;  // (the table says it lacks it)
+    const bool old_allowed = evaluate(x86_64, call<arch::x86_64>(r.old_call, {})) == action::allow;
+    if (old_allowed && evaluate(here, call<Arch>(r.new_call, {})) != action::allow) return false;
+  }
+  // The architecture check is the target's: x86_64 calls are foreign there.
+  return evaluate(here, call<arch::x86_64>(sys::id::getpid, {})) == action::kill_process &&
+         evaluate(here, call<Arch>(sys::id::getpid, {})) == action::allow;
+}
+static_assert(replacements_allowed_on<arch::aarch64>());
+static_assert(replacements_allowed_on<arch::riscv64>());
+
+TEST_CASE("built-ins compile for aarch64 and riscv64, allowing what glibc calls there") {
+  CHECK(replacements_allowed_on<arch::aarch64>());
+  CHECK(replacements_allowed_on<arch::riscv64>());
 }

@@ -43,10 +43,33 @@ struct x86 {
   static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_i386 + 1, 32};
 };
 
+// `aarch64` is the 64-bit Arm ABI. No other ABI shares its audit value (32-bit Arm has its own).
+struct aarch64 {
+  static constexpr std::string_view name = "aarch64";
+  static constexpr std::uint32_t audit = AUDIT_ARCH_AARCH64;
+  static constexpr const auto& numbers = detail::syscall_numbers_aarch64;
+  static constexpr std::uint32_t abi_bit = 0;
+  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_aarch64 + 1};
+};
+
+// `riscv64` is the 64-bit RISC-V ABI. No other ABI shares its audit value.
+struct riscv64 {
+  static constexpr std::string_view name = "riscv64";
+  static constexpr std::uint32_t audit = AUDIT_ARCH_RISCV64;
+  static constexpr const auto& numbers = detail::syscall_numbers_riscv64;
+  static constexpr std::uint32_t abi_bit = 0;
+  static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_riscv64 + 1};
+};
+
+// `native` is the architecture the compiler targets: the same source builds on every one.
 #if defined(__x86_64__) && !defined(__ILP32__)
 using native = x86_64;
 #elif defined(__i386__)
 using native = x86;
+#elif defined(__aarch64__)
+using native = aarch64;
+#elif defined(__riscv) && __riscv_xlen == 64
+using native = riscv64;
 #else
 #error "sysfence: this architecture has no syscall table yet (see tools/README.md to add one)"
 #endif

@@ -43,6 +43,16 @@ inline constexpr bool is_dangerous<dangerous<S, M>> = true;
 template <class T>
 concept composable = rule_set<T> || is_policy<T> || is_dangerous<T>;
 
+// `is_portable<S>` is true when the rule set says `static constexpr bool portable = true`: its
+// rules naming a syscall the target lacks are left out instead of being an error (the built-ins).
+template <class S>
+constexpr bool is_portable() noexcept {
+  if constexpr (requires { { S::portable } -> std::convertible_to<bool>; })
+    return S::portable;
+  else
+    return false;
+}
+
 // `collect_rules` flattens the rule sets' rules into one array of entries, in rule-set order.
 template <class... Sets>
 constexpr auto collect_rules() noexcept {
@@ -52,10 +62,11 @@ constexpr auto collect_rules() noexcept {
   std::uint16_t origin = 0;
   std::uint16_t slot_base = 0;
   auto append = [&]<class S>(std::type_identity<S>) {
+    constexpr bool portable = is_portable<S>();
     if constexpr (has_simple_rules<S>)
-      for (const auto& s : S::simple_rules) out[pos++] = {rule{static_cast<sys::id>(s)}, origin, slot_base};
+      for (const auto& s : S::simple_rules) out[pos++] = {rule{static_cast<sys::id>(s)}, origin, slot_base, portable};
     if constexpr (has_conditional_rules<S>)
-      for (const rule& r : S::conditional_rules) out[pos++] = {r, origin, slot_base};
+      for (const rule& r : S::conditional_rules) out[pos++] = {r, origin, slot_base, portable};
     ++origin;
     slot_base = static_cast<std::uint16_t>(slot_base + slot_count<S>());
   };

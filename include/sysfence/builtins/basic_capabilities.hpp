@@ -10,14 +10,16 @@
 namespace sysfence::builtins {
 
 // `basic_capabilities` allows memory management, signals, futexes, thread bookkeeping, identity
-// queries and exiting: extrasafe's BasicCapabilities, syscall for syscall.
+// queries and exiting: extrasafe's BasicCapabilities, syscall for syscall, plus readlinkat, which
+// is how readlink() reads a link on aarch64 and riscv64 (they have no readlink syscall).
 struct basic_capabilities : rule_set_base {
   static constexpr std::string_view name = "basic_capabilities";
+  static constexpr bool portable = true;  // a syscall the target lacks is left out
   static constexpr auto simple_rules = syscalls(
       sys::brk, sys::mmap, sys::munmap, sys::madvise, sys::mlock, sys::mlock2, sys::mlockall,
       sys::mprotect, sys::munlock, sys::munlockall, sys::sigaltstack, sys::rt_sigaction,
       sys::rt_sigprocmask, sys::rt_sigreturn, sys::futex, sys::get_robust_list, sys::set_robust_list,
-      sys::readlink, sys::getpid, sys::gettid, sys::uname, sys::getrandom, sys::sched_getaffinity,
+      sys::readlink, sys::readlinkat, sys::getpid, sys::gettid, sys::uname, sys::getrandom, sys::sched_getaffinity,
       sys::sched_setaffinity, sys::sched_yield, sys::rseq, sys::exit, sys::exit_group);
 };
 

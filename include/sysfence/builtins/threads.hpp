@@ -48,6 +48,7 @@ inline constexpr rule clone_process = rule{sys::clone, (arg<0> & clone_flags::ne
 template <bool Create = false, bool Sleep = false>
 struct threads_rules : rule_set_base {
   static constexpr std::string_view name = "threads";
+  static constexpr bool portable = true;  // a syscall the target lacks is left out
 
   static constexpr threads_rules<> nothing() noexcept { return {}; }
   [[nodiscard]] constexpr threads_rules<true, Sleep> allow_create() const noexcept { return {}; }
@@ -94,6 +95,7 @@ namespace sysfence::builtins {
 // extrasafe's ForkAndExec, but clone only without namespace flags, and clone3 gets ENOSYS.
 struct fork_and_exec : rule_set_base {
   static constexpr std::string_view name = "fork_and_exec";
+  static constexpr bool portable = true;  // a syscall the target lacks is left out
   static constexpr auto simple_rules =
       syscalls(sys::fork, sys::vfork, sys::execve, sys::execveat, sys::wait4, sys::waitid);
   static constexpr std::array conditional_rules{detail::clone_process, detail::clone3_enosys};

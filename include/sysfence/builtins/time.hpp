@@ -15,6 +15,7 @@ namespace sysfence::builtins {
 template <bool GetTime = false>
 struct time_rules : rule_set_base {
   static constexpr std::string_view name = "time";
+  static constexpr bool portable = true;  // a syscall the target lacks is left out
   static constexpr time_rules<> nothing() noexcept { return {}; }
   [[nodiscard]] constexpr time_rules<true> allow_gettime() const noexcept { return {}; }
 
@@ -47,6 +48,7 @@ namespace sysfence::builtins {
 // `pipes` allows creating pipes, like extrasafe's Pipes.
 struct pipes : rule_set_base {
   static constexpr std::string_view name = "pipes";
+  static constexpr bool portable = true;  // a syscall the target lacks is left out
   static constexpr auto simple_rules = syscalls(sys::pipe, sys::pipe2);
 };
 

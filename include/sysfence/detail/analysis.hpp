@@ -22,6 +22,10 @@ struct entry {
   rule r;
   std::uint16_t origin = 0;     // index of the rule set in the policy
   std::uint16_t slot_base = 0;  // the rule set's first run-time slot in the policy
+  // The rule set is portable: on a target without this rule's syscall the rule is left out
+  // (the built-ins name `open` and `openat`; aarch64 has only the second). Otherwise a missing
+  // syscall is an error.
+  bool portable = false;
 };
 
 // `problem` is what can be wrong with a policy.

@@ -24,6 +24,9 @@
 
 namespace sysfence::detail {
 
+// `missing_number` is what a syscall the target lacks sorts as (-1).
+inline constexpr std::uint32_t missing_number = 0xffffffffU;
+
 // `compile_scratch` is caller-provided working memory for n rules: keys (2n), intervals (2n + 3),
 // block rules (n) and segments (segments_needed(n)).
 struct compile_scratch {
@@ -49,14 +52,16 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
 
   const auto& numbers = *in.target.numbers;
   for (const entry& e : in.rules)
-    if (numbers[static_cast<std::size_t>(e.r.syscall)] < 0)
+    if (numbers[static_cast<std::size_t>(e.r.syscall)] < 0 && !e.portable)
       return {{problem::missing_syscall, e.r.syscall, e.origin, e.origin, condition_problem::none, 0}, 0, 0};
 
-  // Sort by syscall number on the target; equal matches stay adjacent (see analyse).
+  // Sort by syscall number on the target; equal matches stay adjacent (see analyse). A portable
+  // rule's missing syscall (-1) sorts last and is left out.
   auto number_of = [&](const entry& e) {
     return static_cast<std::uint32_t>(numbers[static_cast<std::size_t>(e.r.syscall)]);
   };
-  const auto ids = sort_rules(in.rules, scratch.order, number_of);
+  auto ids = sort_rules(in.rules, scratch.order, number_of);
+  while (!ids.empty() && ids.back().major == missing_number) ids = ids.first(ids.size() - 1);
 
   const std::size_t count = layout(in, ids, scratch.intervals);
   const bool x32_check = x32_checked_first(in);

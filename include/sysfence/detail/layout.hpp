@@ -60,7 +60,7 @@ constexpr bool x32_checked_first(const compile_input& in) noexcept {
 // number of runs written to `intervals` (2n + 3 at most).
 constexpr std::size_t layout(const compile_input& in, std::span<const sort_key> ids,
                              std::span<interval> intervals) noexcept {
-  const std::size_t n = in.rules.size();
+  const std::size_t n = ids.size();  // (rules of syscalls the target lacks are not among them)
   auto number = [&](std::size_t i) { return ids[i].major; };
   const bool x32_check = x32_checked_first(in);
 
