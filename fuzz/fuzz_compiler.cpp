@@ -55,6 +55,8 @@ fz::generator_options options_from(fz::byte_source& s) {
   o.invalid_percent = s.below(4);
   o.libseccomp_percent = s.below(101);
   o.i386_percent = s.below(30);
+  o.aarch64_percent = s.below(20);
+  o.riscv64_percent = s.below(20);
   o.slot_percent = s.below(20);
   o.unfit_slot_percent = s.below(30);
   return o;

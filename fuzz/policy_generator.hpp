@@ -188,12 +188,26 @@ inline syscall_table make_table(const sysfence::arch::target& t) {
   return out;
 }
 
-// `table_of` is the x86_64 or the i386 table.
-inline const syscall_table& table_of(bool i386) {
-  static const syscall_table x86_64 = make_table(sysfence::arch::x86_64::value);
-  static const syscall_table x86 = make_table(sysfence::arch::x86::value);
-  return i386 ? x86 : x86_64;
+// `target_kind` is the architecture a generated policy is compiled for.
+enum class target_kind : std::uint8_t { x86_64, i386, aarch64, riscv64 };
+
+inline const sysfence::arch::target& target_of(target_kind k) {
+  switch (k) {
+    case target_kind::i386: return sysfence::arch::x86::value;
+    case target_kind::aarch64: return sysfence::arch::aarch64::value;
+    case target_kind::riscv64: return sysfence::arch::riscv64::value;
+    default: return sysfence::arch::x86_64::value;
+  }
 }
+
+// `table_of` is a target's table.
+inline const syscall_table& table_of(target_kind k) {
+  static const syscall_table tables[] = {make_table(sysfence::arch::x86_64::value), make_table(sysfence::arch::x86::value),
+                                         make_table(sysfence::arch::aarch64::value),
+                                         make_table(sysfence::arch::riscv64::value)};
+  return tables[static_cast<std::size_t>(k)];
+}
+inline const syscall_table& table_of(bool i386) { return table_of(i386 ? target_kind::i386 : target_kind::x86_64); }
 
 // A few syscalls picked often, so that policies share them and numbers sit next to each other:
 // read (0, the lowest), write (1), close (3), mmap (9), ioctl (16), socket (41), openat (257).
@@ -217,6 +231,8 @@ struct generator_options {
   std::uint64_t libseccomp_percent = 50;    // the policy keeps to what libseccomp 2.5 can say
                                             // (half of those: equalities only, see differential.cpp)
   std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
+  std::uint64_t aarch64_percent = 0;        // ... aarch64 (simulated only: no kernel here runs it)
+  std::uint64_t riscv64_percent = 0;        // ... riscv64 (likewise)
   std::uint64_t slot_percent = 5;           // a condition's value is a run-time slot, patched in
   std::uint64_t unfit_slot_percent = 15;    // ... whose value does not fit (apply() refuses it)
   std::size_t one_word_rules = 0;           // up to this many more rules comparing one argument
@@ -267,12 +283,11 @@ struct generated_policy {
   std::vector<sysfence::sys::id> syscalls;  // distinct, in the order rules favour them
   bool libseccomp_friendly = false;         // generated within libseccomp's limits
   bool equalities_only = false;             // every condition an equality, masked or not
-  bool i386 = false;                        // the target is i386 (no x32 ABI), not x86_64
+  target_kind kind = target_kind::x86_64;
+  bool i386 = false;                        // kind == target_kind::i386 (no x32 ABI, 32-bit arguments)
   std::size_t slot_count = 0;               // run-time slots, over all rules (each its own rule set)
 
-  [[nodiscard]] const sysfence::arch::target& target() const {
-    return i386 ? sysfence::arch::x86::value : sysfence::arch::x86_64::value;
-  }
+  [[nodiscard]] const sysfence::arch::target& target() const { return target_of(kind); }
   // `number` is a syscall's number on the target, -1 where the target lacks it.
   [[nodiscard]] std::int32_t number(sysfence::sys::id s) const {
     return (*target().numbers)[static_cast<std::size_t>(s)];
@@ -466,7 +481,12 @@ void add_one_word_rules(Source& s, generated_policy& p, const generator_options&
 template <class Source>
 generated_policy generate_policy(Source& s, const generator_options& o) {
   generated_policy p;
-  p.i386 = percent(s, o.i386_percent);
+  const std::uint64_t where = s.below(100);
+  p.kind = where < o.i386_percent                                          ? target_kind::i386
+           : where < o.i386_percent + o.aarch64_percent                    ? target_kind::aarch64
+           : where < o.i386_percent + o.aarch64_percent + o.riscv64_percent ? target_kind::riscv64
+                                                                           : target_kind::x86_64;
+  p.i386 = p.kind == target_kind::i386;
   p.libseccomp_friendly = !p.i386 && percent(s, o.libseccomp_percent);
   p.equalities_only = p.libseccomp_friendly && percent(s, 50);
   p.default_action = random_action(s, p.libseccomp_friendly);
@@ -477,7 +497,7 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
   for (std::size_t i = 0; i < nvalues; ++i) p.values.push_back(pool_value(s, p.values));
 
   const std::size_t nsyscalls = 1 + s.below(o.max_syscalls);
-  const syscall_table& table = table_of(p.i386);
+  const syscall_table& table = table_of(p.kind);
   std::vector<bool> conditional;
   std::vector<action> usual;
   for (std::size_t i = 0; i < nsyscalls; ++i) {
@@ -803,7 +823,8 @@ seccomp_data random_call(Source& s, const generated_policy& p,
   d.arch = p.target().audit;
   if (percent(s, 4))  // the other architecture, or nonsense
     d.arch =
-        percent(s, 75) ? (p.i386 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_I386) : static_cast<std::uint32_t>(s.any());
+        percent(s, 75) ? (p.kind == target_kind::x86_64 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64)
+                       : static_cast<std::uint32_t>(s.any());
   d.instruction_pointer = s.any();
   for (auto& a : d.args) a = random_arg(s, p);
 
@@ -875,8 +896,12 @@ inline std::string describe(const generated_policy& p) {
 
 // `disassembly` is dump() of a program compiled for the policy's target.
 inline std::string disassembly(const generated_policy& p, std::span<const bpf::insn> program) {
-  return p.i386 ? sysfence::dump<sysfence::arch::x86>(program)
-                : sysfence::dump<sysfence::arch::x86_64>(program);
+  switch (p.kind) {
+    case target_kind::i386: return sysfence::dump<sysfence::arch::x86>(program);
+    case target_kind::aarch64: return sysfence::dump<sysfence::arch::aarch64>(program);
+    case target_kind::riscv64: return sysfence::dump<sysfence::arch::riscv64>(program);
+    default: return sysfence::dump<sysfence::arch::x86_64>(program);
+  }
 }
 
 inline std::string describe(action a) {
