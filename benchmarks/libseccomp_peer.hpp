@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <seccomp.h>
@@ -104,6 +105,39 @@ scmp_filter_ctx build_peer(peer_mode mode) noexcept {
     return nullptr;
   }
   return ctx;
+}
+
+// `peer_program_for` is the program libseccomp generates for `Policy` on another architecture
+// (`scmp_arch`, e.g. SCMP_ARCH_AARCH64, alone in the filter; libseccomp writes any on x86_64).
+// Rules are added by syscall name, resolved on that architecture; a syscall the target lacks is
+// skipped, as sysfence's portable built-ins leave it out. Empty on failure.
+template <class Policy>
+std::vector<sysfence::bpf::insn> peer_program_for(peer_mode mode, std::uint32_t scmp_arch) {
+  std::vector<sysfence::bpf::insn> program;
+  scmp_filter_ctx ctx = seccomp_init(Policy::default_action.value);
+  if (ctx == nullptr) return program;
+  bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 &&
+            seccomp_arch_add(ctx, scmp_arch) == 0 && seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0;
+  if (ok && mode == peer_mode::tree) ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) == 0;
+  for (std::size_t i = 0; ok && i < Policy::rules.size(); ++i) {
+    const auto& r = Policy::rules[i].r;
+    const std::string name(sysfence::sys::name(r.syscall));
+    if (seccomp_syscall_resolve_name_arch(scmp_arch, name.c_str()) < 0) continue;  // the target lacks it
+    const peer_rule& pr = peer_rules<Policy>[i];
+    ok = seccomp_rule_add_array(ctx, pr.action, seccomp_syscall_resolve_name(name.c_str()), pr.count,
+                                pr.cmps.data()) == 0;
+  }
+  const int fd = ok ? memfd_create("sysfence-bench", MFD_CLOEXEC) : -1;
+  if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
+    const off_t size = lseek(fd, 0, SEEK_END);
+    if (size > 0 && static_cast<std::size_t>(size) % sizeof(sysfence::bpf::insn) == 0) {
+      program.resize(static_cast<std::size_t>(size) / sizeof(sysfence::bpf::insn));
+      if (pread(fd, program.data(), static_cast<std::size_t>(size), 0) != size) program.clear();
+    }
+  }
+  if (fd >= 0) close(fd);
+  seccomp_release(ctx);
+  return program;
 }
 
 // `install_peer` builds the filter and loads it (no_new_privs, then seccomp()): what a program

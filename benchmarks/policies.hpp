@@ -31,6 +31,7 @@ inline constexpr auto policy_s =
 // Written out rather than built from builtins::networking, which allows write unconditionally.
 struct server_rules : rule_set_base {
   static constexpr std::string_view name = "server";
+  static constexpr bool portable = true;  // compiled for aarch64 and riscv64 too (issue 13)
   static constexpr auto simple_rules = syscalls(
       // threads
       sys::clone, sys::clone3, sys::nanosleep, sys::clock_nanosleep,
@@ -70,6 +71,7 @@ inline constexpr auto policy_m = safety_context{}.enable(server_rules{});
 // The socket rules test "bits set", as extrasafe and libseccomp users write them.
 struct server64_rules : rule_set_base {
   static constexpr std::string_view name = "server64";
+  static constexpr bool portable = true;  // compiled for aarch64 and riscv64 too (issue 13)
   static constexpr auto simple_rules = syscalls(
       sys::clone, sys::clone3, sys::clock_nanosleep, sys::nanosleep, sys::bind, sys::epoll_create,
       sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2, sys::select,
@@ -96,6 +98,7 @@ inline constexpr auto policy_m64 = safety_context{}.enable(server64_rules{});
 // (PER_LINUX, PER_LINUX32, UNAME26, UNAME26 | PER_LINUX32, and 0xffffffff: query), 64-bit.
 struct personality_rules : rule_set_base {
   static constexpr std::string_view name = "personality";
+  static constexpr bool portable = true;  // compiled for aarch64 and riscv64 too (issue 13)
   static constexpr std::array conditional_rules{
       rule{sys::personality, arg64<0> == 0},          rule{sys::personality, arg64<0> == 8},
       rule{sys::personality, arg64<0> == 0x20000},    rule{sys::personality, arg64<0> == 0x20008},
@@ -138,6 +141,7 @@ inline constexpr auto container_denied = syscalls(
 // `container_rules` allows every other x86_64 syscall, plus 10 argument rules.
 struct container_rules : rule_set_base {
   static constexpr std::string_view name = "container";
+  static constexpr bool portable = true;  // compiled for aarch64 and riscv64 too (issue 13)
   static constexpr auto simple_rules = syscalls_except<container_denied, arch::x86_64>();
   static constexpr std::array conditional_rules{
       rule{sys::clone, (arg<0> & 0x7E020000ULL) == 0},  // threads and forks, no new namespaces
