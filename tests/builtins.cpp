@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/landlock.h>
+#include <linux/net.h>
 #include <linux/sched.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -980,4 +981,88 @@ static_assert(replacements_allowed_on<arch::riscv64>());
 TEST_CASE("built-ins compile for aarch64 and riscv64, allowing what glibc calls there") {
   CHECK(replacements_allowed_on<arch::aarch64>());
   CHECK(replacements_allowed_on<arch::riscv64>());
+}
+
+// The i386 forms glibc calls for syscalls x86_64 has under another name, or with 64-bit time or
+// offsets (docs/builtins.md, "On i386"). Only i386 has them, so other targets' programs are unchanged.
+constexpr std::array<replacement, 17> i386_forms{{
+    {sys::id::mmap, sys::id::mmap2},
+    {sys::id::rt_sigreturn, sys::id::sigreturn},
+    {sys::id::futex, sys::id::futex_time64},
+    {sys::id::lseek, sys::id::_llseek},
+    {sys::id::fcntl, sys::id::fcntl64},
+    {sys::id::stat, sys::id::stat64},
+    {sys::id::fstat, sys::id::fstat64},
+    {sys::id::lstat, sys::id::lstat64},
+    {sys::id::newfstatat, sys::id::fstatat64},
+    {sys::id::clock_gettime, sys::id::clock_gettime64},
+    {sys::id::clock_getres, sys::id::clock_getres_time64},
+    {sys::id::clock_nanosleep, sys::id::clock_nanosleep_time64},
+    {sys::id::select, sys::id::_newselect},
+    {sys::id::pselect6, sys::id::pselect6_time64},
+    {sys::id::ppoll, sys::id::ppoll_time64},
+    {sys::id::recvmmsg, sys::id::recvmmsg_time64},
+    {sys::id::sendfile, sys::id::sendfile64},
+}};
+
+// The socketcall operations (linux/net.h) and the syscalls they are.
+struct socketcall_op {
+  std::uint32_t op;
+  sys::id same_as;
+};
+constexpr std::array<socketcall_op, 20> socketcall_ops{{
+    {SYS_SOCKET, sys::id::socket},           {SYS_BIND, sys::id::bind},
+    {SYS_CONNECT, sys::id::connect},         {SYS_LISTEN, sys::id::listen},
+    {SYS_ACCEPT, sys::id::accept},           {SYS_GETSOCKNAME, sys::id::getsockname},
+    {SYS_GETPEERNAME, sys::id::getpeername}, {SYS_SOCKETPAIR, sys::id::socketpair},
+    {SYS_SEND, sys::id::sendto},             {SYS_RECV, sys::id::recvfrom},
+    {SYS_SENDTO, sys::id::sendto},           {SYS_RECVFROM, sys::id::recvfrom},
+    {SYS_SHUTDOWN, sys::id::shutdown},       {SYS_SETSOCKOPT, sys::id::setsockopt},
+    {SYS_GETSOCKOPT, sys::id::getsockopt},   {SYS_SENDMSG, sys::id::sendmsg},
+    {SYS_RECVMSG, sys::id::recvmsg},         {SYS_ACCEPT4, sys::id::accept4},
+    {SYS_RECVMMSG, sys::id::recvmmsg},       {SYS_SENDMMSG, sys::id::sendmmsg},
+}};
+
+// On i386 a built-in allows the i386 form of every call it allows on x86_64, and socketcall for
+// each operation it allows whatever the arguments (all the x86_64 call's arguments are then in
+// memory); socket() is conditional on x86_64, so socketcall(SYS_SOCKET) stays refused.
+template <class Set>
+constexpr bool i386_forms_allowed_by(const Set& set) {
+  using x86_program = program<bare<Set>, arch::x86>;
+  auto here = x86_program::insns;
+  if constexpr (bare<Set>::slot_count > 0)
+    if (!detail::patch_values(here, x86_program::patches, set.values())) return false;
+  const auto x86_64 = program_of(set);
+  const std::array<u64, 6> fd3{3, 0, 0, 0, 0, 0}, fd4{4, 0, 0, 0, 0, 0};
+  for (const replacement& r : i386_forms) {
+    if (arch::x86_64::numbers[static_cast<std::size_t>(r.new_call)] >= 0) return false;
+    for (const auto& args : {fd3, fd4}) {
+      const bool old_allowed = evaluate(x86_64, call<arch::x86_64>(r.old_call, args)) == action::allow;
+      if (old_allowed != (evaluate(here, call<arch::x86>(r.new_call, args)) == action::allow)) return false;
+    }
+  }
+  for (const socketcall_op& s : socketcall_ops) {
+    const auto nr = static_cast<std::uint32_t>(arch::x86_64::numbers[static_cast<std::size_t>(s.same_as)]);
+    const bool unconditional = const_allow(x86_64, AUDIT_ARCH_X86_64, nr).allowed;
+    const bool allowed = evaluate(here, call<arch::x86>(sys::id::socketcall, {s.op})) == action::allow;
+    if (allowed != unconditional) return false;
+  }
+  return true;
+}
+
+constexpr bool i386_forms_allowed() {
+  return i386_forms_allowed_by(b::basic_capabilities{}) &&
+         i386_forms_allowed_by(b::system_io::everything()) &&
+         i386_forms_allowed_by(io.allow_ioctl().allow_stdout()) &&
+         i386_forms_allowed_by(io.allow_file_read(3)) &&
+         i386_forms_allowed_by(net.allow_running_tcp_clients()) &&
+         i386_forms_allowed_by(net.allow_start_tcp_servers().yes_really()) &&
+         i386_forms_allowed_by(net.allow_start_tcp_clients()) &&
+         i386_forms_allowed_by(b::threads::nothing().allow_sleep().yes_really()) &&
+         i386_forms_allowed_by(b::time::nothing().allow_gettime());
+}
+static_assert(i386_forms_allowed());
+
+TEST_CASE("built-ins on i386 allow the i386 forms of what they allow, socketcall by operation") {
+  CHECK(i386_forms_allowed());
 }

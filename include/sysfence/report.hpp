@@ -59,6 +59,13 @@ inline void on_sigsys(int, siginfo_t* info, void* context) noexcept {
   args = {static_cast<std::uint64_t>(r[REG_RDI]), static_cast<std::uint64_t>(r[REG_RSI]),
           static_cast<std::uint64_t>(r[REG_RDX]), static_cast<std::uint64_t>(r[REG_R10]),
           static_cast<std::uint64_t>(r[REG_R8]),  static_cast<std::uint64_t>(r[REG_R9])};
+#elif defined(__i386__)
+  // i386 passes arguments in ebx, ecx, edx, esi, edi, ebp; seccomp shows them zero-extended.
+  const auto* uc = static_cast<const ucontext_t*>(context);
+  const greg_t* r = uc->uc_mcontext.gregs;
+  args = {static_cast<std::uint32_t>(r[REG_EBX]), static_cast<std::uint32_t>(r[REG_ECX]),
+          static_cast<std::uint32_t>(r[REG_EDX]), static_cast<std::uint32_t>(r[REG_ESI]),
+          static_cast<std::uint32_t>(r[REG_EDI]), static_cast<std::uint32_t>(r[REG_EBP])};
 #else
   (void)context;
 #endif
@@ -78,7 +85,10 @@ inline void on_sigsys(int, siginfo_t* info, void* context) noexcept {
   ::sigemptyset(&sys);
   ::sigaddset(&sys, SIGSYS);
   ::sigprocmask(SIG_UNBLOCK, &sys, nullptr);
-  ::syscall(info->si_syscall, args[0], args[1], args[2], args[3], args[4], args[5]);
+  // syscall() reads its variadic arguments as long: 64-bit values would shift them on i386.
+  ::syscall(info->si_syscall, static_cast<long>(args[0]), static_cast<long>(args[1]),
+            static_cast<long>(args[2]), static_cast<long>(args[3]), static_cast<long>(args[4]),
+            static_cast<long>(args[5]));
   ::_exit(128 + SIGSYS);  // only if the filter let the repeated call through
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <linux/net.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -20,15 +21,26 @@
 namespace sysfence::builtins {
 
 namespace net {
-// The syscall groups of extrasafe's network.rs.
+// The syscall groups of extrasafe's network.rs, each with the i386 forms of its syscalls (select's
+// _newselect, the time64 and 64-bit-offset variants, fcntl64; only i386 has them).
 inline constexpr auto io_syscalls = syscalls(
     sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2,
     sys::select, sys::pselect6, sys::poll, sys::ppoll, sys::accept, sys::accept4, sys::eventfd, sys::eventfd2,
-    sys::fcntl, sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname);
+    sys::fcntl, sys::getsockopt, sys::setsockopt, sys::getpeername, sys::getsockname, sys::_newselect,
+    sys::pselect6_time64, sys::ppoll_time64, sys::fcntl64);
 inline constexpr auto read_syscalls = syscalls(sys::listen, sys::recvfrom, sys::recvmsg, sys::recvmmsg, sys::read,
-                                               sys::readv, sys::preadv, sys::preadv2);
+                                               sys::readv, sys::preadv, sys::preadv2, sys::recvmmsg_time64);
 inline constexpr auto write_syscalls = syscalls(sys::sendto, sys::sendmsg, sys::sendmmsg, sys::sendfile, sys::write,
-                                                sys::writev, sys::pwritev, sys::pwritev2);
+                                                sys::writev, sys::pwritev, sys::pwritev2, sys::sendfile64);
+
+// The socketcall operations (linux/net.h's SYS_*) that are the syscalls above. i386's glibc makes
+// every socket call through socketcall(op, args), the arguments in memory the filter cannot
+// read: an operation allowed whatever its arguments can be allowed by op (send and recv are
+// sendto and recvfrom without an address), socket() with its domain and type cannot.
+inline constexpr std::array<std::uint32_t, 15> running_socketcalls{
+    SYS_LISTEN,  SYS_ACCEPT,     SYS_GETSOCKNAME, SYS_GETPEERNAME, SYS_SEND,    SYS_RECV,
+    SYS_SENDTO,  SYS_RECVFROM,   SYS_SETSOCKOPT,  SYS_GETSOCKOPT,  SYS_SENDMSG, SYS_RECVMSG,
+    SYS_ACCEPT4, SYS_RECVMMSG,   SYS_SENDMMSG};
 
 // The ioctl requests network code makes on sockets: non-blocking mode, close-on-exec, bytes
 // queued, the out-of-band mark, and the interface lookups behind if_nametoindex and
@@ -92,7 +104,7 @@ struct networking_rules : rule_set_base {
   [[nodiscard]] constexpr auto allow_running_unix_clients() const noexcept { return with<net::running>(); }
 
   static constexpr auto simple_rules = [] {
-    detail::bounded_list<sys::id, 40> out;
+    detail::bounded_list<sys::id, 48> out;
     if (Flags & net::bind) out.add(syscalls(sys::bind));
     if (Flags & net::connect) out.add(syscalls(sys::connect));
     if (Flags & net::running) {
@@ -104,9 +116,13 @@ struct networking_rules : rule_set_base {
   }();
 
   static constexpr auto conditional_rules = [] {
-    detail::bounded_list<rule, 6 + net::socket_ioctls.size()> out;
-    if (Flags & net::running)
+    detail::bounded_list<rule, 8 + net::socket_ioctls.size() + net::running_socketcalls.size()> out;
+    if (Flags & net::running) {
       for (const std::uint32_t request : net::socket_ioctls) out.add(rule{sys::ioctl, arg32<1> == request});
+      for (const std::uint32_t op : net::running_socketcalls) out.add(rule{sys::socketcall, arg32<0> == op});
+    }
+    if (Flags & net::bind) out.add(rule{sys::socketcall, arg32<0> == SYS_BIND});
+    if (Flags & net::connect) out.add(rule{sys::socketcall, arg32<0> == SYS_CONNECT});
     if (Flags & net::tcp_socket) {
       out.add(net::socket_rule(AF_INET, SOCK_STREAM));
       out.add(net::socket_rule(AF_INET6, SOCK_STREAM));

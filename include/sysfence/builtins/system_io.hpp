@@ -23,26 +23,30 @@
 namespace sysfence::builtins {
 
 namespace io {
-// The syscall groups of extrasafe's systemio.rs.
-inline constexpr auto read_syscalls = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek);
+// The syscall groups of extrasafe's systemio.rs, each with the i386 forms glibc calls there
+// (_llseek for lseek, fcntl64 for fcntl, the stat64 family for stat; only i386 has them).
+inline constexpr auto read_syscalls =
+    syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek, sys::_llseek);
 inline constexpr auto write_syscalls = syscalls(sys::write, sys::writev, sys::pwritev, sys::pwritev2, sys::pwrite64,
-                                                sys::fsync, sys::fdatasync, sys::lseek);
+                                                sys::fsync, sys::fdatasync, sys::lseek, sys::_llseek);
 inline constexpr auto open_syscalls = syscalls(sys::open, sys::openat, sys::openat2);
-inline constexpr auto ioctl_syscalls = syscalls(sys::fcntl);  // and ioctl, but not every request:
+inline constexpr auto ioctl_syscalls = syscalls(sys::fcntl, sys::fcntl64);  // and ioctl, not every request:
 // The ioctl requests allow_ioctl refuses: TIOCSTI types into the terminal's input queue, and
 // TIOCLINUX's selection paste does the same on a virtual console, so a sandboxed process could
 // run commands in the shell that started it (CVE-2017-5226). extrasafe allows both.
 inline constexpr std::array<std::uint32_t, 2> terminal_injection_ioctls{TIOCSTI, TIOCLINUX};
-inline constexpr auto metadata_syscalls = syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx,
-                                                   sys::getdents, sys::getdents64, sys::getcwd);
+inline constexpr auto metadata_syscalls =
+    syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx, sys::getdents, sys::getdents64,
+             sys::getcwd, sys::stat64, sys::fstat64, sys::fstatat64, sys::lstat64);
 inline constexpr auto close_syscalls = syscalls(sys::close, sys::close_range);
 inline constexpr auto unlink_syscalls = syscalls(sys::unlink, sys::unlinkat);
 // The read and metadata syscalls whose first argument is a file descriptor: allow_file_read(fd)
 // restricts these. extrasafe also puts `arg0 == fd` on stat, lstat and getcwd, whose first
 // argument is a pointer; sysfence does not.
-inline constexpr auto fd_read_syscalls = syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64,
-                                                  sys::lseek, sys::fstat, sys::newfstatat, sys::statx,
-                                                  sys::getdents, sys::getdents64);
+inline constexpr auto fd_read_syscalls =
+    syscalls(sys::read, sys::readv, sys::preadv, sys::preadv2, sys::pread64, sys::lseek, sys::fstat,
+             sys::newfstatat, sys::statx, sys::getdents, sys::getdents64, sys::_llseek, sys::fstat64,
+             sys::fstatat64);
 // Open flags that write or create. extrasafe's list plus O_TRUNC, which truncates even when
 // opening read-only.
 inline constexpr std::uint64_t write_create_flags = O_WRONLY | O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_TRUNC;
@@ -158,8 +162,9 @@ class system_io_rules : public rule_set_base {
     if (Flags & io::stdin_) out.add(rule{sys::read, arg<0> == 0});
     if (Flags & io::stdout_) out.add(rule{sys::write, arg<0> == 1});
     if (Flags & io::stderr_) out.add(rule{sys::write, arg<0> == 2});
+    // arg32: what arg<0> is on an fd, also on the i386-only syscalls, which have no x86_64 signature.
     for (std::size_t i = 0; i < Reads; ++i)
-      for (auto s : io::fd_read_syscalls) out.add(rule{s, arg<0> == slot{static_cast<std::uint8_t>(i)}});
+      for (auto s : io::fd_read_syscalls) out.add(rule{s, arg32<0> == slot{static_cast<std::uint8_t>(i)}});
     for (std::size_t i = 0; i < Writes; ++i)
       out.add(rule{sys::write, arg<0> == slot{static_cast<std::uint8_t>(Reads + i)}});
     return out;

@@ -58,8 +58,8 @@ struct threads_rules : rule_set_base {
   }
 
   static constexpr auto simple_rules = [] {
-    detail::bounded_list<sys::id, 2> out;
-    if (Sleep) out.add(syscalls(sys::clock_nanosleep, sys::nanosleep));
+    detail::bounded_list<sys::id, 3> out;  // clock_nanosleep_time64: i386's, for times past 2038
+    if (Sleep) out.add(syscalls(sys::clock_nanosleep, sys::nanosleep, sys::clock_nanosleep_time64));
     return out;
   }();
   static constexpr auto conditional_rules = [] {

@@ -11,7 +11,7 @@
 namespace sysfence::builtins {
 
 // `time_rules` allows reading clocks, like extrasafe's Time. glibc usually answers clock_gettime from
-// the vDSO without a syscall; this is for when it does not.
+// the vDSO without a syscall; this is for when it does not (on i386 it calls the time64 forms).
 template <bool GetTime = false>
 struct time_rules : rule_set_base {
   static constexpr std::string_view name = "time";
@@ -20,8 +20,9 @@ struct time_rules : rule_set_base {
   [[nodiscard]] constexpr time_rules<true> allow_gettime() const noexcept { return {}; }
 
   static constexpr auto simple_rules = [] {
-    detail::bounded_list<sys::id, 2> out;
+    detail::bounded_list<sys::id, 4> out;
     if (GetTime) out.add(syscalls(sys::clock_gettime, sys::clock_getres));
+    if (GetTime) out.add(syscalls(sys::clock_gettime64, sys::clock_getres_time64));  // i386's
     return out;
   }();
 };
