@@ -108,6 +108,22 @@ scmp_filter_ctx build_peer(peer_mode mode) noexcept {
   return ctx;
 }
 
+// `exported` is the BPF program of a libseccomp filter, read back from a memfd (libseccomp
+// 2.5.4 has no seccomp_export_bpf_mem); empty on failure.
+inline std::vector<sysfence::bpf::insn> exported(scmp_filter_ctx ctx) {
+  std::vector<sysfence::bpf::insn> program;
+  const int fd = memfd_create("sysfence-bench", MFD_CLOEXEC);
+  if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
+    const off_t size = lseek(fd, 0, SEEK_END);
+    if (size > 0 && static_cast<std::size_t>(size) % sizeof(sysfence::bpf::insn) == 0) {
+      program.resize(static_cast<std::size_t>(size) / sizeof(sysfence::bpf::insn));
+      if (pread(fd, program.data(), static_cast<std::size_t>(size), 0) != size) program.clear();
+    }
+  }
+  if (fd >= 0) close(fd);
+  return program;
+}
+
 // `peer_program_for` is the program libseccomp generates for `Policy` on another architecture
 // (`scmp_arch`, e.g. SCMP_ARCH_AARCH64, alone in the filter; libseccomp writes any on x86_64).
 // Rules are added by syscall name, resolved on that architecture; a syscall the target lacks is
@@ -128,15 +144,7 @@ std::vector<sysfence::bpf::insn> peer_program_for(peer_mode mode, std::uint32_t 
     ok = seccomp_rule_add_array(ctx, pr.action, seccomp_syscall_resolve_name(name.c_str()), pr.count,
                                 pr.cmps.data()) == 0;
   }
-  const int fd = ok ? memfd_create("sysfence-bench", MFD_CLOEXEC) : -1;
-  if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
-    const off_t size = lseek(fd, 0, SEEK_END);
-    if (size > 0 && static_cast<std::size_t>(size) % sizeof(sysfence::bpf::insn) == 0) {
-      program.resize(static_cast<std::size_t>(size) / sizeof(sysfence::bpf::insn));
-      if (pread(fd, program.data(), static_cast<std::size_t>(size), 0) != size) program.clear();
-    }
-  }
-  if (fd >= 0) close(fd);
+  if (ok) program = exported(ctx);
   seccomp_release(ctx);
   return program;
 }
@@ -149,22 +157,12 @@ bool install_peer(peer_mode mode) noexcept {
   return ctx != nullptr && seccomp_load(ctx) == 0;
 }
 
-// `peer_program` is the BPF program libseccomp generates for `Policy`, read back from a memfd
-// (libseccomp 2.5.4 has no seccomp_export_bpf_mem); empty on failure.
+// `peer_program` is the BPF program libseccomp generates for `Policy`; empty on failure.
 template <class Policy>
 std::vector<sysfence::bpf::insn> peer_program(peer_mode mode) {
-  std::vector<sysfence::bpf::insn> program;
   scmp_filter_ctx ctx = build_peer<Policy>(mode);
-  if (ctx == nullptr) return program;
-  const int fd = memfd_create("sysfence-bench", MFD_CLOEXEC);
-  if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
-    const off_t size = lseek(fd, 0, SEEK_END);
-    if (size > 0 && static_cast<std::size_t>(size) % sizeof(sysfence::bpf::insn) == 0) {
-      program.resize(static_cast<std::size_t>(size) / sizeof(sysfence::bpf::insn));
-      if (pread(fd, program.data(), static_cast<std::size_t>(size), 0) != size) program.clear();
-    }
-  }
-  if (fd >= 0) close(fd);
+  if (ctx == nullptr) return {};
+  std::vector<sysfence::bpf::insn> program = exported(ctx);
   seccomp_release(ctx);
   return program;
 }
