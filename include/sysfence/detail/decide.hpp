@@ -237,13 +237,34 @@ struct decider {
     }
   }
 
-  // `chain` tries the rules one after the other, in the order the user wrote them.
+  // The word the accumulator holds wherever rule i's remaining tests fail, or no_word.
+  [[nodiscard]] constexpr std::uint32_t fail_word(std::size_t i) const noexcept {
+    std::uint32_t word = no_word;
+    bool first = true;
+    for (std::uint32_t xs = remaining(i); xs != 0; xs &= xs - 1) {
+      const auto x = static_cast<std::size_t>(std::countr_zero(xs));
+      const word_test t = test(of(i), x);
+      std::uint32_t here = t.mask == 0xffffffffU ? t.word : no_word;
+      if (t.whole) {
+        coded k;
+        code_of(condition_on(of(i), x / 2, narrow), k);
+        here = k.fail_word;
+      }
+      if (!first && here != word) return no_word;
+      word = here;
+      first = false;
+    }
+    return word;
+  }
+
+  // `chain` tries the rules one after the other, in the order the user wrote them. A rule is
+  // entered only where the one before it fails: the word those failures hold is not loaded again.
   constexpr target chain(std::size_t begin, std::size_t end, const target& fail, std::uint32_t held) noexcept {
     for (std::size_t i = begin; i < end; ++i) block[i].key = block[i].index;
     sort(begin, end);
     target next = fail;
     for (std::size_t i = end; i-- > begin;)
-      next = place_rule(i, {true, of(i).r.result, 0}, next, i == begin ? held : no_word);
+      next = place_rule(i, {true, of(i).r.result, 0}, next, i == begin ? held : fail_word(i - 1));
     return next;
   }
 
