@@ -43,6 +43,7 @@
 #include "analysis.hpp"
 #include "libseccomp_peer.hpp"
 #include "policies.hpp"
+#include "sysfence/dump.hpp"
 
 namespace {
 
@@ -493,11 +494,8 @@ std::optional<double> hand_built(std::string_view policy, sysfence::sys::id s, b
 
 // `x86_64_name` is the syscall with number `nr` on x86_64, or "-" if there is none.
 std::string_view x86_64_name(std::uint32_t nr) {
-  const auto& numbers = sysfence::arch::x86_64::numbers;
-  for (std::size_t i = 0; i < numbers.size(); ++i)
-    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == nr)
-      return sysfence::sys::name(static_cast<sysfence::sys::id>(i));
-  return "-";
+  const std::string_view name = sysfence::detail::syscall_name_for(sysfence::arch::x86_64::value, nr);
+  return name.empty() ? "-" : name;
 }
 
 struct policy_report {
@@ -794,10 +792,8 @@ void target_rows(policy_report& out, const std::string& p, std::uint32_t scmp_ar
     const auto a = sysfence::evaluate(sf, d), l = sysfence::evaluate(linear, d), t = sysfence::evaluate(tree, d);
     // Comparable where libseccomp knows the syscall: above the table sysfence answers ENOSYS,
     // and libseccomp 2.5.4 does not know Linux 6.2's and later syscalls (the peer leaves them out).
-    bool known = false;
-    for (std::size_t i = 0; i < Arch::numbers.size() && !known; ++i)
-      known = Arch::numbers[i] == static_cast<std::int32_t>(nr) &&
-              seccomp_syscall_resolve_name_arch(scmp_arch, std::string(sysfence::sys::name(static_cast<sysfence::sys::id>(i))).c_str()) >= 0;
+    const std::string_view name = sysfence::detail::syscall_name_for(Arch::value, nr);
+    const bool known = !name.empty() && seccomp_syscall_resolve_name_arch(scmp_arch, std::string(name).c_str()) >= 0;
     disagreements += known && (a.result != l.result || a.result != t.result) ? 1 : 0;
     ++numbers;
     for (auto [summary, e] : {std::pair{&ps, a}, std::pair{&pl, l}, std::pair{&pt, t}}) {

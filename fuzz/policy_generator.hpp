@@ -207,7 +207,6 @@ inline const syscall_table& table_of(target_kind k) {
                                          make_table(sysfence::arch::riscv64::value)};
   return tables[static_cast<std::size_t>(k)];
 }
-inline const syscall_table& table_of(bool i386) { return table_of(i386 ? target_kind::i386 : target_kind::x86_64); }
 
 // A few syscalls picked often, so that policies share them and numbers sit next to each other:
 // read (0, the lowest), write (1), close (3), mmap (9), ioctl (16), socket (41), openat (257).

@@ -212,7 +212,7 @@ void remap(fz::generated_policy& p, fz::prng_source& s) {
   for (const auto& e : p.rules)
     if (std::find(from.begin(), from.end(), e.r.syscall) == from.end()) from.push_back(e.r.syscall);
   std::vector<id> to;
-  const fz::syscall_table& table = fz::table_of(p.i386);
+  const fz::syscall_table& table = fz::table_of(p.kind);
   std::size_t next_free = s.below(table.ids.size());
   for (std::size_t i = 0; i < from.size(); ++i) {
     if (i < targets.size()) {

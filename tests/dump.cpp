@@ -150,6 +150,9 @@ TEST_CASE("golden disassemblies") {
   check_golden("stdio.x86_64.txt", dump(compile(stdio)));
   check_golden("comparisons.x86_64.txt", dump(compile(comparisons)));
   check_golden("stdio.i386.txt", dump<arch::x86>(compile<decltype(stdio), arch::x86>()));
+  // Other targets: their own numbers, and the architecture check names them.
+  check_golden("headline.aarch64.txt", dump<arch::aarch64>(compile<decltype(headline), arch::aarch64>()));
+  check_golden("headline.riscv64.txt", dump<arch::riscv64>(compile<decltype(headline), arch::riscv64>()));
 }
 
 TEST_CASE("golden explanations") {

@@ -88,6 +88,8 @@ constexpr std::string_view syscall_name_for(const arch::target& t, std::uint32_t
 constexpr std::string_view arch_name_for(std::uint32_t audit) noexcept {
   if (audit == arch::x86_64::audit) return "x86_64";
   if (audit == arch::x86::audit) return "i386";
+  if (audit == arch::aarch64::audit) return arch::aarch64::name;
+  if (audit == arch::riscv64::audit) return arch::riscv64::name;
   return {};
 }
 
