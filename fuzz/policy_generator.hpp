@@ -610,12 +610,13 @@ constexpr bool holds(const condition& c, std::uint64_t arg) noexcept {
   return false;
 }
 
-// `narrow`: the target's syscalls read 32-bit arguments (i386), so a condition sees the low
-// 32 bits of the register, zero-extended, whatever seccomp shows above them.
-constexpr bool matches(const rule& r, const seccomp_data& d, bool narrow = false) noexcept {
+// `narrow`: the arguments the syscall reads as 32 bits (bit N for argument N: all on i386, some
+// of x32's compat syscalls'), whose conditions see the low 32 bits of the register,
+// zero-extended, whatever seccomp shows above them.
+constexpr bool matches(const rule& r, const seccomp_data& d, std::uint8_t narrow = 0) noexcept {
   for (std::size_t i = 0; i < r.count; ++i) {
     const std::uint64_t arg = d.args[r.conditions[i].arg];
-    if (!holds(r.conditions[i], narrow ? arg & 0xffffffffULL : arg)) return false;
+    if (!holds(r.conditions[i], ((narrow >> r.conditions[i].arg) & 1U) != 0 ? arg & 0xffffffffULL : arg)) return false;
   }
   return true;
 }
@@ -655,7 +656,7 @@ inline meant meaning(const generated_policy& p, const seccomp_data& d) {
   meant m{p.default_action};
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const rule& r = p.rules[i].r;
-    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d, t.argument_bits == 32)) continue;
+    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d, t.argument_bits == 32 ? 0x3f : 0)) continue;
     if (!m.matched) {
       m.result = r.result;
       m.first = i;
@@ -953,13 +954,13 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
     for (std::size_t i = 0; i < e.r.count; ++i)
       if (e.r.conditions[i].has_slot()) e.r.conditions[i].value = ~e.r.conditions[i].value;
   std::vector<detail::sort_key> keys(2 * n);
-  std::vector<detail::interval> intervals(2 * n + 3);
+  std::vector<detail::interval> intervals(detail::intervals_needed(n));
   std::vector<detail::block_rule> block(n);
   std::vector<detail::segment> segments(detail::segments_needed(n));
   std::vector<bpf::insn> out(capacity);
   std::vector<detail::patch> patches(detail::slot_patch_count(rules));
   compiled c;
-  c.out = detail::compile({rules, p.target(), p.default_action, false}, {keys, intervals, block, segments}, out, patches);
+  c.out = detail::compile({rules, {&p.target(), 1}, p.default_action, false}, {keys, intervals, block, segments}, out, patches);
   if (!c.out.result.ok()) return c;
   c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
   c.patches.assign(patches.begin(), patches.begin() + static_cast<std::ptrdiff_t>(c.out.patches));

@@ -616,6 +616,41 @@ TEST_CASE("an i386 syscall kills the process even when the default lets calls ru
   CHECK(e.signal == SIGSYS);
 }
 
+// A program that serves i386 too (issue 13: multi-arch) judges int $0x80 calls by the rules,
+// with i386's numbers: the twins above mean what i386 says, not what x86_64 does.
+TEST_CASE("a program serving x86_64 and i386 judges int $0x80 calls by the rules, in i386's numbers") {
+  constexpr auto p = safety_context{}.enable(sys::getuid);
+  struct result {
+    long pid = 0, uid = -1;
+    bool installed = false;
+    long getpid = 0, getuid = 0, mkdir = 0, open = 0, execve = 0;  // through int $0x80
+    outcome x86_64_getpid, x86_64_mkdir;
+  };
+  shared<result> r;
+  const ending e = in_child([&] {
+    r->pid = ::getpid();
+    r->uid = static_cast<long>(::getuid());
+    r->installed = static_cast<bool>(p.try_apply_to_current_thread<arch::x86_64, arch::x86>());
+    r->getpid = int80(20);  // i386 getpid: basic_capabilities
+    r->getuid = int80(24);  // i386 getuid: enabled
+    r->mkdir = int80(39);   // i386 mkdir(NULL): x86_64's 39 (getpid) is allowed, i386's is not
+    r->open = int80(5);     // i386 open(NULL): x86_64's 5 (fstat) is allowed, i386's is not
+    r->execve = int80(11);  // i386 execve(NULL): x86_64's 11 (munmap) is allowed, i386's is not
+    r->x86_64_getpid = record([] { return ::syscall(SYS_getpid); });
+    r->x86_64_mkdir = record([] { return ::syscall(SYS_mkdir, "/nonexistent/sysfence", 0700); });
+    return 0;
+  });
+  REQUIRE(e.exited);
+  CHECK(r->installed);
+  CHECK(r->getpid == r->pid);
+  CHECK(r->getuid == r->uid);
+  CHECK(r->mkdir == -EPERM);
+  CHECK(r->open == -EPERM);
+  CHECK(r->execve == -EPERM);
+  CHECK(r->x86_64_getpid.ret == r->pid);
+  CHECK(r->x86_64_mkdir.err == EPERM);
+}
+
 TEST_CASE("the legacy vsyscall page goes through the filter too") {
   if (!has_vsyscall_page()) {
     MESSAGE("skipped: this kernel maps no vsyscall page (vsyscall=none)");

@@ -187,10 +187,12 @@ apply_status actions_available(const ActionSet& actions) noexcept {
 template <action Default, class... Sets>
 struct installer<basic_policy<Default, Sets...>> {
   using policy_type = basic_policy<Default, Sets...>;
-  using compiled = program<policy_type>;
 
-  template <bool AllThreads, class... Flags>
+  template <bool AllThreads, class... Abis, class... Flags>
   static apply_status try_apply(const policy_type& p, Flags... extra) noexcept {
+    static_assert(sizeof...(Abis) == 0 || (std::is_same_v<Abis, arch::native> || ...),
+                  "sysfence: the ABIs a program serves must include arch::native, the process's own");
+    using compiled = program<policy_type, Abis...>;
     static_assert((std::is_same_v<Flags, install_flag> && ...), "sysfence: apply takes sysfence::install_flag values");
     static_assert(!AllThreads || policy_type::landlock_count == 0,
                   "sysfence: Landlock restricts only the calling thread, so a policy with path rules "
@@ -246,9 +248,9 @@ struct installer<basic_policy<Default, Sets...>> {
     }
   }
 
-  template <bool AllThreads, class... Flags>
+  template <bool AllThreads, class... Abis, class... Flags>
   static apply_status apply(const policy_type& p, Flags... flags) {
-    const apply_status s = try_apply<AllThreads>(p, flags...);
+    const apply_status s = try_apply<AllThreads, Abis...>(p, flags...);
     if (!s) throw apply_error(s);
     return s;  // carries the listener fd for install_flag::new_listener
   }

@@ -17,11 +17,36 @@ struct target {
   std::string_view name;
   std::uint32_t audit;                                        // seccomp_data.arch (AUDIT_ARCH_*)
   const std::array<std::int32_t, detail::syscall_count>* numbers;  // by sys::id, -1 = missing
-  std::uint32_t abi_bit;  // a second ABI sharing `audit` that sets this bit in nr (x32), or 0
-  std::uint32_t table_size;  // syscall numbers the kernel's action cache covers (highest + 1)
+  // The bit of nr that tells apart two ABIs sharing `audit` (x86_64's numbers are below it, x32's
+  // have it), or 0.
+  std::uint32_t abi_bit;
+  std::uint32_t table_size;  // the table's highest number + 1 (without nr_base)
   // What the syscalls read of each argument register: 32 on i386, where seccomp still shows the
   // upper halves a 64-bit process may set before `int $0x80`, so conditions compare low halves.
   std::uint8_t argument_bits = 64;
+  // seccomp_data.nr is nr_base + the table's number: x32's __X32_SYSCALL_BIT, else 0.
+  std::uint32_t nr_base = 0;
+  // x32: from this number on, the table's syscalls are x32's own compat entry points (512, and
+  // newer syscalls are numbered below it); `compat_narrow` says which of their arguments they
+  // read as 32 bits (bit N: argument N), by sys::id. 0 and null elsewhere.
+  std::uint32_t compat_first = 0;
+  const std::array<std::uint8_t, detail::syscall_count>* compat_narrow = nullptr;
+
+  // The arguments of syscall `id` (numbered `nr` in the table) the kernel reads as 32 bits.
+  [[nodiscard]] constexpr std::uint8_t narrow_arguments(std::size_t id, std::uint32_t nr) const noexcept {
+    if (argument_bits == 32) return 0x3f;
+    return compat_narrow != nullptr && compat_first != 0 && nr >= compat_first ? (*compat_narrow)[id] : 0;
+  }
+  // The first number past the ABI's common syscalls: newer syscalls get numbers from here (x32:
+  // below compat_first; elsewhere the table's end).
+  [[nodiscard]] constexpr std::uint32_t common_end() const noexcept {
+    if (compat_first == 0) return table_size;
+    std::uint32_t end = 0;
+    for (const std::int32_t n : *numbers)
+      if (n >= 0 && static_cast<std::uint32_t>(n) < compat_first && static_cast<std::uint32_t>(n) >= end)
+        end = static_cast<std::uint32_t>(n) + 1;
+    return end;
+  }
 };
 
 // `x86_64` is the 64-bit x86 ABI; x32 shares its audit value and sets bit 30 of the number.

@@ -24,18 +24,19 @@ struct build_result {
   compile_output out{};
 };
 
-template <class Policy, class Arch>
+template <class Policy, class... Archs>
 constexpr auto build() noexcept {
   constexpr auto& rules = Policy::rules;
-  constexpr std::size_t n = rules.size();
-  constexpr std::size_t capacity = capacity_bound(rules);
-  constexpr std::size_t patch_capacity = slot_patch_count(rules);
+  constexpr std::size_t n = rules.size(), abis = sizeof...(Archs);
+  constexpr std::size_t capacity = capacity_bound(rules, abis);
+  constexpr std::size_t patch_capacity = slot_patch_count(rules, abis);
+  constexpr std::array<arch::target, abis> targets{Archs::value...};
   build_result<capacity, patch_capacity> r{};
   std::array<detail::sort_key, 2 * n> order{};
-  std::array<interval, 2 * n + 3> intervals{};
+  std::array<interval, intervals_needed(n)> intervals{};
   std::array<block_rule, n> block{};
   std::array<segment, segments_needed(n)> segments{};
-  r.out = compile({rules, Arch::value, Policy::default_action, true, Policy::newer_syscalls},
+  r.out = compile({rules, targets, Policy::default_action, true, Policy::newer_syscalls},
                   {order, intervals, block, segments}, r.insns, r.patches);
   return r;
 }
@@ -68,13 +69,18 @@ constexpr std::array<T, N> take(const std::array<T, M>& from) noexcept {
 }  // namespace detail
 
 // `program` is a policy's compiled BPF program for `Arch`, a constant in .rodata, plus where
-// its run-time values go.
-template <class Policy, class Arch = arch::native>
+// its run-time values go. With `More` ABIs it serves them too, each judged by its own table
+// (`program<P, arch::x86_64, arch::x86, arch::x32>`: int 0x80 and x32 calls are filtered by the
+// rules, not killed); the ABIs are checked in that order, any other kills the process.
+template <class Policy, class Arch = arch::native, class... More>
 struct program {
  private:
-  static constexpr auto built_ = detail::build<Policy, Arch>();
+  static constexpr auto abis_checked_ = detail::each_abi_once<detail::targets_ok(
+      std::array<arch::target, 1 + sizeof...(More)>{Arch::value, More::value...}), Arch, More...>();
+  static constexpr auto built_ = detail::build<Policy, Arch, More...>();
   // The problem, if any, as the only error (not a static_assert: see detail/diagnostics.hpp).
-  static constexpr auto reported_ = Policy::template report<built_.out.result, Arch>();
+  static constexpr auto reported_ =
+      Policy::template report<built_.out.result, detail::nth<built_.out.result.target, Arch, More...>>();
   static constexpr std::size_t size_ = built_.out.result.ok() ? built_.out.size : 0;
 
  public:
@@ -87,15 +93,17 @@ struct program {
 };
 
 // `compile<Policy>()` is the policy's BPF program: a reference to a constant array.
-template <class Policy, class Arch = arch::native>
+// `compile<Policy, arch::aarch64>()` is it for another architecture; `compile<Policy, arch::x86_64,
+// arch::x86>()` one program serving both ABIs (see `program`).
+template <class Policy, class Arch = arch::native, class... More>
 constexpr const auto& compile() noexcept {
-  return program<std::remove_cvref_t<Policy>, Arch>::insns;
+  return program<std::remove_cvref_t<Policy>, Arch, More...>::insns;
 }
 
 // `compile(policy)` is the same, spelled on a policy value.
-template <class Arch = arch::native, class Policy>
+template <class Arch = arch::native, class... More, class Policy>
 constexpr const auto& compile(const Policy&) noexcept {
-  return program<std::remove_cvref_t<Policy>, Arch>::insns;
+  return program<std::remove_cvref_t<Policy>, Arch, More...>::insns;
 }
 
 }  // namespace sysfence

@@ -77,16 +77,28 @@ constexpr std::string_view field_name(std::uint32_t offset) noexcept {
   return {};
 }
 
-// The syscall whose number on `t` is `nr`, if any.
+// The syscall whose number on `t` is `nr` (as seccomp_data.nr shows it), if any.
 constexpr std::string_view syscall_name_for(const arch::target& t, std::uint32_t nr) noexcept {
+  if (nr < t.nr_base) return {};
   const auto& numbers = *t.numbers;
   for (std::size_t i = 0; i < numbers.size(); ++i)
-    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == nr) return syscall_names[i];
+    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == nr - t.nr_base) return syscall_names[i];
   return {};
 }
 
+// The syscall numbered `nr` on whichever of `targets` a program serving them judges it by, when
+// the architecture is `audit` (0: not known, then any of them).
+constexpr std::string_view syscall_name_for(std::span<const arch::target> targets, std::uint32_t audit,
+                                            std::uint32_t nr) noexcept {
+  const arch::target* best = nullptr;
+  for (const arch::target& t : targets)
+    if ((audit == 0 || t.audit == audit) && t.nr_base <= nr && (best == nullptr || t.nr_base > best->nr_base))
+      best = &t;
+  return best != nullptr ? syscall_name_for(*best, nr) : std::string_view{};
+}
+
 constexpr std::string_view arch_name_for(std::uint32_t audit) noexcept {
-  if (audit == arch::x86_64::audit) return "x86_64";
+  if (audit == arch::x86_64::audit) return "x86_64";  // (and x32)
   if (audit == arch::x86::audit) return "i386";
   if (audit == arch::aarch64::audit) return arch::aarch64::name;
   if (audit == arch::riscv64::audit) return arch::riscv64::name;
@@ -116,16 +128,28 @@ constexpr holds merge(holds a, holds b) noexcept {
 // `disassemble` writes `program` to `out`, one line per instruction as scmp_bpf_disasm does:
 //  0004: 0x35 0x00 0x01 0x40000000   jge 1073741824 true:0005 false:0006
 // with a comment naming the field loaded, the syscall or architecture compared, and actions.
-constexpr void disassemble(text& out, std::span<const bpf::insn> program, const arch::target& t) noexcept {
+// Syscalls are named for the ABI among `targets` the path to the comparison has checked.
+constexpr void disassemble(text& out, std::span<const bpf::insn> program,
+                           std::span<const arch::target> targets) noexcept {
   out.put(" line  OP   JT   JF   K\n=================================\n");
   // cBPF jumps only forward, so one pass in order sees every predecessor first.
   std::array<holds, bpf::max_insns + 1> a{};
+  // The architecture every path to the instruction has checked: 0 unknown, ~0 different ones.
+  std::array<std::uint32_t, bpf::max_insns + 1> checked{};
+  std::array<bool, bpf::max_insns + 1> reached{};
   if (!program.empty()) a[0] = holds::other;
   const std::size_t n = program.size() < a.size() ? program.size() : a.size();
-  auto flow = [&](std::size_t to, holds h) {
-    if (to < n) a[to] = merge(a[to], h);
+  auto flow_arch = [&](std::size_t to, std::uint32_t audit) {
+    if (to >= n) return;
+    checked[to] = !reached[to] || checked[to] == audit ? audit : ~std::uint32_t{0};
+    reached[to] = true;
   };
-  for (std::size_t pc = 0; pc < n; ++pc) {
+  std::size_t pc = 0;
+  auto flow = [&](std::size_t to, holds h) {  // (the architecture checked goes with the accumulator)
+    if (to < n) a[to] = merge(a[to], h);
+    flow_arch(to, checked[pc]);
+  };
+  for (; pc < n; ++pc) {
     const bpf::insn& i = program[pc];
     const std::size_t start = out.size;
     out.put(' ');
@@ -167,9 +191,12 @@ constexpr void disassemble(text& out, std::span<const bpf::insn> program, const 
         out.line_number(pc + 1 + i.jt);
         out.put(" false:");
         out.line_number(pc + 1 + i.jf);
-        if (!x && a[pc] == holds::nr) comment = syscall_name_for(t, i.k);
+        const std::uint32_t audit = checked[pc] == ~std::uint32_t{0} ? 0 : checked[pc];
+        if (!x && a[pc] == holds::nr) comment = syscall_name_for(targets, audit, i.k);
         if (!x && a[pc] == holds::arch) comment = arch_name_for(i.k);
-        flow(pc + 1 + i.jt, after);
+        const bool arch_checked = !x && a[pc] == holds::arch && op == BPF_JEQ;  // taken: it is i.k
+        if (pc + 1 + i.jt < n) a[pc + 1 + i.jt] = merge(a[pc + 1 + i.jt], after);
+        flow_arch(pc + 1 + i.jt, arch_checked ? i.k : checked[pc]);
         flow(pc + 1 + i.jf, after);
       }
     } else if (cls == BPF_RET) {
@@ -277,14 +304,16 @@ constexpr void describe_policy(text& out, std::span<const entry> rules, std::spa
 
 }  // namespace detail
 
-// `dump` is the disassembly of `program` as a std::string (syscalls named for `Arch`).
-template <class Arch = arch::native>
+// `dump` is the disassembly of `program` as a std::string (syscalls named for `Arch`; for a
+// program serving more ABIs, `dump<Arch, More...>` names each part's for its ABI).
+template <class Arch = arch::native, class... More>
 std::string dump(std::span<const bpf::insn> program) {
+  constexpr std::array<arch::target, 1 + sizeof...(More)> targets{Arch::value, More::value...};
   detail::text count;
-  detail::disassemble(count, program, Arch::value);
+  detail::disassemble(count, program, targets);
   std::string out(count.size, '\0');
   detail::text fill{out.data(), out.size()};
-  detail::disassemble(fill, program, Arch::value);
+  detail::disassemble(fill, program, targets);
   return out;
 }
 
@@ -316,11 +345,12 @@ struct dumped {
 };
 
 // `dump_to<Capacity>` is dump() in a constant expression; size > Capacity means it was cut.
-template <std::size_t Capacity, class Arch = arch::native>
+template <std::size_t Capacity, class Arch = arch::native, class... More>
 constexpr dumped<Capacity> dump_to(std::span<const bpf::insn> program) noexcept {
+  constexpr std::array<arch::target, 1 + sizeof...(More)> targets{Arch::value, More::value...};
   dumped<Capacity> out;
   detail::text t{out.chars.data(), Capacity};
-  detail::disassemble(t, program, Arch::value);
+  detail::disassemble(t, program, targets);
   out.size = t.size;
   return out;
 }

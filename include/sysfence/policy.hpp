@@ -245,21 +245,24 @@ class basic_policy {
   // Installing (defined in apply.hpp): one seccomp() call over the constant program.
   // `apply_to_current_thread` throws sysfence::apply_error; `try_` forms return an apply_status.
   // `Flags` are install_flag values (apply.hpp): log, spec_allow, new_listener.
-  template <class... Flags>
+  // `Abis`, when given, are the ABIs the program serves (arch::native among them), each judged by
+  // its own table: `apply_to_current_thread<arch::x86_64, arch::x86>()` filters int 0x80 calls by
+  // the rules where the default program kills the process (see `program` in compile.hpp).
+  template <class... Abis, class... Flags>
   auto apply_to_current_thread(Flags... flags) const {
-    return detail::installer<basic_policy>::template apply<false>(*this, flags...);
+    return detail::installer<basic_policy>::template apply<false, Abis...>(*this, flags...);
   }
-  template <class... Flags>
+  template <class... Abis, class... Flags>
   auto apply_to_all_threads(Flags... flags) const {
-    return detail::installer<basic_policy>::template apply<true>(*this, flags...);
+    return detail::installer<basic_policy>::template apply<true, Abis...>(*this, flags...);
   }
-  template <class... Flags>
+  template <class... Abis, class... Flags>
   auto try_apply_to_current_thread(Flags... flags) const noexcept {
-    return detail::installer<basic_policy>::template try_apply<false>(*this, flags...);
+    return detail::installer<basic_policy>::template try_apply<false, Abis...>(*this, flags...);
   }
-  template <class... Flags>
+  template <class... Abis, class... Flags>
   auto try_apply_to_all_threads(Flags... flags) const noexcept {
-    return detail::installer<basic_policy>::template try_apply<true>(*this, flags...);
+    return detail::installer<basic_policy>::template try_apply<true, Abis...>(*this, flags...);
   }
 
  private:

@@ -450,7 +450,8 @@ constexpr const_allow_result const_allow(std::span<const bpf::insn> program, std
 // (nr is -1 where `Arch` lacks the syscall), for evaluate(): `evaluate(p, call(sys::write, 1))`.
 template <class Arch = arch::native>
 constexpr seccomp_data call(sys::id s, const std::array<std::uint64_t, 6>& args) noexcept {
-  seccomp_data d{Arch::numbers[static_cast<std::size_t>(s)], Arch::audit, 0, {}};
+  const std::int32_t nr = Arch::numbers[static_cast<std::size_t>(s)];
+  seccomp_data d{nr < 0 ? -1 : static_cast<int>(Arch::value.nr_base) + nr, Arch::audit, 0, {}};
   for (std::size_t i = 0; i < args.size(); ++i) d.args[i] = args[i];
   return d;
 }

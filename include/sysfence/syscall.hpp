@@ -25,10 +25,12 @@ struct syscall : rule_set_base {
   static constexpr std::string_view name = sys::name(I);
   static constexpr std::array<id, 1> simple_rules{I};
 
-  // `number` is the syscall's number on `Arch` (see arch.hpp), or -1 where it does not exist.
+  // `number` is the syscall's number on `Arch` (see arch.hpp) as seccomp_data.nr shows it (x32's
+  // with __X32_SYSCALL_BIT), or -1 where it does not exist.
   template <class Arch>
   static constexpr std::int32_t number() noexcept {
-    return Arch::numbers[static_cast<std::size_t>(I)];
+    const std::int32_t nr = Arch::numbers[static_cast<std::size_t>(I)];
+    return nr < 0 ? -1 : static_cast<std::int32_t>(Arch::value.nr_base) + nr;
   }
   constexpr operator id() const noexcept { return I; }  // NOLINT: implicit by design
 };

@@ -37,6 +37,7 @@ enum class problem : std::uint8_t {
   missing_syscall,         // the syscall does not exist on the target architecture
   too_long,                // more than BPF_MAXINSNS instructions
   bad_errno,               // action::error(n) with n = 0 (a fake success) or n > 4095 (MAX_ERRNO)
+  bad_targets,             // no ABI to serve, one ABI twice, or more than max_targets
 };
 
 // `no_origin` is a diagnosis's culprit when it is not a rule: the policy's default action, or
@@ -68,6 +69,7 @@ struct diagnosis {
   action first_action{};     // different_actions: what each culprit answers
   action second_action{};
   std::uint8_t arg = 0;      // bad_condition: the condition's argument index
+  std::uint8_t target = 0;   // missing_syscall: which of the program's ABIs lacks it
   [[nodiscard]] constexpr bool ok() const noexcept { return what == problem::none; }
 };
 

@@ -69,9 +69,12 @@ constexpr condition narrowed(condition c) noexcept {
   if (c.op == cmp::masked_eq) c.mask &= 0xffffffffU;
   return c;
 }
+// `narrows` is whether the target reads condition c's argument as 32 bits (`narrow`: bit N for
+// argument N, see arch::target::narrow_arguments).
+constexpr bool narrows(const condition& c, std::uint8_t narrow) noexcept { return ((narrow >> c.arg) & 1U) != 0; }
 // `condition_on` is condition i of `e` as the target compares it (see narrowed).
-constexpr condition condition_on(const entry& e, std::size_t i, bool narrow) noexcept {
-  return narrow ? narrowed(e.r.conditions[i]) : e.r.conditions[i];
+constexpr condition condition_on(const entry& e, std::size_t i, std::uint8_t narrow) noexcept {
+  return narrows(e.r.conditions[i], narrow) ? narrowed(e.r.conditions[i]) : e.r.conditions[i];
 }
 
 // `word_test` is one test of a condition on one 32-bit argument word: LD word; AND mask (unless
@@ -89,7 +92,7 @@ struct word_test {
 };
 
 // (Written as few statements: clang 14 counts constant evaluation steps by statements.)
-constexpr word_test test_of(const entry& e, std::size_t test, bool narrow) noexcept {
+constexpr word_test test_of(const entry& e, std::size_t test, std::uint8_t narrow) noexcept {
   const condition c = condition_on(e, test / 2, narrow);
   const bool low = test % 2 == 1;
   const std::uint32_t word = low ? bpf::off_arg_lo(c.arg) : bpf::off_arg_hi(c.arg);
@@ -109,10 +112,10 @@ constexpr word_test test_of(const entry& e, std::size_t test, bool narrow) noexc
 
 // `tests_of` are the tests of a rule, a bit each (as test_of says, in fewer steps); `never` is
 // set when one of its conditions can never hold on the target.
-constexpr std::uint16_t tests_of(const entry& e, bool narrow, bool& never) noexcept {
+constexpr std::uint16_t tests_of(const entry& e, std::uint8_t narrow, bool& never) noexcept {
   std::uint32_t bits = 0;
   for (std::size_t i = 0; i < e.r.count; ++i) {
-    if (narrow) {
+    if (narrows(e.r.conditions[i], narrow)) {
       const truth t = narrow_truth(e.r.conditions[i]);
       never = never || t == truth::never;
       if (t != truth::depends) continue;
@@ -129,7 +132,7 @@ constexpr std::uint16_t tests_of(const entry& e, bool narrow, bool& never) noexc
 
 // Is test `x` of `a` the same instructions, with the same run-time value, as test `y` of `b`?
 constexpr bool same_test(const entry& a, std::size_t x, const word_test& s, const entry& b, std::size_t y,
-                         const word_test& t, bool narrow) noexcept {
+                         const word_test& t, std::uint8_t narrow) noexcept {
   if (s.whole || t.whole)
     return s.whole && t.whole && a.r.conditions[x / 2] == b.r.conditions[y / 2] && s.slot == t.slot;
   if (s.word != t.word || s.mask != t.mask || s.op != t.op || s.holds_if_taken != t.holds_if_taken ||
@@ -152,7 +155,7 @@ struct decider {
   block_rule* block;
   segment* segments;   // a stack: those of the dispatches being written
   std::size_t capacity;
-  bool narrow;         // the target's syscalls read 32-bit arguments (see narrowed)
+  std::uint8_t narrow;  // the arguments the syscall reads as 32 bits (see narrowed)
   std::size_t used = 0;
 
   [[nodiscard]] constexpr word_test test(const entry& e, std::size_t x) const noexcept { return test_of(e, x, narrow); }
@@ -563,9 +566,9 @@ struct decider {
 // so that equal matches are adjacent), each to its action, and the default when none matches.
 // Scratch: `block` of at least last - first rules, `segments` of segments_needed(last - first).
 // Returns where the code starts.
-// `narrow`: the target's syscalls read 32-bit arguments (see narrowed).
+// `narrow`: the arguments the syscall reads as 32 bits, bit N for argument N (see narrowed).
 constexpr target emit_block(emitter& w, std::span<const entry> rules, std::span<const sort_key> order,
-                            std::size_t first, std::size_t last, action default_action, bool narrow,
+                            std::size_t first, std::size_t last, action default_action, std::uint8_t narrow,
                             std::span<block_rule> block, std::span<segment> segments) noexcept {
   std::size_t n = 0;
   for (std::size_t i = first; i < last; ++i) {

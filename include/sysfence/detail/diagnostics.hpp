@@ -77,6 +77,15 @@ constexpr bool argument_is_not_a_parameter_of() noexcept {
   return true;  // (its static_assert is the only error)
 }
 
+// `each_abi_once` is true when a program's ABIs are distinct and at most max_targets.
+template <bool Ok, class... Archs>
+constexpr bool each_abi_once() noexcept {
+  static_assert(Ok,
+                "sysfence: a program serves each ABI once (the architectures are named here); "
+                "remove the repeated one");
+  return true;  // (its static_assert is the only error)
+}
+
 template <sys::id Syscall, class RuleSet, action::kind Action, std::uint16_t Errno>
 constexpr bool errno_must_be_1_to_4095_for() noexcept {
   static_assert(always_false<RuleSet>,
@@ -135,6 +144,8 @@ constexpr bool report() noexcept {
                                    D.second_action.data()>();
   } else if constexpr (D.what == problem::missing_syscall) {
     return syscall_does_not_exist_on_architecture<D.syscall, Arch, shown<nth<D.first, Sets...>>>();
+  } else if constexpr (D.what == problem::bad_targets) {
+    return true;  // (program<> reports it: each_abi_once)
   } else if constexpr (D.what == problem::too_long) {
     return program_longer_than_the_kernel_allows<D.size>();
   } else if constexpr (D.what == problem::bad_errno && D.first == no_origin) {

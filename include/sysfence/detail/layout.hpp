@@ -30,7 +30,9 @@ struct interval {
 // `compile_input` is everything the emitter needs, as plain data.
 struct compile_input {
   std::span<const entry> rules;
-  arch::target target;
+  // The ABIs the program serves, each with its own search, dispatched on seccomp_data.arch (and
+  // on the x32 bit) in this order; any other ABI kills the process.
+  std::span<const arch::target> targets;
   action default_action;
   bool analysed = false;  // analyse() already passed (typed policies check when composed)
   // What numbers above the target's table (syscalls newer than sysfence's tables) get.
@@ -47,22 +49,36 @@ constexpr action bad_abi_action(action def) noexcept {
              : action::kill_process;
 }
 
-// `x32_checked_first` is true when x32's numbers (bit 30) need their own check before the search:
-// when the default lets calls run. Otherwise they are the search's last run, with the default.
-constexpr bool x32_checked_first(const compile_input& in) noexcept {
-  return in.target.abi_bit != 0 && bad_abi_action(in.default_action) != in.default_action;
+// `abi_split` is how a target's search meets the other ABI sharing its audit value (x86_64 and
+// x32, told apart by nr's bit 30).
+enum class abi_split : std::uint8_t {
+  none,     // no other ABI shares the audit value
+  partner,  // both are served: JGE bit 30 chooses between their searches
+  first,    // the other is not served and the default lets calls run: JGE bit 30 refuses it first
+  in_tree,  // the other is not served and the default denies: its numbers are a run of the search
+};
+
+constexpr abi_split split_for(const compile_input& in, const arch::target& t) noexcept {
+  if (t.abi_bit == 0) return abi_split::none;
+  for (const arch::target& other : in.targets)
+    if (other.audit == t.audit && other.nr_base != t.nr_base) return abi_split::partner;
+  return bad_abi_action(in.default_action) != in.default_action ? abi_split::first : abi_split::in_tree;
 }
 
-// `layout` partitions the target's syscall numbers into runs with one outcome each, from the rules
-// sorted by number (`ids`): an action, or a conditional syscall's block. A lone number between two
-// runs of one action becomes an exception of the run (one JEQ at a leaf); numbers above the table
-// get the newer-syscall answer. Each run is weighted for the search (see `split`). Returns the
-// number of runs written to `intervals` (2n + 3 at most).
-constexpr std::size_t layout(const compile_input& in, std::span<const sort_key> ids,
-                             std::span<interval> intervals) noexcept {
+// `intervals_needed` is the scratch `layout` needs for n rules: a run before, one for and one
+// after each rule's number, x32's gap (2), the newer syscalls and the other ABI.
+constexpr std::size_t intervals_needed(std::size_t n) noexcept { return 2 * n + 5; }
+
+// `layout` partitions target `t`'s syscall numbers into runs with one outcome each, from the
+// rules sorted by number (`ids`): an action, or a conditional syscall's block. A lone number
+// between two runs of one action becomes an exception of the run (one JEQ at a leaf); numbers
+// above the table get the newer-syscall answer (on x32 also those between its common syscalls and
+// its compat ones). Each run is weighted for the search (see `split`). Returns the number of runs
+// written to `intervals` (intervals_needed(n) at most).
+constexpr std::size_t layout(const compile_input& in, const arch::target& t, abi_split abi,
+                             std::span<const sort_key> ids, std::span<interval> intervals) noexcept {
   const std::size_t n = ids.size();  // (rules of syscalls the target lacks are not among them)
   auto number = [&](std::size_t i) { return ids[i].major; };
-  const bool x32_check = x32_checked_first(in);
 
   // Partition the numbers into runs with one outcome each.
   std::size_t count = 0;
@@ -75,9 +91,18 @@ constexpr std::size_t layout(const compile_input& in, std::span<const sort_key> 
       return;  // same outcome as the run before: extend it
     intervals[count++] = {start, a, false, 0, 0, 0};
   };
+  // x32's gap: numbers past its common syscalls and before its compat ones are newer syscalls.
+  const std::uint32_t gap_begin = t.nr_base + t.common_end(), gap_end = t.nr_base + t.compat_first;
+  bool gap_added = t.compat_first == 0;
+  auto add_gap = [&] {
+    add(gap_begin, in.newer_syscalls);
+    add(gap_end, in.default_action);
+    gap_added = true;
+  };
   add(0, in.default_action);
   for (std::size_t i = 0; i < n;) {
     const std::uint32_t nr = number(i);
+    if (!gap_added && nr >= gap_end) add_gap();
     std::size_t j = i;
     while (j < n && number(j) == nr) ++j;
     if (in.rules[ids[i].index].r.is_simple()) {
@@ -90,9 +115,10 @@ constexpr std::size_t layout(const compile_input& in, std::span<const sort_key> 
     add(nr + 1, in.default_action);
     i = j;
   }
+  if (!gap_added) add_gap();
   // Numbers above the table (syscalls newer than it) get their own answer, up to x32's.
-  add(in.target.table_size, in.newer_syscalls);
-  if (in.target.abi_bit != 0 && !x32_check) add(in.target.abi_bit, in.default_action);
+  add(t.nr_base + t.table_size, in.newer_syscalls);
+  if (t.nr_base == 0 && abi == abi_split::in_tree) add(t.abi_bit, in.default_action);
 
   // A lone number between two runs with the same action becomes an exception of one run.
   {
@@ -116,11 +142,12 @@ constexpr std::size_t layout(const compile_input& in, std::span<const sort_key> 
 
   // Weights: how many of the kernel's syscall numbers each run covers (its cache preparation runs
   // the filter once for each), more for conditional syscalls, which run the filter on every call.
-  const std::uint64_t table = in.target.table_size;
+  const std::uint64_t low = t.nr_base, table = t.table_size;
+  auto clamp = [&](std::uint64_t nr) { return nr < low ? 0 : nr - low < table ? nr - low : table; };
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t begin = intervals[i].start < table ? intervals[i].start : table;
-    const std::uint64_t end = i + 1 < count && intervals[i + 1].start < table ? intervals[i + 1].start : table;
+    const std::uint64_t begin = clamp(intervals[i].start);
+    const std::uint64_t end = i + 1 < count ? clamp(intervals[i + 1].start) : table;
     const std::uint64_t width = end > begin ? end - begin : 1;
     sum += intervals[i].conditional ? width + table / 8 : width;
     intervals[i].weight = sum;
