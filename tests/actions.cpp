@@ -249,7 +249,39 @@ TEST_CASE("spec_allow is accepted by this kernel") {
 TEST_CASE("the report line, formatted without a signal") {
   std::array<char, 256> buf{};
   detail::text t{buf.data(), buf.size()};
-  detail::format_violation(t, arch::x86_64::value, AUDIT_ARCH_X86_64, 257, {1, 2, 3, 4, 5, 6}, 0x401000);
+  detail::format_violation(t, detail::reported_abis, AUDIT_ARCH_X86_64, 257, {1, 2, 3, 4, 5, 6}, 0x401000);
   CHECK(std::string_view(buf.data(), t.size) ==
         "sysfence: blocked openat (257) args (0x1, 0x2, 0x3, 0x4, 0x5, 0x6) at 0x0000000000401000\n");
+  // An i386 call of a 64-bit process (a program serving i386 too) is named in i386's numbers.
+  detail::text i386{buf.data(), buf.size()};
+  detail::format_violation(i386, detail::reported_abis, AUDIT_ARCH_I386, 39, {1, 0, 0, 0, 0, 0}, 0x401000);
+  CHECK(std::string_view(buf.data(), i386.size) ==
+        "sysfence: blocked mkdir (39, i386) args (0x1, 0x0, 0x0, 0x0, 0x0, 0x0) at 0x0000000000401000\n");
+  detail::text foreign{buf.data(), buf.size()};
+  detail::format_violation(foreign, detail::reported_abis, 0x1234, 39, {}, 0);
+  CHECK(std::string_view(buf.data(), foreign.size).starts_with("sysfence: blocked syscall (39, arch 0x00001234) args"));
+}
+
+TEST_CASE("trap in a program serving i386 too: an int $0x80 call reported in i386's names, then SIGSYS") {
+  int err_pipe[2];
+  REQUIRE(::pipe(err_pipe) == 0);
+  const ending e = in_child([&] {
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    report_violations();
+    const auto policy = safety_context{}.enable(builtins::system_io::nothing().allow_stderr()).with_default<action::trap()>();
+    policy.apply_to_current_thread<arch::x86_64, arch::x86>();
+    long ret = 39;  // i386 mkdir("", 0755): reported, then SIGSYS (x86_64's 39 is getpid, allowed)
+    __asm__ __volatile__("int $0x80" : "+a"(ret) : "b"(""), "c"(0755) : "memory", "cc", "r8", "r9", "r10", "r11");
+    return 3;
+  });
+  ::close(err_pipe[1]);
+  char buf[512] = {};
+  const ssize_t n = ::read(err_pipe[0], buf, sizeof buf - 1);
+  ::close(err_pipe[0]);
+  INFO("report: " << buf);
+  CHECK_FALSE(e.exited);
+  CHECK(e.signal == SIGSYS);
+  REQUIRE(n > 0);
+  CHECK(std::strstr(buf, "sysfence: blocked mkdir (39, i386) args (0x") != nullptr);
+  CHECK(std::strstr(buf, ", 0x1ed, 0x") != nullptr);  // ecx: 0755
 }
