@@ -153,11 +153,24 @@ TEST_CASE("golden disassemblies") {
   // Other targets: their own numbers, and the architecture check names them.
   check_golden("headline.aarch64.txt", dump<arch::aarch64>(compile<decltype(headline), arch::aarch64>()));
   check_golden("headline.riscv64.txt", dump<arch::riscv64>(compile<decltype(headline), arch::riscv64>()));
+  // One program serving x86_64 and i386: each part's syscalls named for its ABI.
+  check_golden("headline.x86_64+i386.txt",
+               dump<arch::x86_64, arch::x86>(compile<decltype(headline), arch::x86_64, arch::x86>()));
 }
+
+// A rule set that is not portable, naming a syscall aarch64 lacks.
+struct x86_64_only : rule_set_base {
+  static constexpr std::string_view name = "x86_64_only";
+  static constexpr auto simple_rules = syscalls(sys::open, sys::read);
+};
 
 TEST_CASE("golden explanations") {
   check_golden("headline.explain.txt", explain(headline));
   check_golden("comparisons.explain.txt", explain(comparisons));
+  // What a portable rule set leaves out on each target, and what would not compile there.
+  check_golden("headline.explain.aarch64+i386.txt", explain<arch::aarch64, arch::x86>(headline));
+  const std::string text = explain<policy<x86_64_only>, arch::aarch64>();
+  CHECK(text.find("x86_64_only:\n  allow open, read\n  not on aarch64 (a compile error there): open\n") != std::string::npos);
 }
 
 TEST_CASE("the disassembly round-trips: same program, same answers for every syscall it names") {

@@ -267,9 +267,11 @@ constexpr void put_condition(text& out, sys::id s, const condition& c) noexcept 
 }
 
 // `describe_policy` writes a policy's rules as a person wrote them: per rule set, its plain
-// allows on one line, then each conditional rule with its conditions.
+// allows on one line, then each conditional rule with its conditions, then for each of `targets`
+// that lacks some of the rule set's syscalls, which (a portable rule set's rules of them are left
+// out of that target's program; any other's are a compile error).
 constexpr void describe_policy(text& out, std::span<const entry> rules, std::span<const std::string_view> names,
-                               action default_action) noexcept {
+                               action default_action, std::span<const arch::target> targets = {}) noexcept {
   out.put("default: ");
   put_action(out, default_action.value);
   out.put('\n');
@@ -299,6 +301,26 @@ constexpr void describe_policy(text& out, std::span<const entry> rules, std::spa
       }
       out.put('\n');
     }
+    for (const arch::target& t : targets) {
+      bool any_missing = false;
+      for (std::size_t i = 0; i < rules.size(); ++i) {
+        const entry& e = rules[i];
+        if (e.origin != set || (*t.numbers)[static_cast<std::size_t>(e.r.syscall)] >= 0) continue;
+        bool named = false;  // once per syscall
+        for (std::size_t j = 0; j < i; ++j) named = named || (rules[j].origin == set && rules[j].r.syscall == e.r.syscall);
+        if (named) continue;
+        if (!any_missing) {
+          out.put("  not on ");
+          out.put(t.name);
+          out.put(e.portable ? " (left out there): " : " (a compile error there): ");
+        } else {
+          out.put(", ");
+        }
+        out.put(sys::name(e.r.syscall));
+        any_missing = true;
+      }
+      if (any_missing) out.put('\n');
+    }
   }
 }
 
@@ -318,20 +340,22 @@ std::string dump(std::span<const bpf::insn> program) {
 }
 
 // `explain<Policy>()` is the policy as the rules a person wrote: rule sets, syscalls,
-// conditions, actions, and the default action.
-template <class Policy>
+// conditions, actions, and the default action; then, per rule set, the syscalls the target
+// lacks (`explain<Policy, arch::aarch64>()`, or several ABIs as compile<> takes them).
+template <class Policy, class Arch = arch::native, class... More>
 std::string explain() {
   using P = std::remove_cvref_t<Policy>;
+  constexpr std::array<arch::target, 1 + sizeof...(More)> targets{Arch::value, More::value...};
   detail::text count;
-  detail::describe_policy(count, P::rules, P::rule_set_names, P::default_action);
+  detail::describe_policy(count, P::rules, P::rule_set_names, P::default_action, targets);
   std::string out(count.size, '\0');
   detail::text fill{out.data(), out.size()};
-  detail::describe_policy(fill, P::rules, P::rule_set_names, P::default_action);
+  detail::describe_policy(fill, P::rules, P::rule_set_names, P::default_action, targets);
   return out;
 }
-template <class Policy>
+template <class Arch = arch::native, class... More, class Policy>
 std::string explain(const Policy&) {
-  return explain<Policy>();
+  return explain<Policy, Arch, More...>();
 }
 
 // `dumped` is a disassembly made in a constant expression: a fixed buffer and its length.
