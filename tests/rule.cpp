@@ -67,6 +67,35 @@ constexpr bool known_widths() {
 }
 static_assert(known_widths());
 
+// The syscalls newer than Linux 6.1 (x86_64 numbers 451..462, cachestat to mseal, and uretprobe,
+// 335) have their prototypes: the signatures come from linux-source-6.12, like the numbers. From
+// Debian 12's Linux 6.1 headers they were unknown, and arg<N> compared all 64 bits of a 32-bit
+// parameter, so garbage in the upper half passed a rule refusing a value.
+constexpr const detail::signature& signature_of(sys::id s) {
+  return syscall_signatures[static_cast<std::size_t>(s)];
+}
+constexpr bool newer_than_linux_6_1() {
+  std::size_t newer = 0;
+  for (std::size_t i = 0; i < detail::syscall_count; ++i) {
+    if (detail::syscall_numbers_x86_64[i] < 451) continue;
+    if (!syscall_signatures[i].known) return false;
+    ++newer;
+  }
+  return newer == 12 &&                                                   // cachestat .. mseal
+         width_of(sys::fchmodat2, arg<0> == AT_FDCWD) == width::dword &&  // int dfd
+         signature_of(sys::id::fchmodat2).bits[2] == 16 &&                // umode_t mode
+         width_of(sys::fchmodat2, arg<2> == 0600) == width::dword &&
+         width_of(sys::fchmodat2, arg<3> == 0) == width::dword &&   // unsigned int flags
+         width_of(sys::futex_wake, arg<1> == 0) == width::qword &&  // unsigned long mask
+         width_of(sys::futex_wake, arg<3> == 0) == width::dword &&  // unsigned int flags
+         width_of(sys::futex_wait, arg<5> == 0) == width::dword &&  // clockid_t clockid
+         width_of(sys::cachestat, arg<0> == 0) == width::dword &&   // unsigned int fd
+         width_of(sys::mseal, arg<2> == 0) == width::qword &&       // unsigned long flags
+         signature_of(sys::id::futex_wake).count == 4 && signature_of(sys::id::mseal).count == 3 &&
+         signature_of(sys::id::uretprobe).known && signature_of(sys::id::uretprobe).count == 0;
+}
+static_assert(newer_than_linux_6_1());
+
 // A negative int is the 32 bits the kernel reads, in arg<N> on an int and in arg32<N>; arg64 and a
 // 64-bit parameter keep the sign extension; a value really above 32 bits stays one (check() refuses it).
 constexpr bool negative_values() {
@@ -98,5 +127,6 @@ TEST_CASE("arg<N> resolves to the width of parameter N, as the static_asserts ab
   CHECK(resolves_as_the_table_says<0>());
   CHECK(resolves_as_the_table_says<5>());
   CHECK(known_widths());
+  CHECK(newer_than_linux_6_1());
   CHECK(negative_values());
 }

@@ -1,70 +1,70 @@
 # SPDX-License-Identifier: MIT
 # gen_signatures.cmake - generate include/sysfence/detail/syscall_signatures.hpp: each syscall's
-# parameters and how many bits of each the kernel reads on x86_64, from the kernel's headers.
+# parameters and how many bits of each the kernel reads on x86_64, from the kernel's source.
 #
 #   cmake -P tools/gen_signatures.cmake               regenerate the committed header
 #   cmake -DCHECK=ON -P tools/gen_signatures.cmake    fail if the committed header differs from a fresh one
-#   -DSYSFENCE_KERNEL_DIR=<dir>                       a linux-headers-<version>-amd64 directory (Debian:
-#                                                     linux-headers-amd64); default: the newest one in /usr/src
+#   -DSYSFENCE_LINUX_SOURCE=<dir or .tar.xz>          a kernel source tree, or its tarball (Debian:
+#                                                     linux-source-6.12); default: the newest
+#                                                     /usr/src/linux-source-*.tar.xz, as for gen_syscalls.cmake
+#   -DSYSFENCE_EXTRACT_DIR=<dir>                      where the few files read are extracted from the tarball
+#                                                     (default: $TMPDIR, else /tmp), reused while it is the same
 #
-# Inputs, all from the kernel's headers (nothing about a syscall is typed by hand):
-#   <amd64>/arch/x86/include/generated/asm/syscalls_64.h  each x86_64 number's entry point (sys_newfstat)
-#   <amd64>/include/config/auto.conf                      the kernel configuration (CONFIG_CLONE_BACKWARDS)
-#   <common>/include/linux/syscalls.h                     the entry points' prototypes
+# Inputs, all from the kernel source (nothing about a syscall is typed by hand):
+#   arch/x86/entry/syscalls/syscall_64.tbl            each x86_64 number's entry point (sys_newfstat), read
+#                                                     with the ABIs arch/x86/entry/syscalls/Makefile gives
+#                                                     asm/syscalls_64.h (common, 64), as scripts/syscalltbl.sh does
+#   include/linux/syscalls.h                          the entry points' prototypes
+#   arch/x86/Kconfig, arch/Kconfig                    whether x86_64 selects the CONFIG_ symbols (CLONE_BACKWARDS...)
+#                                                     that choose between two prototypes of one entry point
 #   include/sysfence/detail/generated/syscall_ids.hpp     sysfence's syscall ids (tools/gen_syscalls.cmake)
 #   include/sysfence/detail/generated/syscalls_x86_64.hpp their x86_64 numbers (tools/gen_syscalls.cmake)
-# Hand-written here: the size of each C type on x86_64 (types_64, types_32, types_16), and the two x86_64
-# entry points syscalls.h does not declare (SYSFENCE_ARCH_ENTRIES). See tools/README.md.
+# Hand-written here: the size of each C type on x86_64 (types_64, types_32, types_16), the two x86_64
+# entry points syscalls.h does not declare (SYSFENCE_ARCH_ENTRIES), and which of arch/x86/Kconfig's
+# word-size options x86_64 has (SYSFENCE_X86_64_OPTIONS_ON/_OFF). See tools/README.md.
 cmake_minimum_required(VERSION 3.25)
-include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")  # sysfence_pack, sysfence_write_or_check
+set(sysfence_tool gen_signatures)
+include("${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake")  # sysfence_pack, sysfence_write_or_check, cxx_keywords
+include("${CMAKE_CURRENT_LIST_DIR}/linux_source.cmake")    # sysfence_linux_source, sysfence_find_table, sysfence_read_table
 
-# x86_64 entry points defined in arch/x86 without a prototype in the headers: <entry> <stand-in>.
+# x86_64 entry points defined in arch/x86 without a prototype in linux/syscalls.h: <entry> <stand-in>.
 #  sys_mmap: arch/x86/kernel/sys_x86_64.c, SYSCALL_DEFINE6(mmap, unsigned long addr, ..., unsigned
 #            long fd, unsigned long off) calls ksys_mmap_pgoff(addr, len, prot, flags, fd, off >> PAGE_SHIFT):
 #            the same six unsigned longs (the sixth is a byte offset, not pages).
-#  sys_rt_sigreturn: arch/x86/kernel/signal.c, SYSCALL_DEFINE0(rt_sigreturn): no parameter.
+#  sys_rt_sigreturn: arch/x86/kernel/signal_64.c, SYSCALL_DEFINE0(rt_sigreturn): no parameter.
 set(SYSFENCE_ARCH_ENTRIES
   sys_mmap         ksys_mmap_pgoff
   sys_rt_sigreturn void
 )
+
+# The options of arch/x86/Kconfig that choose the word size, as x86_64 sets them: `config 64BIT`
+# (default y unless ARCH=i386), `config X86_64` (def_bool y, depends on 64BIT), `config X86_32`
+# (depends on !64BIT), and `config X86`, on for both. Only a `select` made by one of these decides
+# a CONFIG_ symbol here (sysfence_x86_64_selects).
+set(SYSFENCE_X86_64_OPTIONS_ON X86 64BIT X86_64)
+set(SYSFENCE_X86_64_OPTIONS_OFF X86_32)
 
 get_filename_component(repo_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 set(out_rel "include/sysfence/detail/syscall_signatures.hpp")
 set(out_file "${repo_root}/${out_rel}")
 set(ids_file "${repo_root}/include/sysfence/detail/generated/syscall_ids.hpp")
 set(numbers_file "${repo_root}/include/sysfence/detail/generated/syscalls_x86_64.hpp")
-set(install_hint "install linux-headers-amd64 (tools/dev test does) or pass -DSYSFENCE_KERNEL_DIR=<linux-headers-*-amd64 dir>")
 
-# --- find the headers ----------------------------------------------------------------------------
-if(NOT DEFINED SYSFENCE_KERNEL_DIR)
-  file(GLOB candidates LIST_DIRECTORIES true /usr/src/linux-headers-*-amd64)
-  list(FILTER candidates EXCLUDE REGEX "-(rt|cloud)-amd64$")
-  if(NOT candidates)
-    message(FATAL_ERROR "gen_signatures: no /usr/src/linux-headers-*-amd64; ${install_hint}")
-  endif()
-  list(SORT candidates COMPARE NATURAL ORDER DESCENDING)
-  list(GET candidates 0 SYSFENCE_KERNEL_DIR)
-endif()
-set(kdir "${SYSFENCE_KERNEL_DIR}")
-set(syscalls_64 "${kdir}/arch/x86/include/generated/asm/syscalls_64.h")
-set(auto_conf "${kdir}/include/config/auto.conf")
-# Debian's per-flavour directory includes the common one's Makefile; a full tree is both.
-set(common "${kdir}")
-if(EXISTS "${kdir}/Makefile")
-  file(STRINGS "${kdir}/Makefile" inc REGEX "^include .*/Makefile$")
-  if(inc)
-    list(GET inc 0 inc)
-    string(REGEX REPLACE "^include (.*)/Makefile$" "\\1" common "${inc}")
-  endif()
-endif()
-set(syscalls_h "${common}/include/linux/syscalls.h")
-foreach(f syscalls_64 auto_conf syscalls_h ids_file numbers_file)
+# --- the kernel source ---------------------------------------------------------------------------
+set(entries_header syscalls_64.h)  # arch/x86/include/generated/asm/syscalls_64.h, made by the kernel's build
+set(syscalls_h_rel "include/linux/syscalls.h")
+set(x86_kconfig_rel "arch/x86/Kconfig")
+set(arch_kconfig_rel "arch/Kconfig")
+sysfence_linux_source("arch/x86/entry/syscalls/Makefile" "arch/x86/entry/syscalls/syscall_64.tbl"
+                      "${syscalls_h_rel}" "${x86_kconfig_rel}" "${arch_kconfig_rel}")
+set(syscalls_h "${ksrc}/${syscalls_h_rel}")
+set(x86_kconfig "${ksrc}/${x86_kconfig_rel}")
+set(arch_kconfig "${ksrc}/${arch_kconfig_rel}")
+foreach(f syscalls_h x86_kconfig arch_kconfig ids_file numbers_file)
   if(NOT EXISTS "${${f}}")
-    message(FATAL_ERROR "gen_signatures: ${${f}} does not exist; ${install_hint}")
+    message(FATAL_ERROR "gen_signatures: ${${f}} does not exist; ${sysfence_linux_source_hint}")
   endif()
 endforeach()
-file(STRINGS "${common}/Makefile" kv REGEX "^(VERSION|PATCHLEVEL) = ")
-string(REGEX REPLACE ".*VERSION = ([0-9]+).*PATCHLEVEL = ([0-9]+).*" "\\1.\\2" kernel_version "${kv}")
 
 # --- sysfence's syscalls: ids (identifier, name) and x86_64 numbers, from the committed tables ------
 file(READ "${ids_file}" table)
@@ -87,19 +87,167 @@ if(count EQUAL 0 OR NOT count EQUAL n_numbers)
                       "regenerate it with tools/gen_syscalls.cmake first")
 endif()
 
-# --- x86_64's entry points, and the kernel configuration ------------------------------------------
-file(STRINGS "${syscalls_64}" lines REGEX "^__SYSCALL")
-foreach(line IN LISTS lines)
-  if(NOT line MATCHES "^__SYSCALL\\(([0-9]+), ([a-z0-9_]+)\\)$")
-    message(FATAL_ERROR "gen_signatures: ${syscalls_64}: cannot parse `${line}`")
+# --- x86_64's entry points ------------------------------------------------------------------------
+# The table and ABIs the kernel's build makes asm/syscalls_64.h (the x86_64 syscall table's
+# __SYSCALL(nr, entry) lines) from; a line without an entry point is sys_ni_syscall there.
+sysfence_find_table(x86_64 x86 ${entries_header})
+sysfence_read_table(x86_64)
+list(JOIN abis_x86_64 ", " entries_abis_text)
+# The committed numbers must be this table's: signatures and numbers come from one kernel.
+foreach(name nr IN ZIP_LISTS names numbers)
+  set(in_table -1)
+  if(DEFINED nr_x86_64_${name})
+    set(in_table ${nr_x86_64_${name}})
   endif()
-  set(entry_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+  if(NOT nr EQUAL in_table)
+    message(FATAL_ERROR "gen_signatures: x86_64's ${name} is ${nr} in ${numbers_file} but ${in_table} in "
+                        "${ksrc}/${table_x86_64} (-1: none); regenerate the syscall tables from the same "
+                        "source with tools/gen_syscalls.cmake first")
+  endif()
 endforeach()
-file(STRINGS "${auto_conf}" lines REGEX "^CONFIG_[A-Za-z0-9_]+=")
-foreach(line IN LISTS lines)
-  string(REGEX MATCH "^(CONFIG_[A-Za-z0-9_]+)=" m "${line}")
-  set(config_${CMAKE_MATCH_1} ON)
+foreach(name IN LISTS names_x86_64)
+  if(NOT name IN_LIST names)
+    message(FATAL_ERROR "gen_signatures: ${ksrc}/${table_x86_64} has ${name}, ${ids_file} does not; "
+                        "regenerate the syscall tables from the same source with tools/gen_syscalls.cmake first")
+  endif()
 endforeach()
+
+# --- the CONFIG_ symbols x86_64 selects -----------------------------------------------------------
+# syscalls.h declares a few entry points twice or more under CONFIG_ symbols that say how an
+# architecture's ABI differs (sys_clone: CLONE_BACKWARDS, CLONE_BACKWARDS3; sys_fanotify_mark:
+# ARCH_SPLIT_ARG64). They are facts of the architecture, not choices of a configuration: arch/Kconfig
+# declares each a `bool` without a prompt or a default, so it is set exactly when an option that is
+# on selects it, and the architecture selects it in arch/<arch>/Kconfig.
+
+# sysfence_kconfig_selects(<file>): every `select <symbol> [if <condition>]` of the Kconfig file, as
+# selects_<symbol>, a list of `<option>|<condition>` (the option whose entry holds the select; the
+# condition, with those of enclosing `if` blocks, empty when there is none). Help texts are skipped.
+function(sysfence_kconfig_selects file)
+  file(STRINGS "${file}" lines)
+  set(option "")
+  set(ifs "")
+  set(in_help OFF)
+  set(symbols "")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[^ \t#]")  # a new entry or block: ends the previous entry and its help text
+      set(in_help OFF)
+      set(option "")
+      if(line MATCHES "^(menu)?config[ \t]+([A-Za-z0-9_]+)")
+        set(option "${CMAKE_MATCH_2}")
+      elseif(line MATCHES "^if[ \t]+(.*)$")
+        string(STRIP "${CMAKE_MATCH_1}" c)
+        list(APPEND ifs "${c}")
+      elseif(line MATCHES "^endif")
+        list(POP_BACK ifs)
+      endif()
+    elseif(in_help)
+      continue()
+    elseif(line MATCHES "^[ \t]+(help|---help---)[ \t]*$")
+      set(in_help ON)
+    elseif(line MATCHES "^[ \t]+select[ \t]+([A-Za-z0-9_]+)([ \t]+if[ \t]+(.*))?$")
+      set(symbol "${CMAKE_MATCH_1}")
+      set(conds ${ifs})
+      if(NOT CMAKE_MATCH_3 STREQUAL "")
+        string(STRIP "${CMAKE_MATCH_3}" c)
+        list(APPEND conds "${c}")
+      endif()
+      list(JOIN conds " && " c)
+      if(option STREQUAL "")
+        message(FATAL_ERROR "gen_signatures: ${file}: `${line}` outside a config entry")
+      endif()
+      list(APPEND selects_${symbol} "${option}|${c}")
+      list(APPEND symbols ${symbol})
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES symbols)
+  foreach(symbol IN LISTS symbols)
+    set(selects_${symbol} "${selects_${symbol}}" PARENT_SCOPE)
+  endforeach()
+endfunction()
+sysfence_kconfig_selects("${x86_kconfig}")
+
+# sysfence_select_only(<out-var> <symbol>): ON when arch/Kconfig declares `config <symbol>` a bool
+# without a prompt and without a default, which only a select can set.
+function(sysfence_select_only out symbol)
+  file(STRINGS "${arch_kconfig}" lines)
+  set(found OFF)
+  set(in_entry OFF)
+  set(in_help OFF)
+  set(plain_bool OFF)
+  set(other OFF)
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[^ \t#]")
+      set(in_entry OFF)
+      if(line MATCHES "^config[ \t]+([A-Za-z0-9_]+)[ \t]*$" AND CMAKE_MATCH_1 STREQUAL symbol)
+        set(found ON)
+        set(in_entry ON)
+        set(in_help OFF)
+      endif()
+    elseif(in_entry AND NOT in_help)
+      string(STRIP "${line}" a)
+      if(a MATCHES "^(help|---help---)$")
+        set(in_help ON)
+      elseif(a STREQUAL "bool")
+        set(plain_bool ON)
+      elseif(a MATCHES "^(bool|tristate|string|int|hex)[ \t]|^(default|def_bool|def_tristate|prompt|tristate)")
+        set(other ON)
+      endif()
+    endif()
+  endforeach()
+  if(found AND plain_bool AND NOT other)
+    set(${out} ON PARENT_SCOPE)
+  else()
+    set(${out} OFF PARENT_SCOPE)
+  endif()
+endfunction()
+
+# sysfence_x86_64_selects(<out-var> <symbol>): whether x86_64 sets CONFIG_<symbol>: ON when one of
+# SYSFENCE_X86_64_OPTIONS_ON selects it without a condition, OFF when nothing in arch/x86/Kconfig
+# selects it or only SYSFENCE_X86_64_OPTIONS_OFF do. Anything else stops the script. Each answer,
+# with its reason, is appended to the global property sysfence_config_facts for the header's comment.
+function(sysfence_x86_64_selects out symbol)
+  sysfence_select_only(only "${symbol}")
+  if(NOT only)
+    message(FATAL_ERROR "gen_signatures: ${arch_kconfig} does not declare CONFIG_${symbol} a bool without a "
+                        "prompt or a default (set only by an architecture's select), so arch/x86/Kconfig "
+                        "cannot tell whether x86_64 sets it")
+  endif()
+  set(v OFF)
+  set(by_on "")
+  set(by_off "")
+  foreach(s IN LISTS selects_${symbol})
+    string(REPLACE "|" ";" s "${s}")
+    list(GET s 0 option)
+    list(LENGTH s n)
+    set(cond "")
+    if(n GREATER 1)
+      list(GET s 1 cond)
+    endif()
+    if(option IN_LIST SYSFENCE_X86_64_OPTIONS_OFF)
+      list(APPEND by_off "${option}")
+    elseif(option IN_LIST SYSFENCE_X86_64_OPTIONS_ON AND cond STREQUAL "")
+      set(v ON)
+      list(APPEND by_on "${option}")
+    else()
+      message(FATAL_ERROR "gen_signatures: ${x86_kconfig}: `config ${option}` selects ${symbol}"
+                          " (if `${cond}`); cannot tell whether x86_64 sets it")
+    endif()
+  endforeach()
+  if(v)
+    list(JOIN by_on ", " t)
+    set(fact "CONFIG_${symbol} set (selected by ${t})")
+  elseif(by_off)
+    list(JOIN by_off ", " t)
+    set(fact "CONFIG_${symbol} not set (selected by ${t} only)")
+  else()
+    set(fact "CONFIG_${symbol} not set (not selected)")
+  endif()
+  get_property(facts GLOBAL PROPERTY sysfence_config_facts)
+  if(NOT fact IN_LIST facts)
+    set_property(GLOBAL APPEND PROPERTY sysfence_config_facts "${fact}")
+  endif()
+  set(${out} ${v} PARENT_SCOPE)
+endfunction()
 
 # --- the prototypes -------------------------------------------------------------------------------
 # sysfence_read_prototypes(<header>): every `sys_x(...)`/`ksys_x(...)` declaration of the header.
@@ -191,15 +339,15 @@ function(sysfence_read_prototypes header)
 endfunction()
 sysfence_read_prototypes("${syscalls_h}")
 
-# sysfence_eval(<out-var> <condition>): a #if condition under the kernel configuration. Only
-# `defined(CONFIG_X)` and `!defined(CONFIG_X)` are understood; anything else stops the script.
+# sysfence_eval(<out-var> <condition>): a #if condition on x86_64. Only `defined(CONFIG_X)` and
+# `!defined(CONFIG_X)` are understood, X as arch/x86/Kconfig selects it (sysfence_x86_64_selects);
+# anything else stops the script.
 function(sysfence_eval out cond)
   if(cond MATCHES "^(!?)defined\\((CONFIG_[A-Za-z0-9_]+)\\)$")
-    set(v OFF)
-    if(config_${CMAKE_MATCH_2})
-      set(v ON)
-    endif()
-    if(CMAKE_MATCH_1 STREQUAL "!")
+    set(negated "${CMAKE_MATCH_1}")
+    string(REGEX REPLACE "^CONFIG_" "" symbol "${CMAKE_MATCH_2}")
+    sysfence_x86_64_selects(v "${symbol}")
+    if(negated STREQUAL "!")
       if(v)
         set(v OFF)
       else()
@@ -214,7 +362,7 @@ endfunction()
 
 # sysfence_choose(<out-var> <function>): the index of the function's declaration that x86_64
 # compiles, or -1 when there is none. Several declarations (sys_clone's CONFIG_CLONE_BACKWARDS
-# variants) are told apart by the conditions they do not share, under x86_64's configuration;
+# variants) are told apart by the conditions they do not share, as x86_64 sets their symbols;
 # the ones they share (CONFIG_ARCH_HAS_SYSCALL_WRAPPER around all prototypes) say only whether the
 # prototype is compiled, and the prototype is the same either way.
 function(sysfence_choose out fn)
@@ -327,17 +475,6 @@ function(sysfence_parameter index text fn)
   set(p_bits ${bits} PARENT_SCOPE)
 endfunction()
 
-# The C++ keywords a parameter could be named after get a trailing `_` (C's `new`, `private`).
-set(cxx_keywords
-  alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
-  char32_t class co_await co_return co_yield compl concept const const_cast consteval constexpr
-  constinit continue decltype default delete do double dynamic_cast else enum explicit export
-  extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq
-  nullptr operator or or_eq private protected public register reinterpret_cast requires return
-  short signed sizeof static static_assert static_cast struct switch template this thread_local
-  throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while
-  xor xor_eq)
-
 # --- each syscall's signature ---------------------------------------------------------------------
 set(rows "")
 set(specializations "")
@@ -354,12 +491,10 @@ foreach(i RANGE 0 ${last})
   set(params "")
   if(nr EQUAL -1)
     set(why "not an x86_64 syscall")
-  elseif(NOT DEFINED entry_${nr})
-    set(why "no entry in Linux ${kernel_version}'s syscalls_64.h")  # newer than the headers
-  elseif(entry_${nr} STREQUAL "sys_ni_syscall")
+  elseif(entry_x86_64_${name} STREQUAL "sys_ni_syscall")  # also a table line without an entry point
     set(why "sys_ni_syscall: not implemented")
   else()
-    set(entry "${entry_${nr}}")
+    set(entry "${entry_x86_64_${name}}")
     list(FIND SYSFENCE_ARCH_ENTRIES "${entry}" at)
     if(NOT at EQUAL -1)
       math(EXPR at "${at} + 1")
@@ -438,14 +573,22 @@ list(LENGTH tags n_tags)
 list(LENGTH unknown n_unknown)
 
 # --- emit ----------------------------------------------------------------------------------------
-set(o "// GENERATED by tools/gen_signatures.cmake from linux/syscalls.h, asm/syscalls_64.h and include/config/auto.conf (Linux ${kernel_version}, x86_64) - DO NOT EDIT\n")
+string(CONCAT o "// GENERATED by tools/gen_signatures.cmake from ${source_text} ${syscalls_h_rel}, "
+                "${table_x86_64} (ABIs ${entries_abis_text}) and ${x86_kconfig_rel} (x86_64) - DO NOT EDIT\n")
 string(APPEND o "// SPDX-License-Identifier: MIT\n")
 string(APPEND o "// syscall_signatures.hpp - each syscall's parameters, and how many bits of each the kernel reads on x86_64.\n")
 string(APPEND o "//\n")
 string(APPEND o "// Bits are those of the parameter's C type on x86_64: 64 (pointers, long, size_t, loff_t, u64),\n")
 string(APPEND o "// 32 (int, unsigned int, pid_t, u32...) or 16 (umode_t); an `unsigned long fd` is 32, as the\n")
 string(APPEND o "// kernel passes it to fdget(unsigned int). A syscall without a prototype is unknown: six\n")
-string(APPEND o "// parameters of 64 bits. The ${n_unknown} unknown syscalls:\n")
+string(APPEND o "// parameters of 64 bits. The entry point of each x86_64 number is the table's (fstat: sys_newfstat).\n")
+get_property(facts GLOBAL PROPERTY sysfence_config_facts)
+if(facts)
+  string(APPEND o "// Declarations told apart by a CONFIG_ symbol are chosen as ${x86_kconfig_rel} selects it for x86_64:\n")
+  sysfence_pack(text "//   " 100 ${facts})
+  string(APPEND o "${text}")
+endif()
+string(APPEND o "// The ${n_unknown} unknown syscalls:\n")
 sysfence_pack(text "//   " 100 ${unknown})
 string(APPEND o "${text}")
 string(APPEND o "#pragma once\n\n")
@@ -474,9 +617,10 @@ string(APPEND o "${specializations}")
 string(APPEND o "}  // namespace sysfence::detail\n")
 
 # --- write or check ------------------------------------------------------------------------------
+sysfence_regenerate_hint(regen it "a mismatch usually means a newer linux-source-* was installed, or the syscall tables changed")
 sysfence_write_or_check(
   TOOL gen_signatures FILE "${out_file}" TEXT o
-  SUMMARY "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${kdir}"
-  WHAT "syscall signatures match the kernel headers"
-  SOURCES "the kernel headers in ${kdir}"
-  REGENERATE "regenerate it with `cmake -P tools/gen_signatures.cmake` from the repository root and commit it (a mismatch usually means the kernel headers or the syscall tables changed)")
+  SUMMARY "${count} syscalls: ${n_known} known, ${n_unknown} unknown; ${n_tags} parameter names; from ${source_name}, Linux ${kernel_release}"
+  WHAT "syscall signatures match the kernel source"
+  SOURCES "the prototypes, syscall table and Kconfig of ${ksrc}"
+  REGENERATE "${regen}")

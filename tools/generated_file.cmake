@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-# generated_file.cmake - what the table generators share: lists packed into lines, and writing a
-# generated file or checking that the committed one is what the generator gives now.
+# generated_file.cmake - what the table generators share: the C++ keywords a generated name must
+# avoid, lists packed into lines, and writing a generated file or checking that the committed one is
+# what the generator gives now. (What they read from the kernel source is linux_source.cmake.)
 #
 #   include(${CMAKE_CURRENT_LIST_DIR}/generated_file.cmake)
+#   cxx_keywords                                  a list
 #   sysfence_pack(<out-var> <indent> <width> <items>...)
 #   sysfence_write_or_check(TOOL gen_x FILE <path> TEXT <var> SUMMARY <text> WHAT <text>
 #                           SOURCES <text> REGENERATE <text>)
@@ -10,6 +12,18 @@
 # Without -DCHECK=ON it writes TEXT to FILE. With it, it says WHAT ("syscall tables match the
 # kernel headers") when FILE holds TEXT, and otherwise stops with the first differing line, the
 # SOURCES compared with and how to REGENERATE.
+
+# The C++20 keywords and alternative tokens: a syscall or parameter with one of these names gets a
+# trailing `_` (`sys::break_`, C's `new` and `private`).
+set(cxx_keywords
+  alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
+  char32_t class co_await co_return co_yield compl concept const const_cast consteval constexpr
+  constinit continue decltype default delete do double dynamic_cast else enum explicit export
+  extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq
+  nullptr operator or or_eq private protected public register reinterpret_cast requires return
+  short signed sizeof static static_assert static_cast struct switch template this thread_local
+  throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while
+  xor xor_eq)
 
 # sysfence_pack(<out-var> <indent> <width> <items>...): join items with ", ", wrapping lines at width.
 function(sysfence_pack out indent width)
