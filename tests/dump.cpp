@@ -118,10 +118,11 @@ sys::id id_of(const std::string& name) {
   return {};
 }
 
+// On x86_64: the test policies name syscalls other targets lack (long_block's open and stat).
 template <class Policy>
 void round_trip(const char* name) {
-  const auto& program = compile<Policy>();
-  const std::string text = dump(program);
+  const auto& program = compile<Policy, arch::x86_64>();
+  const std::string text = dump<arch::x86_64>(program);
   const std::vector<bpf::insn> again = assemble(text);
   INFO(name << "\n" << text);
   REQUIRE(again.size() == program.size());
@@ -133,7 +134,7 @@ void round_trip(const char* name) {
   CHECK(!names.empty());
   for (const std::string& s : names)
     for (std::uint64_t arg : {0ULL, 1ULL, 2ULL, 100ULL, 1000ULL, 1ULL << 32}) {
-      const seccomp_data d = call(id_of(s), arg, arg);
+      const seccomp_data d = call<arch::x86_64>(id_of(s), arg, arg);
       INFO(s << "(" << arg << ")");
       CHECK(evaluate(again, d).result == evaluate(program, d).result);
     }
@@ -146,9 +147,9 @@ TEST_CASE("dump_to in a constant expression equals dump at run time") {
 }
 
 TEST_CASE("golden disassemblies") {
-  check_golden("headline.x86_64.txt", dump(compile(headline)));
-  check_golden("stdio.x86_64.txt", dump(compile(stdio)));
-  check_golden("comparisons.x86_64.txt", dump(compile(comparisons)));
+  check_golden("headline.x86_64.txt", dump<arch::x86_64>(compile<arch::x86_64>(headline)));
+  check_golden("stdio.x86_64.txt", dump<arch::x86_64>(compile<arch::x86_64>(stdio)));
+  check_golden("comparisons.x86_64.txt", dump<arch::x86_64>(compile<arch::x86_64>(comparisons)));
   check_golden("stdio.i386.txt", dump<arch::x86>(compile<decltype(stdio), arch::x86>()));
   // Other targets: their own numbers, and the architecture check names them.
   check_golden("headline.aarch64.txt", dump<arch::aarch64>(compile<decltype(headline), arch::aarch64>()));
@@ -165,8 +166,8 @@ struct x86_64_only : rule_set_base {
 };
 
 TEST_CASE("golden explanations") {
-  check_golden("headline.explain.txt", explain(headline));
-  check_golden("comparisons.explain.txt", explain(comparisons));
+  check_golden("headline.explain.txt", explain<arch::x86_64>(headline));
+  check_golden("comparisons.explain.txt", explain<arch::x86_64>(comparisons));
   // What a portable rule set leaves out on each target, and what would not compile there.
   check_golden("headline.explain.aarch64+i386.txt", explain<arch::aarch64, arch::x86>(headline));
   const std::string text = explain<policy<x86_64_only>, arch::aarch64>();

@@ -39,14 +39,15 @@ static_assert(rule_set<std::remove_cvref_t<decltype(sys::getppid)>>);
 static_assert(!rule_set<int>);
 static_assert(sys::getppid.name == "getppid");
 
-// syscalls_except: every syscall the architecture has a number for, but the ones named.
+// syscalls_except: every syscall the architecture (by default the native one) has a number for,
+// but the ones named.
 constexpr auto all_but_two = syscalls_except<syscalls(sys::ptrace, sys::bpf)>();
-constexpr std::size_t x86_64_syscall_count = [] {
+constexpr std::size_t native_syscall_count = [] {
   std::size_t n = 0;
-  for (const std::int32_t nr : arch::x86_64::numbers) n += nr >= 0 ? 1 : 0;
+  for (const std::int32_t nr : arch::native::numbers) n += nr >= 0 ? 1 : 0;
   return n;
 }();
-static_assert(all_but_two.size() == x86_64_syscall_count - 2);
+static_assert(all_but_two.size() == native_syscall_count - 2);
 static_assert(std::ranges::find(all_but_two, sys::id::ptrace) == all_but_two.end());
 static_assert(std::ranges::find(all_but_two, sys::id::bpf) == all_but_two.end());
 static_assert(std::ranges::find(all_but_two, sys::id::read) != all_but_two.end());

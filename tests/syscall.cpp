@@ -13,8 +13,10 @@ using namespace sysfence;
 static_assert(sys::openat.name == "openat");
 static_assert(sys::openat.value == sys::id::openat);
 static_assert(static_cast<sys::id>(sys::openat) == sys::id::openat);
-static_assert(sys::openat.number<arch::x86_64>() == SYS_openat);
-static_assert(sys::write.number<arch::x86_64>() == SYS_write);
+// <sys/syscall.h> has the target's numbers: x86_64's, or aarch64's in the cross build.
+static_assert(sys::openat.number<arch::native>() == SYS_openat);
+static_assert(sys::write.number<arch::native>() == SYS_write);
+static_assert(sys::openat.number<arch::x86_64>() == 257 && sys::openat.number<arch::aarch64>() == 56);
 static_assert(sys::socketcall.number<arch::x86_64>() == -1);  // i386 only
 static_assert(sys::socketcall.number<arch::x86>() > 0);
 static_assert(sys::break_.name == "break");

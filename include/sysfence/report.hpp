@@ -87,6 +87,15 @@ inline void on_sigsys(int, siginfo_t* info, void* context) noexcept {
   args = {static_cast<std::uint32_t>(r[REG_EBX]), static_cast<std::uint32_t>(r[REG_ECX]),
           static_cast<std::uint32_t>(r[REG_EDX]), static_cast<std::uint32_t>(r[REG_ESI]),
           static_cast<std::uint32_t>(r[REG_EDI]), static_cast<std::uint32_t>(r[REG_EBP])};
+#elif defined(__aarch64__)
+  // aarch64 passes arguments in x0-x5; before the signal the kernel puts the first back in x0,
+  // where the skipped call's return value would have gone.
+  const auto* uc = static_cast<const ucontext_t*>(context);
+  for (std::size_t i = 0; i < args.size(); ++i) args[i] = uc->uc_mcontext.regs[i];
+#elif defined(__riscv)
+  // riscv64 passes arguments in a0-a5 (glibc: __gregs[REG_A0 + i]); a0 is put back as on aarch64.
+  const auto* uc = static_cast<const ucontext_t*>(context);
+  for (std::size_t i = 0; i < args.size(); ++i) args[i] = uc->uc_mcontext.__gregs[REG_A0 + i];
 #else
   (void)context;
 #endif

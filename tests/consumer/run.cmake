@@ -14,8 +14,10 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/sysfence -DCMAKE_INSTALL_PR
     -DCMAKE_DISABLE_FIND_PACKAGE_doctest=ON -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON
     -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/sysfence)
+# A cross build passes its TOOLCHAIN_FILE and EMULATOR (both empty otherwise).
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/consumer
-    -DCMAKE_CXX_COMPILER=${COMPILER} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+    -DCMAKE_CXX_COMPILER=${COMPILER} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+    -DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
-run(${WORK_DIR}/consumer/consumer)
+run(${EMULATOR} ${WORK_DIR}/consumer/consumer)
 message(STATUS "find_package(sysfence) works from an outside project")
