@@ -114,3 +114,63 @@ TEST_CASE("dump names each part's syscalls for its ABI") {
   CHECK(text.find("jge 64 true:0043 false:0039   # >= getppid") != std::string::npos);
   CHECK(text.find("semget") == std::string::npos);
 }
+
+namespace x32_tests {
+// ioctl's third argument: x86_64's sys_ioctl reads an unsigned long, x32's compat_sys_ioctl a
+// compat_ulong_t (32 bits). A rule refusing arg<2> == 5 must refuse x32's 0x100000005 too.
+struct ioctl_rules : rule_set_base {
+  static constexpr std::string_view name = "ioctl_rules";
+  static constexpr auto simple_rules = syscalls(sys::read, sys::exit_group);
+  static constexpr std::array conditional_rules{rule{sys::ioctl, arg<1> == 0x5401},
+                                                rule{sys::ioctl, arg<1> == 0x5402, arg<2> == 5}.then(action::error(EACCES))};
+};
+}  // namespace x32_tests
+
+TEST_CASE("x32: its own numbers (bit 30), alone or with x86_64 and i386, each answered as by its own program") {
+  x86_64_and_i386<decltype(basics)>("basic_capabilities");  // (unchanged by x32)
+  using P = decltype(policy<x32_tests::ioctl_rules>{});
+  const auto& x32 = compile<P, arch::x32>();
+  const auto& both = compile<P, arch::x86_64, arch::x32>();
+  const auto& all = compile<P, arch::x86_64, arch::x86, arch::x32>();
+  for (const auto& p : {std::span<const bpf::insn>(x32), std::span<const bpf::insn>(both), std::span<const bpf::insn>(all)})
+    CHECK(check(p) == bpf_error::none);
+  same_as_alone<P, arch::x86_64>(both, "x86_64 + x32");
+  same_as_alone<P, arch::x32>(both, "x86_64 + x32");
+  same_as_alone<P, arch::x86_64>(all, "x86_64 + i386 + x32");
+  same_as_alone<P, arch::x86>(all, "x86_64 + i386 + x32");
+  same_as_alone<P, arch::x32>(all, "x86_64 + i386 + x32");
+  same_as_alone<decltype(stdio), arch::x32>(compile<decltype(stdio), arch::x32, arch::x86_64>(), "stdio, x32 first");
+
+  const auto eperm = action::error(EPERM);
+  auto run = [](std::span<const bpf::insn> p, std::uint32_t nr, std::uint64_t a1 = 0, std::uint64_t a2 = 0) {
+    return evaluate(p, {static_cast<int>(nr), AUDIT_ARCH_X86_64, 0, {0, a1, a2, 0, 0, 0}}).result;
+  };
+  constexpr std::uint32_t bit = 0x40000000U;
+  // x32 alone: its numbers judged by the rules, x86_64's (below bit 30) refused as a foreign ABI.
+  CHECK(run(x32, bit + 0) == action::allow);     // read
+  CHECK(run(x32, bit + 1) == eperm);             // write: no rule
+  CHECK(run(x32, bit + 514, 0x5402, 5) == action::error(EACCES));   // x32's own ioctl
+  CHECK(run(x32, bit + 16, 0x5401) == eperm);    // x86_64's ioctl number, as x32: not a syscall there
+  CHECK(run(x32, 0) == eperm);                   // x86_64 read: the default (it denies)
+  // The compat ioctl reads 32 bits of arg 2: the upper half does not hide the 5.
+  CHECK(run(x32, bit + 514, 0x5402, 0x100000005ULL) == action::error(EACCES));
+  CHECK(run(both, 16, 0x5402, 0x100000005ULL) == eperm);  // x86_64's reads all 64 bits: no rule matches
+  CHECK(run(both, 16, 0x5402, 5) == action::error(EACCES));
+  CHECK(run(both, bit + 514, 0x5401) == action::allow);  // x32's ioctl, TCGETS
+  // Numbers past x32's common syscalls and before its own (463 to 511) are newer syscalls.
+  CHECK(run(x32, bit + arch::x32::value.common_end()) == action::error(ENOSYS));
+  CHECK(run(x32, bit + 511) == action::error(ENOSYS));
+  CHECK(run(x32, bit + 548) == action::error(ENOSYS));
+  CHECK(arch::x32::value.common_end() == arch::x86_64::value.table_size);  // both end at mseal today
+  // A default that lets calls run: the other ABI sharing the audit value is killed, not let through.
+  constexpr auto logging = safety_context{}.with_default<action::log>();
+  const auto& x32_logging = compile<decltype(logging), arch::x32>();
+  CHECK(run(x32_logging, 39) == action::kill_process);        // x86_64 getpid
+  CHECK(run(x32_logging, bit + 39) == action::allow);         // x32 getpid: basic_capabilities
+  CHECK(run(x32_logging, bit + 2) == action::log);            // x32 open: the default
+  CHECK(run(compile<decltype(logging), arch::x86_64>(), bit + 39) == action::kill_process);
+  const auto& both_logging = compile<decltype(logging), arch::x86_64, arch::x32>();
+  CHECK(run(both_logging, 39) == action::allow);
+  CHECK(run(both_logging, bit + 39) == action::allow);
+  CHECK(run(both_logging, 0xffffffffU) == action::log);  // -1: x32's range, no syscall: the default
+}

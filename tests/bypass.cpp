@@ -755,6 +755,42 @@ TEST_CASE("x32 twins of allowed syscalls and out-of-range numbers get EPERM, new
   CHECK(r->high_getuid.err == EPERM);
 }
 
+// A program serving x32 too (issue 13) judges x32's numbers by the rules, in x32's table. This
+// kernel may run x32 calls or not (CONFIG_X86_X32_ABI, syscall.x32=): the filter runs first
+// either way, so an allowed call ends in the kernel (its result, or ENOSYS without x32) and a
+// refused one with the filter's EPERM.
+TEST_CASE("a program serving x86_64 and x32 judges x32 calls by the rules, in x32's numbers") {
+  struct result {
+    bool installed = false;
+    outcome getppid, write, rt_sigaction_own, rt_sigaction_x86_64, ioctl_own, mkdir, x86_64_getppid, x86_64_mkdir;
+  };
+  shared<result> r;
+  const ending e = in_child([&] {
+    r->installed = static_cast<bool>(x32_twins_allowed.try_apply_to_current_thread<arch::x86_64, arch::x32>());
+    r->getppid = record([] { return ::syscall(x32_getppid); });              // allowed
+    r->write = call_number(x32_write);                                        // allowed: write(-1)
+    r->rt_sigaction_own = call_number(x32_rt_sigaction);                      // x32's 512: allowed
+    r->rt_sigaction_x86_64 = call_number(x32_bit | 13);                       // 13 is not x32's
+    r->ioctl_own = call_number(x32_bit | 514);                                // not allowed
+    r->mkdir = record([] { return ::syscall(x32_bit | 83, "/nonexistent/sysfence", 0700); });  // not allowed
+    r->x86_64_getppid = record([] { return ::syscall(SYS_getppid); });
+    r->x86_64_mkdir = record([] { return ::syscall(SYS_mkdir, "/nonexistent/sysfence", 0700); });
+    return 0;
+  });
+  REQUIRE(e.exited);
+  CHECK(r->installed);
+  auto ran = [](const outcome& o) { return o.ret >= 0 || o.err != EPERM; };  // the kernel's answer
+  INFO("x32 getppid: " << r->getppid.ret << " errno " << r->getppid.err);
+  CHECK(ran(r->getppid));
+  CHECK(ran(r->write));
+  CHECK(ran(r->rt_sigaction_own));
+  CHECK(r->rt_sigaction_x86_64.err == EPERM);
+  CHECK(r->ioctl_own.err == EPERM);
+  CHECK(r->mkdir.err == EPERM);
+  CHECK(r->x86_64_getppid.ret > 0);
+  CHECK(r->x86_64_mkdir.err == EPERM);
+}
+
 TEST_CASE("x32 numbers kill the process when the default lets calls run") {
   CHECK(x32_killed_when_the_default_allows());
   // Every number from bit 30 up is refused this way; -1 and bit 31 are among them.

@@ -15,6 +15,9 @@
 #                                                     with the ABIs arch/x86/entry/syscalls/Makefile gives
 #                                                     asm/syscalls_64.h (common, 64), as scripts/syscalltbl.sh does
 #   include/linux/syscalls.h                          the entry points' prototypes
+#   include/linux/compat.h                            the prototypes of x32's own entry points (compat_sys_*),
+#                                                     read from arch/x86/entry/syscalls/syscall_64.tbl with the
+#                                                     ABIs the Makefile gives asm/syscalls_x32.h (common, x32)
 #   arch/x86/Kconfig, arch/Kconfig                    whether x86_64 selects the CONFIG_ symbols (CLONE_BACKWARDS...)
 #                                                     that choose between two prototypes of one entry point
 #   include/sysfence/detail/generated/syscall_ids.hpp     sysfence's syscall ids (tools/gen_syscalls.cmake)
@@ -53,14 +56,16 @@ set(numbers_file "${repo_root}/include/sysfence/detail/generated/syscalls_x86_64
 # --- the kernel source ---------------------------------------------------------------------------
 set(entries_header syscalls_64.h)  # arch/x86/include/generated/asm/syscalls_64.h, made by the kernel's build
 set(syscalls_h_rel "include/linux/syscalls.h")
+set(compat_h_rel "include/linux/compat.h")
 set(x86_kconfig_rel "arch/x86/Kconfig")
 set(arch_kconfig_rel "arch/Kconfig")
 sysfence_linux_source("arch/x86/entry/syscalls/Makefile" "arch/x86/entry/syscalls/syscall_64.tbl"
-                      "${syscalls_h_rel}" "${x86_kconfig_rel}" "${arch_kconfig_rel}")
+                      "${syscalls_h_rel}" "${compat_h_rel}" "${x86_kconfig_rel}" "${arch_kconfig_rel}")
 set(syscalls_h "${ksrc}/${syscalls_h_rel}")
+set(compat_h "${ksrc}/${compat_h_rel}")
 set(x86_kconfig "${ksrc}/${x86_kconfig_rel}")
 set(arch_kconfig "${ksrc}/${arch_kconfig_rel}")
-foreach(f syscalls_h x86_kconfig arch_kconfig ids_file numbers_file)
+foreach(f syscalls_h compat_h x86_kconfig arch_kconfig ids_file numbers_file)
   if(NOT EXISTS "${${f}}")
     message(FATAL_ERROR "gen_signatures: ${${f}} does not exist; ${sysfence_linux_source_hint}")
   endif()
@@ -321,9 +326,9 @@ function(sysfence_read_prototypes header)
       string(SUBSTRING "${statement}" ${at} -1 statement)
       string(REGEX REPLACE "[ \t]+" " " one "${one}")
       string(STRIP "${one}" one)
-      if(one MATCHES "(^|[^A-Za-z0-9_])(k?sys_[a-z0-9_]+) ?\\((.*)\\)$")
+      if(one MATCHES "(^|[^A-Za-z0-9_])((compat_)?k?sys_[a-z0-9_]+) ?\\((.*)\\)$")
         set(name "${CMAKE_MATCH_2}")
-        string(STRIP "${CMAKE_MATCH_3}" params)
+        string(STRIP "${CMAKE_MATCH_4}" params)
         list(JOIN stack "|" conds)
         set(decl_params_${k} "${params}" PARENT_SCOPE)
         set(decl_conds_${k} "${conds}" PARENT_SCOPE)
@@ -338,6 +343,7 @@ function(sysfence_read_prototypes header)
   set(decl_count ${k} PARENT_SCOPE)
 endfunction()
 sysfence_read_prototypes("${syscalls_h}")
+sysfence_read_prototypes("${compat_h}")
 
 # sysfence_eval(<out-var> <condition>): a #if condition on x86_64. Only `defined(CONFIG_X)` and
 # `!defined(CONFIG_X)` are understood, X as arch/x86/Kconfig selects it (sysfence_x86_64_selects);
@@ -415,6 +421,12 @@ set(types_64 "long" "unsigned long" "long long" "unsigned long long" "size_t" "s
 set(types_32 "int" "unsigned int" "unsigned" "u32" "__u32" "s32" "__s32" "uint32_t" "int32_t" "pid_t" "uid_t" "gid_t" "qid_t"
   "key_serial_t" "key_t" "mqd_t" "timer_t" "clockid_t" "rwf_t" "old_time32_t")
 set(types_16 "umode_t" "old_uid_t" "old_gid_t")  # unsigned short (old_*: x86's __kernel_old_uid_t)
+# The compat types of x32's own entry points (include/asm-generic/compat.h, arch/x86/include/asm/compat.h:
+# u32 or s32 whatever the kernel's word size; compat_loff_t and compat_u64 are 64-bit).
+list(APPEND types_32 "compat_int_t" "compat_uint_t" "compat_long_t" "compat_ulong_t" "compat_size_t" "compat_ssize_t"
+  "compat_uptr_t" "compat_pid_t" "compat_off_t" "compat_timer_t" "compat_clock_t" "compat_key_t" "compat_aio_context_t"
+  "compat_old_sigset_t" "compat_caddr_t")
+list(APPEND types_64 "compat_loff_t" "compat_s64" "compat_u64")
 
 # sysfence_parameter(<index> <text>): sets p_name (the name, or argN), p_type (the type as written,
 # without __user) and p_bits (what the kernel reads) for one parameter's declaration.
@@ -521,6 +533,7 @@ foreach(i RANGE 0 ${last})
     endif()
   endif()
   if(NOT why STREQUAL "")
+    set(bits_${name} 64 64 64 64 64 64)
     list(APPEND unknown "${name} (${why})")
     string(APPEND rows "    {6, {64, 64, 64, 64, 64, 64}, false},  // ${name}: unknown, ${why}\n")
     continue()
@@ -552,6 +565,7 @@ foreach(i RANGE 0 ${last})
   if(np GREATER 6)
     message(FATAL_ERROR "gen_signatures: ${fn} has ${np} parameters; seccomp passes six")
   endif()
+  set(bits_${name} ${bits_list})
   set(padded ${bits_list})
   set(j ${np})
   while(j LESS 6)
@@ -571,6 +585,67 @@ list(REMOVE_DUPLICATES tags)
 list(SORT tags)
 list(LENGTH tags n_tags)
 list(LENGTH unknown n_unknown)
+
+# --- x32's own entry points ---------------------------------------------------------------------
+# x32 shares x86_64's table (ABIs common and x32, as the Makefile builds asm/syscalls_x32.h). Its
+# common syscalls are x86_64's entry points, reading what they read. Its own lines (numbered from
+# 512, the x32 ABI's) are mostly compat entry points: COMPAT_SYSCALL_DEFINE's x32 stub passes the
+# 64-bit registers through __SC_DELOUSE, a cast to the parameter's type, so a compat type
+# (compat_ulong_t, compat_uptr_t...) reads 32 bits where x86_64's entry reads 64; pointers stay 64.
+# Generated: for each of them, the arguments read as 32 bits where x86_64's entry reads more.
+# compat_sys_x32_rt_sigreturn (arch/x86/kernel/signal_64.c, COMPAT_SYSCALL_DEFINE0) has no prototype.
+set(SYSFENCE_X32_ENTRIES compat_sys_x32_rt_sigreturn)
+sysfence_find_table(x32 x86 syscalls_x32.h)
+sysfence_read_table(x32)
+list(JOIN abis_x32 ", " x32_abis_text)
+set(x32_masks "")
+set(x32_narrowed "")
+set(x32_first "")
+foreach(name IN LISTS names)
+  set(mask 0)
+  if(DEFINED nr_x32_${name} AND DEFINED nr_x86_64_${name} AND NOT nr_x32_${name} EQUAL nr_x86_64_${name})
+    if(x32_first STREQUAL "" OR nr_x32_${name} LESS x32_first)
+      set(x32_first ${nr_x32_${name}})
+    endif()
+    set(entry "${entry_x32_${name}}")
+    set(params "void")
+    if(NOT entry IN_LIST SYSFENCE_X32_ENTRIES)
+      sysfence_choose(k "${entry}")
+      if(k EQUAL -1)
+        message(FATAL_ERROR "gen_signatures: x32's ${name} is ${entry}, which neither ${syscalls_h_rel} nor "
+                            "${compat_h_rel} declares; its argument widths cannot be known")
+      endif()
+      set(params "${decl_params_${k}}")
+    endif()
+    set(widths "")
+    set(shown "")
+    if(NOT params STREQUAL "void" AND NOT params STREQUAL "")
+      string(REPLACE "," ";" plist "${params}")
+      set(j 0)
+      foreach(p IN LISTS plist)
+        sysfence_parameter(${j} "${p}" "${entry}")
+        list(LENGTH bits_${name} nb)
+        set(wide 64)
+        if(j LESS nb)
+          list(GET bits_${name} ${j} wide)
+        endif()
+        if(p_bits LESS_EQUAL 32 AND wide GREATER 32)
+          math(EXPR mask "${mask} | (1 << ${j})")
+          list(APPEND shown "${p_name}")
+        endif()
+        math(EXPR j "${j} + 1")
+      endforeach()
+    endif()
+    if(shown)
+      list(JOIN shown ", " t)
+      list(APPEND x32_narrowed "${name} (${entry}: ${t})")
+    endif()
+  endif()
+  list(APPEND x32_masks ${mask})
+endforeach()
+if(x32_first STREQUAL "")
+  message(FATAL_ERROR "gen_signatures: ${table_x32} gives x32 no entry points of its own")
+endif()
 
 # --- emit ----------------------------------------------------------------------------------------
 string(CONCAT o "// GENERATED by tools/gen_signatures.cmake from ${source_text} ${syscalls_h_rel}, "
@@ -611,6 +686,14 @@ string(APPEND o "  bool known = false;  // false: no prototype, every argument r
 string(APPEND o "// The signature of each sys::id (${n_known} known, ${n_unknown} unknown).\n")
 string(APPEND o "inline constexpr std::array<signature, syscall_count> syscall_signatures{{\n")
 string(APPEND o "${rows}}};\n\n")
+string(APPEND o "// x32's syscalls numbered from `syscall_x32_own_first` are its own entry points (${table_x32}, ABIs\n")
+string(APPEND o "// ${x32_abis_text}); `syscall_x32_narrow` says which of their arguments they read as 32 bits where\n")
+string(APPEND o "// x86_64's entry point reads 64 (bit N: argument N), by sys::id:\n")
+sysfence_pack(text "//   " 100 ${x32_narrowed})
+string(APPEND o "${text}")
+string(APPEND o "inline constexpr std::uint32_t syscall_x32_own_first = ${x32_first};\n")
+sysfence_pack(mask_text "    " 100 ${x32_masks})
+string(APPEND o "inline constexpr std::array<std::uint8_t, syscall_count> syscall_x32_narrow{{\n${mask_text}}};\n\n")
 string(APPEND o "// `parameters_of<S>::type` is syscall S's parameters as sys::params<param::...> (compile errors print it).\n")
 string(APPEND o "template <sys::id S>\nstruct parameters_of {\n  using type = sys::params<>;\n};\n")
 string(APPEND o "${specializations}")

@@ -8,6 +8,7 @@
 
 #include <linux/audit.h>
 
+#include "sysfence/detail/syscall_signatures.hpp"
 #include "sysfence/detail/syscall_table.hpp"
 
 namespace sysfence::arch {
@@ -26,9 +27,9 @@ struct target {
   std::uint8_t argument_bits = 64;
   // seccomp_data.nr is nr_base + the table's number: x32's __X32_SYSCALL_BIT, else 0.
   std::uint32_t nr_base = 0;
-  // x32: from this number on, the table's syscalls are x32's own compat entry points (512, and
-  // newer syscalls are numbered below it); `compat_narrow` says which of their arguments they
-  // read as 32 bits (bit N: argument N), by sys::id. 0 and null elsewhere.
+  // x32: from this number on, the table's syscalls are x32's own entry points (512, and newer
+  // syscalls are numbered below it); `compat_narrow` says which of their arguments they read as 32
+  // bits where x86_64's read 64 (bit N: argument N), by sys::id. 0 and null elsewhere.
   std::uint32_t compat_first = 0;
   const std::array<std::uint8_t, detail::syscall_count>* compat_narrow = nullptr;
 
@@ -68,6 +69,26 @@ struct x86 {
   static constexpr target value{name, audit, &numbers, abi_bit, detail::syscall_max_i386 + 1, 32};
 };
 
+// `x32` is the x86_64 ABI with 32-bit pointers: x86_64's audit value, its own numbers with bit 30
+// set (seccomp_data.nr = __X32_SYSCALL_BIT + the table's number). Its common syscalls are x86_64's
+// entry points; its own (512 to 547) mostly compat ones, some of whose arguments are read as 32
+// bits (detail::syscall_x32_narrow, generated): conditions on those compare the low halves.
+struct x32 {
+  static constexpr std::string_view name = "x32";
+  static constexpr std::uint32_t audit = AUDIT_ARCH_X86_64;
+  static constexpr const auto& numbers = detail::syscall_numbers_x32;
+  static constexpr std::uint32_t abi_bit = 0x40000000U;  // __X32_SYSCALL_BIT
+  static constexpr target value{name,
+                                audit,
+                                &numbers,
+                                abi_bit,
+                                detail::syscall_max_x32 + 1,
+                                64,
+                                abi_bit,
+                                detail::syscall_x32_own_first,
+                                &detail::syscall_x32_narrow};
+};
+
 // `aarch64` is the 64-bit Arm ABI. No other ABI shares its audit value (32-bit Arm has its own).
 struct aarch64 {
   static constexpr std::string_view name = "aarch64";
@@ -89,6 +110,8 @@ struct riscv64 {
 // `native` is the architecture the compiler targets: the same source builds on every one.
 #if defined(__x86_64__) && !defined(__ILP32__)
 using native = x86_64;
+#elif defined(__x86_64__)  // -mx32
+using native = x32;
 #elif defined(__i386__)
 using native = x86;
 #elif defined(__aarch64__)

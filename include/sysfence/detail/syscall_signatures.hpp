@@ -865,6 +865,36 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {3, {32, 64, 64, 0, 0, 0}, true},  // writev: sys_writev(unsigned long fd, const struct iovec* vec, unsigned long vlen)
 }};
 
+// x32's syscalls numbered from `syscall_x32_own_first` are its own entry points (arch/x86/entry/syscalls/syscall_64.tbl, ABIs
+// common, x32); `syscall_x32_narrow` says which of their arguments they read as 32 bits where
+// x86_64's entry point reads 64 (bit N: argument N), by sys::id:
+//   io_submit (compat_sys_io_submit: ctx_id, nr), ioctl (compat_sys_ioctl: arg),
+//   kexec_load (compat_sys_kexec_load: entry, nr_segments, flags),
+//   preadv2 (compat_sys_preadv64v2: flags), ptrace (compat_sys_ptrace: request, pid, addr, data),
+//   pwritev2 (compat_sys_pwritev64v2: flags), recvfrom (compat_sys_recvfrom: len),
+//   rt_sigaction (compat_sys_rt_sigaction: arg3),
+//   rt_sigpending (compat_sys_rt_sigpending: sigsetsize),
+//   rt_sigtimedwait (compat_sys_rt_sigtimedwait_time64: sigsetsize),
+//   set_robust_list (compat_sys_set_robust_list: len)
+inline constexpr std::uint32_t syscall_x32_own_first = 512;
+inline constexpr std::array<std::uint8_t, syscall_count> syscall_x32_narrow{{
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0,
+    0, 4, 0, 0, 0, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0, 0, 16, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0, 0, 8, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+}};
+
 // `parameters_of<S>::type` is syscall S's parameters as sys::params<param::...> (compile errors print it).
 template <sys::id S>
 struct parameters_of {
