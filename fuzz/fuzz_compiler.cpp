@@ -39,13 +39,22 @@ stats counted;
   std::abort();
 }
 
-// The shape of the policy comes from the input too: small and conflict-prone, or large.
+// The shape of the policy comes from the input too: small and conflict-prone, or large; for one
+// ABI or several, with portable rules or not.
 fz::generator_options options_from(fz::byte_source& s) {
   const std::uint64_t shape = s.below(6);
-  if (shape == 3) return fz::large_policies;
-  if (shape == 4) return fz::huge_policies;
-  if (shape == 5) return fz::one_word_policies;
+  const std::uint64_t multi_abi = s.below(30), portable = s.below(60);
+  if (shape >= 3) {
+    fz::generator_options o = shape == 3   ? fz::large_policies
+                              : shape == 4 ? fz::huge_policies
+                                           : fz::one_word_policies;
+    o.multi_abi_percent = multi_abi;
+    o.portable_percent = portable;
+    return o;
+  }
   fz::generator_options o;
+  o.multi_abi_percent = multi_abi;
+  o.portable_percent = portable;
   o.max_syscalls = 1 + s.below(12);
   o.max_rules = 1 + s.below(shape == 0 ? 8 : 40);
   o.max_conditions = 1 + s.below(sysfence::max_conditions);
@@ -100,13 +109,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                std::to_string(static_cast<int>(e.error)) + ")\nmeaning:  " + fz::describe(m.result),
            p, &c);
   };
-  // Each rule's satisfying calls as found, then calls decoded from the rest of the input.
-  for (std::size_t r = 0; r < p.rules.size(); ++r)
-    for (const auto& args : satisfying[r]) {
-      seccomp_data d{p.number(p.rules[r].r.syscall), p.target().audit, 0, {}};
-      for (std::size_t a = 0; a < 6; ++a) d.args[a] = args[a];
-      compare(d);
+  // Each rule's satisfying calls as found, on each ABI with its syscall, then calls decoded
+  // from the rest of the input.
+  for (const fz::target_kind k : p.served()) {
+    const sysfence::arch::target& t = fz::target_of(k);
+    for (std::size_t r = 0; r < p.rules.size(); ++r) {
+      const std::int64_t nr = fz::number_on(t, p.rules[r].r.syscall);
+      for (std::size_t i = 0; nr >= 0 && i < satisfying[r].size(); ++i) {
+        seccomp_data d{static_cast<int>(nr), t.audit, 0, {}};
+        for (std::size_t a = 0; a < 6; ++a) d.args[a] = satisfying[r][i][a];
+        compare(d);
+      }
     }
+  }
   for (int i = 0; i < 256 && !s.exhausted(); ++i) compare(fz::random_call(s, p, satisfying));
   return 0;
 }

@@ -188,8 +188,11 @@ inline syscall_table make_table(const sysfence::arch::target& t) {
   return out;
 }
 
-// `target_kind` is the architecture a generated policy is compiled for.
+// `target_kind` is an ABI a generated policy's program serves. Another ABI (x32) joins as a
+// kind here, its target in target_of and table_of, and rows of abi_combinations: the meaning and
+// the calls take every target as data (audit value, nr_base, table, narrowing).
 enum class target_kind : std::uint8_t { x86_64, i386, aarch64, riscv64 };
+inline constexpr std::size_t target_kinds = 4;
 
 inline const sysfence::arch::target& target_of(target_kind k) {
   switch (k) {
@@ -200,6 +203,12 @@ inline const sysfence::arch::target& target_of(target_kind k) {
   }
 }
 
+// `kind_name` is how reports name an ABI ("i386", where arch::x86 says "x86").
+inline std::string_view kind_name(target_kind k) {
+  constexpr std::array<std::string_view, target_kinds> names{"x86_64", "i386", "aarch64", "riscv64"};
+  return names[static_cast<std::size_t>(k)];
+}
+
 // `table_of` is a target's table.
 inline const syscall_table& table_of(target_kind k) {
   static const syscall_table tables[] = {make_table(sysfence::arch::x86_64::value), make_table(sysfence::arch::x86::value),
@@ -207,6 +216,33 @@ inline const syscall_table& table_of(target_kind k) {
                                          make_table(sysfence::arch::riscv64::value)};
   return tables[static_cast<std::size_t>(k)];
 }
+
+// `number_on` is syscall s's number on t as seccomp_data.nr shows it (nr_base added), -1 where
+// t lacks it.
+inline std::int64_t number_on(const sysfence::arch::target& t, sysfence::sys::id s) {
+  const std::int32_t n = (*t.numbers)[static_cast<std::size_t>(s)];
+  return n < 0 ? -1 : std::int64_t{t.nr_base} + n;
+}
+
+// `abi_combination` is the ABIs one multi-ABI program serves, in dispatch order, and how often
+// it is drawn (weights out of 100).
+struct abi_combination {
+  std::uint64_t weight = 0;
+  std::size_t count = 0;
+  std::array<target_kind, 3> kinds{};
+};
+
+// `abi_combinations`: the two x86 ABIs of a 64-bit process, in either order (most), and
+// combinations no kernel runs together but a program may serve: x86_64 with aarch64, aarch64
+// with riscv64, and three at once.
+inline constexpr std::array<abi_combination, 6> abi_combinations{{
+    {35, 2, {target_kind::x86_64, target_kind::i386}},
+    {30, 2, {target_kind::i386, target_kind::x86_64}},
+    {10, 2, {target_kind::x86_64, target_kind::aarch64}},
+    {10, 2, {target_kind::aarch64, target_kind::riscv64}},
+    {8, 3, {target_kind::aarch64, target_kind::x86_64, target_kind::riscv64}},
+    {7, 3, {target_kind::x86_64, target_kind::i386, target_kind::aarch64}},
+}};
 
 // A few syscalls picked often, so that policies share them and numbers sit next to each other:
 // read (0, the lowest), write (1), close (3), mmap (9), ioctl (16), socket (41), openat (257).
@@ -232,6 +268,8 @@ struct generator_options {
   std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
   std::uint64_t aarch64_percent = 0;        // ... aarch64 (simulated only: no kernel here runs it)
   std::uint64_t riscv64_percent = 0;        // ... riscv64 (likewise)
+  std::uint64_t multi_abi_percent = 0;      // the program serves several ABIs (abi_combinations)
+  std::uint64_t portable_percent = 0;       // a syscall's rules are portable (left out where missing)
   std::uint64_t slot_percent = 5;           // a condition's value is a run-time slot, patched in
   std::uint64_t unfit_slot_percent = 15;    // ... whose value does not fit (apply() refuses it)
   std::size_t one_word_rules = 0;           // up to this many more rules comparing one argument
@@ -282,12 +320,34 @@ struct generated_policy {
   std::vector<sysfence::sys::id> syscalls;  // distinct, in the order rules favour them
   bool libseccomp_friendly = false;         // generated within libseccomp's limits
   bool equalities_only = false;             // every condition an equality, masked or not
-  target_kind kind = target_kind::x86_64;
-  bool i386 = false;                        // kind == target_kind::i386 (no x32 ABI, 32-bit arguments)
+  target_kind kind = target_kind::x86_64;   // the first ABI the program serves
+  std::vector<target_kind> also;            // the other ABIs it serves, dispatched after `kind`
+  bool i386 = false;                        // kind == target_kind::i386 (the kernel leg's gate)
   std::size_t slot_count = 0;               // run-time slots, over all rules (each its own rule set)
 
   [[nodiscard]] const sysfence::arch::target& target() const { return target_of(kind); }
-  // `number` is a syscall's number on the target, -1 where the target lacks it.
+  // `served` is every ABI the program serves, in dispatch order; `targets` the same as the
+  // compiler takes them.
+  [[nodiscard]] std::vector<target_kind> served() const {
+    std::vector<target_kind> out{kind};
+    out.insert(out.end(), also.begin(), also.end());
+    return out;
+  }
+  [[nodiscard]] std::vector<sysfence::arch::target> targets() const {
+    std::vector<sysfence::arch::target> out;
+    for (const target_kind k : served()) out.push_back(target_of(k));
+    return out;
+  }
+  [[nodiscard]] bool serves(target_kind k) const {
+    return kind == k || std::find(also.begin(), also.end(), k) != also.end();
+  }
+  // `abis` names the ABIs served, in order: "x86_64+i386".
+  [[nodiscard]] std::string abis() const {
+    std::string out(kind_name(kind));
+    for (const target_kind k : also) out += "+" + std::string(kind_name(k));
+    return out;
+  }
+  // `number` is a syscall's number on the first target, -1 where it lacks the syscall.
   [[nodiscard]] std::int32_t number(sysfence::sys::id s) const {
     return (*target().numbers)[static_cast<std::size_t>(s)];
   }
@@ -311,13 +371,23 @@ constexpr bool fits(const condition& c) noexcept {
   return c.op != cmp::masked_eq || (c.value & ~c.mask) == 0;
 }
 
-// `slot_values_fit` is whether apply() would take the policy's run-time values; on i386, whose
-// syscalls read 32 bits, none may exceed them.
+// `slot_values_fit` is whether apply() would take the policy's run-time values: each must fit
+// its condition as every served ABI with the rule's syscall compares it, and where the syscall
+// reads the argument as 32 bits (i386) not exceed them. A rule no served ABI has (portable) is
+// left out everywhere, its values unchecked.
 inline bool slot_values_fit(const generated_policy& p) {
+  const std::vector<sysfence::arch::target> targets = p.targets();
   for (const entry& e : p.rules)
     for (std::size_t i = 0; i < e.r.count; ++i) {
       const condition& c = e.r.conditions[i];
-      if (c.has_slot() && (!fits(c) || (p.i386 && (c.value >> 32) != 0))) return false;
+      if (!c.has_slot()) continue;
+      for (const sysfence::arch::target& t : targets) {
+        const std::int64_t nr = number_on(t, e.r.syscall);
+        if (nr < 0) continue;
+        const std::uint8_t narrow = t.narrow_arguments(static_cast<std::size_t>(e.r.syscall),
+                                                       static_cast<std::uint32_t>(nr) - t.nr_base);
+        if (!fits(c) || (((narrow >> c.arg) & 1U) != 0 && (c.value >> 32) != 0)) return false;
+      }
     }
   return true;
 }
@@ -427,7 +497,8 @@ condition random_condition(Source& s, const generated_policy& p, std::uint8_t ar
 // share or differ in their upper halves, and some rules compare other arguments too. Each value
 // keeps one action, so most such policies are accepted; its values join the pool calls draw from.
 template <class Source>
-void add_one_word_rules(Source& s, generated_policy& p, const generator_options& o, action usual) {
+void add_one_word_rules(Source& s, generated_policy& p, const generator_options& o, action usual,
+                        bool portable) {
   const auto arg = static_cast<std::uint8_t>(s.below(6));
   const bool dword = percent(s, 40);
   const bool masked = percent(s, 30);
@@ -453,6 +524,7 @@ void add_one_word_rules(Source& s, generated_policy& p, const generator_options&
     entry e;
     e.origin = static_cast<std::uint16_t>(p.rules.size());
     e.r.syscall = p.syscalls.front();
+    e.portable = portable;
     e.r.result = a;
     condition c;
     c.arg = arg;
@@ -474,19 +546,64 @@ void add_one_word_rules(Source& s, generated_policy& p, const generator_options&
   }
 }
 
+// `missing_among` are the syscalls one of `kinds` lacks and another one (or x86_64) has: rules of
+// them are portable, left out there, or a missing_syscall.
+inline std::vector<sysfence::sys::id> missing_among(std::span<const target_kind> kinds) {
+  std::vector<sysfence::sys::id> out;
+  for (std::size_t i = 0; i < detail::syscall_count; ++i) {
+    bool lacking = false, having = sysfence::arch::x86_64::numbers[i] >= 0;
+    for (const target_kind k : kinds) ((*target_of(k).numbers)[i] < 0 ? lacking : having) = true;
+    if (lacking && having) out.push_back(static_cast<sysfence::sys::id>(i));
+  }
+  return out;
+}
+
+// `missing_somewhere` is missing_among the policy's ABIs, worked out once for each of
+// abi_combinations (the fuzzer makes many small policies).
+inline std::vector<sysfence::sys::id> missing_somewhere(const generated_policy& p) {
+  if (p.also.empty()) return table_of(p.kind).missing;
+  static const auto per_combination = [] {
+    std::array<std::vector<sysfence::sys::id>, abi_combinations.size()> out;
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = missing_among(std::span(abi_combinations[i].kinds.data(), abi_combinations[i].count));
+    return out;
+  }();
+  const std::vector<target_kind> served = p.served();
+  for (std::size_t i = 0; i < abi_combinations.size(); ++i) {
+    const auto kinds = std::span(abi_combinations[i].kinds.data(), abi_combinations[i].count);
+    if (std::equal(served.begin(), served.end(), kinds.begin(), kinds.end())) return per_combination[i];
+  }
+  return missing_among(served);
+}
+
 // `generate_policy` makes a policy: a few syscalls, each mostly simple or mostly conditional
 // and mostly answered with one action, several rules per syscall, values from a small pool so
-// that conditions meet on the same numbers and on numbers equal in one half only.
+// that conditions meet on the same numbers and on numbers equal in one half only. Its program
+// serves one ABI, or several (o.multi_abi_percent) as drawn from abi_combinations.
 template <class Source>
 generated_policy generate_policy(Source& s, const generator_options& o) {
   generated_policy p;
-  const std::uint64_t where = s.below(100);
-  p.kind = where < o.i386_percent                                          ? target_kind::i386
-           : where < o.i386_percent + o.aarch64_percent                    ? target_kind::aarch64
-           : where < o.i386_percent + o.aarch64_percent + o.riscv64_percent ? target_kind::riscv64
-                                                                           : target_kind::x86_64;
+  if (o.multi_abi_percent > 0 && percent(s, o.multi_abi_percent)) {
+    std::uint64_t w = s.below(100);
+    const abi_combination* c = &abi_combinations.back();
+    for (const abi_combination& each : abi_combinations) {
+      if (w < each.weight) {
+        c = &each;
+        break;
+      }
+      w -= each.weight;
+    }
+    p.kind = c->kinds[0];
+    p.also.assign(c->kinds.begin() + 1, c->kinds.begin() + static_cast<std::ptrdiff_t>(c->count));
+  } else {
+    const std::uint64_t where = s.below(100);
+    p.kind = where < o.i386_percent                                           ? target_kind::i386
+             : where < o.i386_percent + o.aarch64_percent                     ? target_kind::aarch64
+             : where < o.i386_percent + o.aarch64_percent + o.riscv64_percent ? target_kind::riscv64
+                                                                              : target_kind::x86_64;
+  }
   p.i386 = p.kind == target_kind::i386;
-  p.libseccomp_friendly = !p.i386 && percent(s, o.libseccomp_percent);
+  p.libseccomp_friendly = !p.serves(target_kind::i386) && percent(s, o.libseccomp_percent);
   p.equalities_only = p.libseccomp_friendly && percent(s, 50);
   p.default_action = random_action(s, p.libseccomp_friendly);
   if (p.default_action == action::allow && percent(s, 50))
@@ -496,10 +613,15 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
   for (std::size_t i = 0; i < nvalues; ++i) p.values.push_back(pool_value(s, p.values));
 
   const std::size_t nsyscalls = 1 + s.below(o.max_syscalls);
-  const syscall_table& table = table_of(p.kind);
-  std::vector<bool> conditional;
+  const std::vector<sysfence::sys::id> missing = missing_somewhere(p);
+  const bool multi = !p.also.empty();
+  std::vector<bool> conditional, portable;
   std::vector<action> usual;
   for (std::size_t i = 0; i < nsyscalls; ++i) {
+    // Numbers from one of the ABIs served (the first, when it is one).
+    const target_kind from_kind = multi ? pick(s, p.served()) : p.kind;
+    const syscall_table& table = table_of(from_kind);
+    const auto& numbers = *target_of(from_kind).numbers;
     sysfence::sys::id id{};
     const std::uint64_t from = s.below(20);
     if (from < 6) {
@@ -508,13 +630,14 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
       id = table.highest;
     } else if (from < 11 && !p.syscalls.empty()) {
       // A number next to one already there: runs of numbers, a lone number between two runs.
-      const std::int32_t near = p.number(pick(s, p.syscalls)) + static_cast<std::int32_t>(s.below(5)) - 2;
+      const std::int32_t near =
+          numbers[static_cast<std::size_t>(pick(s, p.syscalls))] + static_cast<std::int32_t>(s.below(5)) - 2;
       if (near < 0 || static_cast<std::size_t>(near) >= table.by_number.size() ||
           table.by_number[static_cast<std::size_t>(near)] < 0)
         continue;
       id = static_cast<sysfence::sys::id>(table.by_number[static_cast<std::size_t>(near)]);
-    } else if (from < 12 && !table.missing.empty() && percent(s, 50)) {
-      id = pick(s, table.missing);  // one the target lacks: missing_syscall
+    } else if ((from < 12 || (multi && from < 14)) && !missing.empty() && percent(s, multi ? 80 : 50)) {
+      id = pick(s, missing);  // one a target lacks: portable, or missing_syscall (more often with several)
     } else {
       id = pick(s, table.ids);
     }
@@ -522,12 +645,14 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     p.syscalls.push_back(id);
     conditional.push_back(percent(s, 70));
     usual.push_back(random_action(s, p.libseccomp_friendly));
+    portable.push_back(o.portable_percent > 0 && percent(s, o.portable_percent));
   }
 
-  if (p.syscalls.empty()) p.syscalls.push_back(table.highest);  // every pick was skipped
+  if (p.syscalls.empty()) p.syscalls.push_back(table_of(p.kind).highest);  // every pick was skipped
   if (conditional.empty()) {
     conditional.push_back(true);
     usual.push_back(action::allow);
+    portable.push_back(false);
   }
   // Each rule is a rule set of its own: its slots are numbered from 0, after the rules before.
   auto take_slots = [&](entry& e) {
@@ -543,7 +668,9 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     entry e;
     e.origin = static_cast<std::uint16_t>(i);
     if (!p.rules.empty() && percent(s, o.copy_percent)) {  // the same match again
-      e.r = pick(s, p.rules).r;
+      const entry& copied = pick(s, p.rules);
+      e.r = copied.r;
+      e.portable = copied.portable;
       if (percent(s, 30)) e.r.result = random_action(s, p.libseccomp_friendly);
       take_slots(e);  // its own slots, with the same values
       p.rules.push_back(e);
@@ -553,6 +680,8 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     const std::size_t k = percent(s, 40) ? 0 : s.below(p.syscalls.size());
     e.r.syscall = p.syscalls[k];
     e.r.result = percent(s, o.other_action_percent) ? random_action(s, p.libseccomp_friendly) : usual[k];
+    // Now and then one rule of a portable syscall is not portable, or the other way round.
+    e.portable = o.portable_percent > 0 && portable[k] != percent(s, 5);
     const bool cond = conditional[k] != percent(s, o.mixed_kind_percent);
     if (cond) {
       const std::size_t limit = std::min<std::size_t>(o.max_conditions, sysfence::max_conditions);
@@ -581,7 +710,7 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     take_slots(e);
     p.rules.push_back(e);
   }
-  if (o.one_word_rules > 0) add_one_word_rules(s, p, o, usual.front());
+  if (o.one_word_rules > 0) add_one_word_rules(s, p, o, usual.front(), portable.front());
   return p;
 }
 
@@ -641,22 +770,64 @@ struct meant {
   std::size_t first = 0, second = 0;  // the first matching rule; the one disagreeing with it
 };
 
-// `meaning` is the policy's answer for `d` on its target: a foreign architecture kills the
-// process; on x86_64, x32's numbers (bit 30, -1 among them) get the default if it denies, else
-// kill the process (i386 has no second ABI); otherwise the action of a rule of the syscall whose
-// conditions all hold (no condition: always), else the default. Rules that overlap must answer
-// alike (the analysis refuses the rest), so the first matching rule's action is the action.
+// `abi_choice` is which of a policy's ABIs judges a call: `served` when one has the call's
+// audit value, and among those `target`, the one with the greatest nr_base <= nr (x86_64 from 0,
+// x32 from bit 30), if any.
+struct abi_choice {
+  bool served = false;
+  const sysfence::arch::target* target = nullptr;
+};
+
+inline abi_choice judge(const generated_policy& p, std::uint32_t audit, std::uint32_t nr) {
+  abi_choice c;
+  auto consider = [&](target_kind k) {
+    const sysfence::arch::target& t = target_of(k);
+    if (t.audit != audit) return;
+    c.served = true;
+    if (t.nr_base <= nr && (c.target == nullptr || t.nr_base > c.target->nr_base)) c.target = &t;
+  };
+  consider(p.kind);
+  for (const target_kind k : p.also) consider(k);
+  return c;
+}
+
+// `foreign_abi` is whether `nr` belongs to an ABI that shares t's audit value but is not served:
+// numbers below t's base (x32 alone), or from the bit that tells the two apart on (x86_64 alone:
+// 0x40000000 and above, as the program's JGE sees them, 0x80000000 too; -1 among them).
+inline bool foreign_abi(const sysfence::arch::target& t, std::uint32_t nr) {
+  return nr < t.nr_base || (t.abi_bit != 0 && t.nr_base < t.abi_bit && nr >= t.abi_bit);
+}
+
+// `newer_number` is whether t's search gives `nr` (t's own) the newer-syscall answer: past its
+// table, or in x32's gap between its common and its compat syscalls.
+inline bool newer_number(const sysfence::arch::target& t, std::uint32_t nr) {
+  const std::uint32_t local = nr - t.nr_base;
+  return local >= t.table_size || (t.compat_first != 0 && local >= t.common_end() && local < t.compat_first);
+}
+
+// `meaning` is the policy's answer for `d`: an architecture none of its ABIs has kills the
+// process; a number of an ABI that shares the architecture but is not served (x32's on x86_64:
+// 0x40000000 and above, -1 among them) gets the default if it denies, else kills the process;
+// a number past the ABI's table gets ENOSYS when the default refuses, else the default;
+// otherwise the action of a rule whose syscall has that number on the ABI and whose conditions
+// all hold as the ABI's syscall reads its arguments (no condition: always), else the default.
+// A rule of a syscall the ABI lacks (portable) is left out there. Rules that overlap must
+// answer alike (the analysis refuses the rest), so the first matching rule's action is the action.
 inline meant meaning(const generated_policy& p, const seccomp_data& d) {
-  const sysfence::arch::target& t = p.target();
-  if (d.arch != t.audit) return {action::kill_process};
   const auto nr = static_cast<std::uint32_t>(d.nr);
-  if ((nr & t.abi_bit) != 0) return {denies(p.default_action) ? p.default_action : action::kill_process};
-  // Above the table: syscalls newer than it get ENOSYS when the default refuses, else the default.
-  if (nr >= t.table_size) return {p.default_action.lets_syscall_run() ? p.default_action : action::error(ENOSYS)};
+  const abi_choice c = judge(p, d.arch, nr);
+  if (!c.served) return {action::kill_process};
+  if (c.target == nullptr || foreign_abi(*c.target, nr))
+    return {denies(p.default_action) ? p.default_action : action::kill_process};
+  const sysfence::arch::target& t = *c.target;
+  // Syscalls newer than the tables get ENOSYS when the default refuses, else the default.
+  if (newer_number(t, nr))
+    return {p.default_action.lets_syscall_run() ? p.default_action : action::error(ENOSYS)};
   meant m{p.default_action};
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const rule& r = p.rules[i].r;
-    if (static_cast<std::uint32_t>(p.number(r.syscall)) != nr || !matches(r, d, t.argument_bits == 32 ? 0x3f : 0)) continue;
+    if (number_on(t, r.syscall) != std::int64_t{nr}) continue;
+    if (!matches(r, d, t.narrow_arguments(static_cast<std::size_t>(r.syscall), nr - t.nr_base))) continue;
     if (!m.matched) {
       m.result = r.result;
       m.first = i;
@@ -813,47 +984,69 @@ std::uint64_t random_arg(Source& s, const generated_policy& p) {
   return s.below(16);
 }
 
-// `random_call` is a seccomp_data for the policy: mostly its syscalls (often with arguments a
-// rule matches), else a neighbouring number, one past the table, an x32 number, -1, or a
-// foreign architecture.
+// `foreign_audit` is an architecture the policy does not serve: another one sysfence knows
+// (32-bit Arm among them), mostly, or nonsense.
+template <class Source>
+std::uint32_t foreign_audit(Source& s, const generated_policy& p) {
+  constexpr std::array<std::uint32_t, 5> known{AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64,
+                                               AUDIT_ARCH_RISCV64, AUDIT_ARCH_ARM};
+  std::array<std::uint32_t, known.size()> others{};
+  std::size_t n = 0;
+  for (const std::uint32_t a : known)
+    if (!judge(p, a, 0).served) others[n++] = a;
+  return n > 0 && percent(s, 75) ? others[s.below(n)] : static_cast<std::uint32_t>(s.any());
+}
+
+// `random_call` is a seccomp_data for the policy: an ABI it serves (each alike), then mostly
+// its syscalls on that ABI (often with arguments a rule matches), else a neighbouring number,
+// one past the table, an x32 number, 0x80000000 and above, -1, or a foreign architecture.
 template <class Source>
 seccomp_data random_call(Source& s, const generated_policy& p,
                          const std::vector<std::vector<std::array<std::uint64_t, 6>>>& satisfying) {
   seccomp_data d{};
-  d.arch = p.target().audit;
-  if (percent(s, 4))  // the other architecture, or nonsense
-    d.arch =
-        percent(s, 75) ? (p.kind == target_kind::x86_64 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64)
-                       : static_cast<std::uint32_t>(s.any());
+  const std::size_t abi = s.below(1 + p.also.size());
+  const sysfence::arch::target& t = target_of(abi == 0 ? p.kind : p.also[abi - 1]);
+  d.arch = t.audit;
+  if (percent(s, 4)) d.arch = foreign_audit(s, p);  // another architecture, or nonsense
   d.instruction_pointer = s.any();
   for (auto& a : d.args) a = random_arg(s, p);
 
-  const auto own = static_cast<std::uint32_t>(
-      p.number(p.rules.empty() ? pick(s, hot_syscalls) : pick(s, p.rules).r.syscall));
+  // The number of one of the rules' syscalls (one the ABI has), else of a hot one.
+  std::int64_t own = p.rules.empty() ? -1 : number_on(t, pick(s, p.rules).r.syscall);
+  if (own < 0) own = number_on(t, pick(s, hot_syscalls));
+  if (own < 0) own = t.nr_base;
   const std::uint64_t where = s.below(100);
-  std::uint32_t nr = own;
+  auto nr = static_cast<std::uint32_t>(own);
   if (where < 72) {
     // One of the policy's rules' syscalls, mostly with arguments that rule matches.
     if (!p.rules.empty() && percent(s, 60)) {
       const std::size_t i = s.below(p.rules.size());
-      nr = static_cast<std::uint32_t>(p.number(p.rules[i].r.syscall));
-      if (!satisfying[i].empty()) {
-        const auto& args = pick(s, satisfying[i]);
-        for (std::size_t a = 0; a < 6; ++a)
-          if (!percent(s, 8)) d.args[a] = args[a];  // now and then one argument moves away
+      if (const std::int64_t n = number_on(t, p.rules[i].r.syscall); n >= 0) {
+        nr = static_cast<std::uint32_t>(n);
+        if (!satisfying[i].empty()) {
+          const auto& args = pick(s, satisfying[i]);
+          for (std::size_t a = 0; a < 6; ++a)
+            if (!percent(s, 8)) d.args[a] = args[a];  // now and then one argument moves away
+        }
       }
     }
   } else if (where < 82) {
     constexpr std::array<std::int32_t, 4> steps{-2, -1, 1, 2};
-    nr = static_cast<std::uint32_t>(static_cast<std::int64_t>(own) + pick(s, steps));
+    nr = static_cast<std::uint32_t>(own + pick(s, steps));
   } else if (where < 87) {
-    nr = static_cast<std::uint32_t>(s.below(512));
+    nr = t.nr_base + static_cast<std::uint32_t>(s.below(512));
   } else if (where < 91) {
-    const std::uint32_t end = p.target().table_size;  // the first number past the table
-    const std::array<std::uint32_t, 5> far{end, end + 1, 1000, 0x3ffffffeU, 0x3fffffffU};
+    const std::uint32_t end = t.nr_base + t.table_size;  // the first number past the table
+    const std::array<std::uint32_t, 5> far{end, end + 1, t.nr_base + 1000, 0x3ffffffeU, 0x3fffffffU};
     nr = percent(s, 50) ? pick(s, far) : static_cast<std::uint32_t>(s.any() & 0x3fffffffU);
-  } else if (where < 97) {
-    nr = 0x40000000U | (percent(s, 70) ? own : static_cast<std::uint32_t>(s.any()));  // x32 and above
+  } else if (where < 95) {
+    nr = 0x40000000U | static_cast<std::uint32_t>(percent(s, 70) ? own : s.any());  // x32 and above
+  } else if (where < 98) {
+    // Bit 31: past bit 30 for the program's JGE, though bit 30 is clear in some.
+    constexpr std::array<std::uint32_t, 6> high{0x7fffffffU, 0x80000000U, 0x80000001U,
+                                                0xbfffffffU, 0xc0000000U, 0xfffffffeU};
+    nr = percent(s, 50) ? pick(s, high)
+                        : 0x80000000U | static_cast<std::uint32_t>(percent(s, 50) ? own : s.any());
   } else {
     nr = 0xffffffffU;  // -1: a tracer skipping the call
   }
@@ -880,28 +1073,36 @@ inline std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// `describe` is the policy as text: the default action, then each rule with its conditions.
-inline std::string describe(const generated_policy& p) {
-  const policy_names names(p);
+// `text_of` is what `write` puts into a detail::text, as a std::string: written once to count,
+// once to fill.
+template <class Write>
+std::string text_of(Write write) {
   detail::text count;
-  detail::describe_policy(count, p.rules, names.views, p.default_action);
+  write(count);
   std::string out(count.size, '\0');
   detail::text fill{out.data(), out.size()};
-  detail::describe_policy(fill, p.rules, names.views, p.default_action);
+  write(fill);
+  return out;
+}
+
+// `describe` is the policy as text: the ABIs served, the default action, then each rule with
+// its conditions, and the syscalls an ABI lacks (a portable rule left out there, or an error).
+inline std::string describe(const generated_policy& p) {
+  const policy_names names(p);
+  const std::vector<sysfence::arch::target> targets = p.targets();
+  const std::string out = text_of(
+      [&](detail::text& t) { detail::describe_policy(t, p.rules, names.views, p.default_action, targets); });
   std::string values;
   for (const std::uint64_t v : p.slot_values()) values += (values.empty() ? "" : ", ") + hex(v);
-  return "target: " + std::string(p.target().name) + "\n" +
+  return "target: " + p.abis() + "\n" +
          (p.slot_count > 0 ? "run-time values (slot 0, 1, ...): " + values + "\n" : std::string()) + out;
 }
 
-// `disassembly` is dump() of a program compiled for the policy's target.
+// `disassembly` is dump() of a program compiled for the policy's ABIs, each part's syscalls
+// named for its ABI.
 inline std::string disassembly(const generated_policy& p, std::span<const bpf::insn> program) {
-  switch (p.kind) {
-    case target_kind::i386: return sysfence::dump<sysfence::arch::x86>(program);
-    case target_kind::aarch64: return sysfence::dump<sysfence::arch::aarch64>(program);
-    case target_kind::riscv64: return sysfence::dump<sysfence::arch::riscv64>(program);
-    default: return sysfence::dump<sysfence::arch::x86_64>(program);
-  }
+  const std::vector<sysfence::arch::target> targets = p.targets();
+  return text_of([&](detail::text& t) { detail::disassemble(t, program, targets); });
 }
 
 inline std::string describe(action a) {
@@ -921,12 +1122,13 @@ inline std::string describe(const seccomp_data& d) {
 }
 
 inline std::string describe(const detail::diagnosis& d) {
-  constexpr std::array<std::string_view, 7> what{
+  constexpr std::array<std::string_view, 8> what{
       "none", "simple_and_conditional", "different_actions", "bad_condition", "missing_syscall", "too_long",
-      "bad_errno"};
+      "bad_errno", "bad_targets"};
   std::string out(what[static_cast<std::size_t>(d.what)]);
   out += " on " + std::string(sysfence::sys::name(d.syscall)) + ", rules " + std::to_string(d.first) +
          " and " + std::to_string(d.second);
+  if (d.what == detail::problem::missing_syscall) out += ", target " + std::to_string(d.target);
   if (d.what == detail::problem::different_actions)
     out += " (" + describe(d.first_action) + " vs " + describe(d.second_action) + ")";
   if (d.what == detail::problem::bad_condition)
@@ -958,9 +1160,11 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
   std::vector<detail::block_rule> block(n);
   std::vector<detail::segment> segments(detail::segments_needed(n));
   std::vector<bpf::insn> out(capacity);
-  std::vector<detail::patch> patches(detail::slot_patch_count(rules));
+  const std::vector<sysfence::arch::target> targets = p.targets();
+  std::vector<detail::patch> patches(detail::slot_patch_count(rules, targets.size()));
   compiled c;
-  c.out = detail::compile({rules, {&p.target(), 1}, p.default_action, false}, {keys, intervals, block, segments}, out, patches);
+  c.out = detail::compile({rules, targets, p.default_action, false}, {keys, intervals, block, segments}, out,
+                          patches);
   if (!c.out.result.ok()) return c;
   c.program.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c.out.size));
   c.patches.assign(patches.begin(), patches.begin() + static_cast<std::ptrdiff_t>(c.out.patches));
@@ -970,18 +1174,42 @@ inline compiled compile(const generated_policy& p, std::size_t capacity = bpf::m
 }
 
 // `check_program` says what is wrong with an accepted policy's program beyond what it answers:
-// the kernel would refuse it; it does not start with the architecture check (LD arch, JEQ
-// audit); it returns an action neither the policy nor its arch, x32 and newer-syscall runs name; it is longer
-// than capacity_bound() (typed policies size their buffer by it); compiling it into a buffer of
+// the kernel would refuse it; it does not start with the architecture check (LD arch, then a
+// JEQ of each served audit value in turn, each to a part that starts with LD nr, and RET
+// KILL_PROCESS after the last); it returns an
+// action neither the policy nor its arch, x32 and newer-syscall runs name; it is longer than
+// capacity_bound() (typed policies size their buffer by it); compiling it into a buffer of
 // exactly its size gives another program, or into one instruction less does not say too_long; or
 // patch_values takes run-time values that do not fit their conditions, or refuses ones that do.
 inline std::string check_program(const generated_policy& p, const compiled& c) {
   const auto& prog = c.program;
   if (const auto e = sysfence::check(prog); e != sysfence::bpf_error::none)
     return "the kernel would refuse the program: " + std::string(sysfence::describe(e));
-  if (prog.size() < 3 || !bpf::same(prog[0], bpf::load(bpf::off_arch)) ||
-      prog[1].code != (BPF_JMP | BPF_JEQ | BPF_K) || prog[1].k != p.target().audit)
-    return "the program does not start with LD arch; JEQ audit";
+  const std::vector<sysfence::arch::target> targets = p.targets();
+  if (prog.size() < 3 || !bpf::same(prog[0], bpf::load(bpf::off_arch)))
+    return "the program does not start with LD arch";
+  // Where a jump lands, past JA trampolines (check() proved every jump in range).
+  auto landing = [&](std::size_t at) {
+    while (prog[at].code == (BPF_JMP | BPF_JA)) at += 1 + prog[at].k;
+    return at;
+  };
+  std::size_t pc = 1;
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    bool later = false;  // an ABI sharing an earlier one's audit value is dispatched with it
+    for (std::size_t j = 0; j < k; ++j) later = later || targets[j].audit == targets[k].audit;
+    if (later) continue;
+    const std::string abi(kind_name(p.served()[k]));
+    pc = landing(pc);
+    if (prog[pc].code != (BPF_JMP | BPF_JEQ | BPF_K) || prog[pc].k != targets[k].audit)
+      return "instruction " + std::to_string(pc) + " is not JEQ " + hex(targets[k].audit) + " (" + abi + ")";
+    if (const std::size_t part = landing(pc + 1 + prog[pc].jt);
+        !bpf::same(prog[part], bpf::load(bpf::off_nr)))
+      return "the " + abi + " part (instruction " + std::to_string(part) + ") does not start with LD nr";
+    pc += 1 + prog[pc].jf;
+  }
+  if (!bpf::same(prog[landing(pc)], bpf::ret(action::kill_process.value)))
+    return "an architecture no ABI served has reaches instruction " + std::to_string(landing(pc)) +
+           ", not RET KILL_PROCESS";
   for (const bpf::insn& i : prog) {
     if (i.code != (BPF_RET | BPF_K)) continue;
     const action a{i.k};
@@ -990,7 +1218,7 @@ inline std::string check_program(const generated_policy& p, const compiled& c) {
     for (const entry& e : p.rules) named = named || a == e.r.result;
     if (!named) return "the program returns " + hex(i.k) + ", an action the policy does not name";
   }
-  if (const std::size_t bound = detail::capacity_bound(p.rules); prog.size() > bound)
+  if (const std::size_t bound = detail::capacity_bound(p.rules, targets.size()); prog.size() > bound)
     return "the program has " + std::to_string(prog.size()) +
            " instructions, capacity_bound() says at most " + std::to_string(bound);
   const compiled exact = compile(p, prog.size());
@@ -1115,23 +1343,32 @@ inline rejection check_rejection(const generated_policy& p, const detail::diagno
         if (!usable_errno(p.rules[i].r.result))
           return i == d.first && d.first_action == p.rules[i].r.result ? out : fail("the first bad errno is another");
       return fail("no rule's errno is 0 or above 4095");
-    case detail::problem::missing_syscall:  // compile() checks the rules in order
-      for (std::size_t i = 0; i < p.rules.size(); ++i)
-        if (p.number(p.rules[i].r.syscall) < 0)
-          return i == d.first ? out : fail("the first missing syscall is another");
-      return fail("the target has every syscall of the policy");
+    case detail::problem::missing_syscall: {  // compile() checks each target in turn, its rules in order
+      const std::vector<sysfence::arch::target> targets = p.targets();
+      for (std::size_t k = 0; k < targets.size(); ++k)
+        for (std::size_t i = 0; i < p.rules.size(); ++i)
+          if (number_on(targets[k], p.rules[i].r.syscall) < 0 && !p.rules[i].portable)
+            return i == d.first && k == d.target
+                       ? out
+                       : fail("the first rule missing on a target is rule " + std::to_string(i) + " on " +
+                              std::string(kind_name(p.served()[k])));
+      return fail("every target has every syscall of the policy's rules that are not portable");
+    }
     default:
       return fail("not a problem random policies can have");
   }
 }
 
 // `check_acceptance` says why an accepted policy should have been refused, if it should: a
-// syscall the target lacks, a malformed condition, a syscall with simple and conditional rules,
-// or two rules of a syscall with different actions that a call matches both of (`witness`).
+// syscall a target lacks in a rule that is not portable, a malformed condition, a syscall with
+// simple and conditional rules, or two rules of a syscall with different actions that a call
+// matches both of (`witness`).
 inline std::string check_acceptance(const generated_policy& p) {
-  for (std::size_t i = 0; i < p.rules.size(); ++i)
-    if (p.number(p.rules[i].r.syscall) < 0)
-      return "rule " + std::to_string(i) + "'s syscall is missing on the target";
+  for (const target_kind k : p.served())
+    for (std::size_t i = 0; i < p.rules.size(); ++i)
+      if (number_on(target_of(k), p.rules[i].r.syscall) < 0 && !p.rules[i].portable)
+        return "rule " + std::to_string(i) + "'s syscall is missing on " + std::string(kind_name(k)) +
+               " and the rule is not portable";
   for (std::size_t i = 0; i < p.rules.size(); ++i)
     for (std::size_t c = 0; c < p.rules[i].r.count; ++c)
       if (sysfence::check(p.rules[i].r.conditions[c]) != sysfence::condition_problem::none)

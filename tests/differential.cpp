@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// differential.cpp - random policies: sysfence's program, the rules' meaning and libseccomp's
-// program for the same rules give the same action on random and edge-case calls.
+// differential.cpp - random policies, for one ABI or several in one program: sysfence's program,
+// the rules' meaning and libseccomp's program for the same rules give the same action on random
+// and edge-case calls.
 //
 // SYSFENCE_DIFF_SEED=<n> picks the seed (printed; default fixed), SYSFENCE_DIFF_CASES=<n> the
 // number of compared calls (default 1,050,000: 3,000 accepted policies of 350 calls each), and
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +65,20 @@ bool libseccomp_has(action a) {
   }
 }
 
+// `scmp_arch_of` is libseccomp's name of an ABI.
+std::uint32_t scmp_arch_of(fz::target_kind k) {
+  switch (k) {
+    case fz::target_kind::i386:
+      return SCMP_ARCH_X86;
+    case fz::target_kind::aarch64:
+      return SCMP_ARCH_AARCH64;
+    case fz::target_kind::riscv64:
+      return SCMP_ARCH_RISCV64;
+    default:
+      return SCMP_ARCH_X86_64;
+  }
+}
+
 // `libseccomp_cannot` is why libseccomp cannot say this policy, or says it wrongly, or null when
 // it can. libseccomp 2.5 compares all 64 bits (a 32-bit comparison translates only as a masked
 // equality on the low half) and takes one comparison per argument in a rule. And 2.5.4 (Debian
@@ -75,13 +91,47 @@ bool libseccomp_has(action a) {
 // Likewise allow when arg0 != 2 && arg1 != 2, allow when arg0 == 1: (1, 2) gets the default.
 // With one conditional rule per syscall, or equalities only (masked or not), 200,000 random
 // small policies showed no such case, nor has this test.
+//
+// Several ABIs in one filter (seccomp_arch_add) it says as sysfence does: each rule on every
+// ABI with its syscall, left out (portable) where the syscall is missing.
 const char* libseccomp_cannot(const fz::generated_policy& p) {
   // i386: libseccomp compares 64-bit values on its 32-bit arguments, where sysfence compares
-  // what the syscalls read (the low halves).
-  if (p.i386) return "an i386 policy";
+  // what the syscalls read (the low halves). A policy serving i386 (alone or with others) is
+  // compared only when no rule has a condition: then no argument is read.
+  if (p.serves(fz::target_kind::i386))
+    for (const auto& e : p.rules)
+      if (!e.r.is_simple()) return "serving i386, a rule with conditions";
   for (const auto& e : p.rules)
     if (seccomp_syscall_resolve_name(std::string(sysfence::sys::name(e.r.syscall)).c_str()) == __NR_SCMP_ERROR)
       return "a syscall libseccomp 2.5 does not know";
+  // Each ABI's number of each rule's syscall: libseccomp 2.5.4 takes i386's socket and SysV IPC
+  // calls (socket, bind, ..., semget, shmat, ...) for ones multiplexed through socketcall and
+  // ipc, and allows those too (socketcall when arg0 is SYS_SOCKET, ...): not what sysfence says.
+  for (const fz::target_kind k : p.served())
+    for (const auto& e : p.rules) {
+      const std::int64_t ours = fz::number_on(fz::target_of(k), e.r.syscall);
+      const int theirs = seccomp_syscall_resolve_name_arch(
+          scmp_arch_of(k), std::string(sysfence::sys::name(e.r.syscall)).c_str());
+      if ((ours < 0) != (theirs < 0) || (ours >= 0 && ours != theirs))
+        return "libseccomp numbers a syscall otherwise (i386's socketcall and ipc calls)";
+    }
+  // A rule of a syscall an ABI lacks is a "pseudo-syscall" there, which libseccomp 2.5.4 leaves
+  // out of the program; with a conditional rule beside it, the load of nr may go with it: x86_64
+  // and aarch64, default ERRNO(1), allow flistxattr when arg1 == 5, KILL_PROCESS creat (aarch64
+  // has no creat) makes aarch64's part compare the architecture with flistxattr's number
+  //   jeq aarch64 -> jeq 13 (A still holds arch) -> ERRNO(1)
+  // so aarch64's flistxattr(x, 5) gets ERRNO(1) (the same with aarch64 and riscv64, both
+  // without the load). Plain rules alone kept it in every case tried.
+  {
+    bool lacking = false, conditional = false;
+    for (const auto& e : p.rules) {
+      conditional = conditional || !e.r.is_simple();
+      for (const fz::target_kind k : p.served())
+        lacking = lacking || fz::number_on(fz::target_of(k), e.r.syscall) < 0;
+    }
+    if (lacking && conditional)
+      return "a syscall an ABI lacks beside a conditional rule (libseccomp 2.5.4 bug)";
+  }
   // libseccomp's rule database grows fast with the rules of one syscall: some of the large
   // policies (100+ rules) take it minutes, so it gets the ordinary ones only.
   if (p.rules.size() > 24) return "more than 24 rules";
@@ -163,22 +213,30 @@ struct peer {
       error = "seccomp_attr_set";
       return out;
     }
-    // Another target: its architecture alone in the filter (libseccomp writes it on x86_64 too).
-    if (p.kind != fz::target_kind::x86_64) {
-      const std::uint32_t arch = p.kind == fz::target_kind::aarch64 ? SCMP_ARCH_AARCH64 : SCMP_ARCH_RISCV64;
-      if (seccomp_arch_add(ctx.get(), arch) != 0 || seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE) != 0) {
+    // The policy's ABIs, and the native one (x86_64) only if among them.
+    for (const fz::target_kind k : p.served())
+      if (k != fz::target_kind::x86_64 && seccomp_arch_add(ctx.get(), scmp_arch_of(k)) != 0) {
         error = "seccomp_arch_add";
         return out;
       }
+    if (!p.serves(fz::target_kind::x86_64) && seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE) != 0) {
+      error = "seccomp_arch_remove";
+      return out;
     }
+    const std::vector<sysfence::arch::target> targets = p.targets();
     for (std::size_t i = 0; i < p.rules.size(); ++i) {
       const auto& r = p.rules[i].r;
       // libseccomp refuses a rule with the default action (-EACCES); it changes nothing here,
       // since the analysis made every rule that overlaps it answer the same.
       if (r.result == p.default_action) continue;
+      // A (portable) rule of a syscall no ABI of the filter has is left out everywhere.
+      if (std::none_of(targets.begin(), targets.end(),
+                       [&](const sysfence::arch::target& t) { return fz::number_on(t, r.syscall) >= 0; }))
+        continue;
       std::array<scmp_arg_cmp, sysfence::max_conditions> cmps{};
       for (std::size_t c = 0; c < r.count; ++c) cmps[c] = translate(r.conditions[c]);
-      // By name: libseccomp resolves it on every architecture of the filter.
+      // By name: libseccomp resolves it on every architecture of the filter, leaving the rule
+      // out where the syscall is missing.
       const int nr = seccomp_syscall_resolve_name(std::string(sysfence::sys::name(r.syscall)).c_str());
       const int rc = seccomp_rule_add_array(ctx.get(), r.result.value, nr, r.count, cmps.data());
       if (rc != 0) {
@@ -211,8 +269,17 @@ struct counts {
   std::size_t generated = 0, accepted = 0;
   std::size_t bad_condition = 0, simple_and_conditional = 0, different_actions = 0, missing_syscall = 0;
   std::size_t too_long = 0, bad_errno = 0;
-  std::array<std::size_t, 4> by_target{};     // accepted policies for x86_64, i386, aarch64, riscv64
-  std::array<std::size_t, 4> libseccomp_by_target{};  // ... also compared with libseccomp
+  std::array<std::size_t, fz::target_kinds>
+      by_target{};  // accepted one-ABI policies for x86_64, i386, aarch64, riscv64
+  std::array<std::size_t, fz::target_kinds> libseccomp_by_target{};  // ... also compared with libseccomp
+  // Programs serving several ABIs, by the ABIs in dispatch order ("x86_64+i386").
+  struct abis_counts {
+    std::size_t generated = 0, accepted = 0, missing_syscall = 0, left_out = 0;
+    std::size_t cases = 0, libseccomp_policies = 0, libseccomp_cases = 0;
+  };
+  std::map<std::string, abis_counts> by_abis;
+  std::size_t left_out = 0;       // accepted policies with a portable rule left out on an ABI
+  std::size_t missing_later = 0;  // missing_syscall on an ABI after the first (diagnosis::target > 0)
   std::size_t different_actions_witnessed = 0;  // a call both culprit rules match was found
   std::size_t different_actions_never = 0;      // not witnessed: a culprit alone never matches
   std::size_t different_actions_mixed = 0;      // not witnessed: an argument compared in both widths
@@ -245,8 +312,7 @@ struct policy_run {
   }
   [[nodiscard]] std::string programs() const {
     std::string out = "sysfence's program:\n" + fz::disassembly(*policy, sysfence->program);
-    if (libseccomp != nullptr)
-      out += "libseccomp's program:\n" + sysfence::dump<sysfence::arch::x86_64>(*libseccomp);
+    if (libseccomp != nullptr) out += "libseccomp's program:\n" + fz::disassembly(*policy, *libseccomp);
     return out;
   }
 };
@@ -257,19 +323,28 @@ void fail(counts& n, const std::string& text) {
   REQUIRE_MESSAGE(n.failures < 5, "stopping after 5 disagreements");
 }
 
+// `libseccomp_compares` is whether libseccomp's program is compared on call `d`: a number of a
+// served ABI below its table, or an architecture none serves (both kill the process). Not
+// x32's numbers on x86_64 (0x40000000 and above): libseccomp answers them with its bad-arch
+// action (kill) but for -1, which reaches its syscall search (then the default), while sysfence
+// gives all of them the default when it denies, else kills; both are safe, they are not the
+// same. Not numbers past the table (newer syscalls): libseccomp gives them the default,
+// sysfence ENOSYS when the default refuses.
+bool libseccomp_compares(const fz::generated_policy& p, const seccomp_data& d) {
+  const auto nr = static_cast<std::uint32_t>(d.nr);
+  const fz::abi_choice c = fz::judge(p, d.arch, nr);
+  if (!c.served) return true;
+  return c.target != nullptr && !fz::foreign_abi(*c.target, nr) && !fz::newer_number(*c.target, nr);
+}
+
 // `compare_call` runs one call through the three: (a) sysfence's program, (b) the meaning, (c)
-// libseccomp's program. (c) only for x86_64 numbers below 0x40000000: for the x32 range libseccomp
-// answers with its bad-arch action (kill) for everything but -1, and lets -1 reach its syscall
-// search (then the default), while sysfence gives x32 numbers and -1 the default when it
-// denies, else kills; both are safe, they are not the same.
+// libseccomp's program, where libseccomp_compares.
 void compare_call(counts& n, const policy_run& run, const seccomp_data& d) {
   const fz::meant m = fz::meaning(*run.policy, d);
   const sysfence::evaluation a = sysfence::evaluate(run.sysfence->program, d);
   ++n.cases;
   std::optional<sysfence::evaluation> c;
-  // libseccomp gives numbers above the table (newer syscalls) the default, sysfence ENOSYS.
-  if (run.libseccomp != nullptr && d.arch == AUDIT_ARCH_X86_64 &&
-      static_cast<std::uint32_t>(d.nr) < run.policy->target().table_size) {
+  if (run.libseccomp != nullptr && libseccomp_compares(*run.policy, d)) {
     c = sysfence::evaluate(*run.libseccomp, d);
     ++n.libseccomp_cases;
   }
@@ -285,23 +360,23 @@ void compare_call(counts& n, const policy_run& run, const seccomp_data& d) {
   fail(n, text + run.programs());
 }
 
-// `check_cache` compares the kernel's action cache (const_allow) with the rules: when it proves a
-// number always allowed, no call of that number may be answered otherwise (probed with a call
-// each rule of the number matches, and random arguments); a syscall with only plain allows must
-// be proven (README: such paths load only nr and arch).
-void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint32_t nr) {
+// `check_cache` compares the kernel's action cache (const_allow) with the rules for number `nr`
+// of ABI `t`: when it proves the number always allowed, no call of that number may be answered
+// otherwise (probed with a call each rule of the number matches, and random arguments); a
+// syscall with only plain allows must be proven (README: such paths load only nr and arch).
+void check_cache(counts& n, const policy_run& run, fz::prng_source& s, const sysfence::arch::target& t,
+                 std::uint32_t nr) {
   const auto& p = *run.policy;
-  const std::uint32_t audit = p.target().audit;
-  const bool cached = sysfence::const_allow(run.sysfence->program, audit, nr).allowed;
+  const bool cached = sysfence::const_allow(run.sysfence->program, t.audit, nr).allowed;
   ++n.cache_checks;
   n.cache_allowed += cached ? 1 : 0;
   bool any_rule = false, plain_allow = false;
   std::vector<seccomp_data> probes;
   for (const auto& e : p.rules) {
-    if (static_cast<std::uint32_t>(p.number(e.r.syscall)) != nr) continue;
+    if (fz::number_on(t, e.r.syscall) != std::int64_t{nr}) continue;
     any_rule = true;
     plain_allow = e.r.is_simple() && e.r.result == action::allow;  // analysis: all simple, one action
-    seccomp_data d{static_cast<int>(nr), audit, 0, {}};
+    seccomp_data d{static_cast<int>(nr), t.audit, 0, {}};
     std::array<std::uint64_t, 6> args{};
     const sysfence::rule* r = &e.r;
     if (!cached || !fz::witness(std::span<const sysfence::rule* const>(&r, 1), args)) continue;
@@ -309,19 +384,19 @@ void check_cache(counts& n, const policy_run& run, fz::prng_source& s, std::uint
     probes.push_back(d);
   }
   for (int i = 0; cached && i < 16; ++i) {
-    seccomp_data d{static_cast<int>(nr), audit, 0, {}};
+    seccomp_data d{static_cast<int>(nr), t.audit, 0, {}};
     for (auto& a : d.args) a = fz::random_arg(s, p);
     probes.push_back(d);
   }
   for (const seccomp_data& d : probes)
     if (const fz::meant m = fz::meaning(p, d); m.result != action::allow) {
-      fail(n, run.header() + "const_allow proves nr " + std::to_string(nr) +
+      fail(n, run.header() + "const_allow proves nr " + std::to_string(nr) + " of " + std::string(t.name) +
                   " always allowed, but the rules answer " + fz::describe(m.result) + " for " +
                   fz::describe(d) + "\n" + run.programs());
       break;
     }
-  if (any_rule && plain_allow && (nr & p.target().abi_bit) == 0 && !cached)
-    fail(n, run.header() + "nr " + std::to_string(nr) +
+  if (any_rule && plain_allow && !fz::foreign_abi(t, nr) && !cached)
+    fail(n, run.header() + "nr " + std::to_string(nr) + " of " + std::string(t.name) +
                 " has only plain allows, but const_allow does not prove it\n" + run.programs());
 }
 
@@ -329,14 +404,20 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
   fz::prng_source s(fz::policy_seed(seed, index));
   // 8% large, 0.5% huge (around 4096 instructions), 15% with many rules on one argument.
   const std::uint64_t shape = s.below(1000);
-  // Of each shape, 10% for i386, 10% for aarch64 and 10% for riscv64 (issue 13).
+  // Of each shape, 18% serve several ABIs (abi_combinations; about 15% of the accepted policies,
+  // as more of these lack a syscall); of the rest, 10% for i386, 10% for aarch64 and 10% for
+  // riscv64 (issue 13). 40% of the syscalls have portable rules.
   fz::generator_options o = shape < 80    ? fz::large_policies
                             : shape < 85  ? fz::huge_policies
                             : shape < 235 ? fz::one_word_policies
                                           : fz::generator_options{};
   o.aarch64_percent = o.riscv64_percent = 10;
+  o.multi_abi_percent = 18;
+  o.portable_percent = 40;
   const fz::generated_policy p = fz::generate_policy(s, o);
   ++n.generated;
+  counts::abis_counts* multi = p.also.empty() ? nullptr : &n.by_abis[p.abis()];
+  if (multi != nullptr) ++multi->generated;
   const fz::compiled compiled = fz::compile(p);
   policy_run run{seed, index, &p, &compiled, nullptr};
 
@@ -350,6 +431,8 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
         break;
       case sysfence::detail::problem::missing_syscall:
         ++n.missing_syscall;
+        n.missing_later += d.target > 0 ? 1 : 0;
+        if (multi != nullptr) ++multi->missing_syscall;
         break;
       case sysfence::detail::problem::too_long:
         ++n.too_long;
@@ -381,7 +464,18 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
     return;
   }
   ++n.accepted;
-  ++n.by_target[static_cast<std::size_t>(p.kind)];
+  if (multi != nullptr)
+    ++multi->accepted;
+  else
+    ++n.by_target[static_cast<std::size_t>(p.kind)];
+  const std::vector<fz::target_kind> served = p.served();
+  {
+    bool left_out = false;  // a portable rule's syscall missing on an ABI: left out there
+    for (const fz::target_kind k : served)
+      for (const auto& e : p.rules) left_out = left_out || fz::number_on(fz::target_of(k), e.r.syscall) < 0;
+    n.left_out += left_out ? 1 : 0;
+    if (multi != nullptr) multi->left_out += left_out ? 1 : 0;
+  }
   n.long_programs += compiled.program.size() > 256 ? 1 : 0;
   n.longest = std::max(n.longest, compiled.program.size());
   if (const std::string why = fz::check_acceptance(p); !why.empty())
@@ -404,25 +498,48 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
       fail(n, run.header() + "libseccomp's program is refused\n");
     run.libseccomp = &libseccomp;
     ++n.libseccomp_policies;
-    ++n.libseccomp_by_target[static_cast<std::size_t>(p.kind)];
+    if (multi != nullptr)
+      ++multi->libseccomp_policies;
+    else
+      ++n.libseccomp_by_target[static_cast<std::size_t>(p.kind)];
     n.libseccomp_tree += tree ? 1 : 0;
   }
+  const std::size_t cases_before = n.cases, libseccomp_cases_before = n.libseccomp_cases;
 
   const auto satisfying = fz::satisfying_calls(s, p, 3);
   for (std::size_t i = 0; i < calls_per_policy; ++i) compare_call(n, run, fz::random_call(s, p, satisfying));
-  // Every rule's satisfying calls, unchanged.
-  for (std::size_t r = 0; r < p.rules.size(); ++r)
-    for (const auto& args : satisfying[r]) {
-      seccomp_data d{p.number(p.rules[r].r.syscall), p.target().audit, 0, {}};
-      for (std::size_t a = 0; a < 6; ++a) d.args[a] = args[a];
-      compare_call(n, run, d);
+  // Every rule's satisfying calls, unchanged, on each ABI with the rule's syscall.
+  for (const fz::target_kind k : served) {
+    const sysfence::arch::target& t = fz::target_of(k);
+    for (std::size_t r = 0; r < p.rules.size(); ++r) {
+      const std::int64_t nr = fz::number_on(t, p.rules[r].r.syscall);
+      if (nr < 0) continue;
+      for (const auto& args : satisfying[r]) {
+        seccomp_data d{static_cast<int>(nr), t.audit, 0, {}};
+        for (std::size_t a = 0; a < 6; ++a) d.args[a] = args[a];
+        compare_call(n, run, d);
+      }
     }
-
-  for (const auto id : p.syscalls) {
-    const auto nr = static_cast<std::uint32_t>(p.number(id));
-    for (const std::uint32_t near : {nr - 1, nr, nr + 1}) check_cache(n, run, s, near);
   }
-  check_cache(n, run, s, 0x40000000U | static_cast<std::uint32_t>(p.number(p.syscalls.front())));
+  if (multi != nullptr) {
+    multi->cases += n.cases - cases_before;
+    multi->libseccomp_cases += n.libseccomp_cases - libseccomp_cases_before;
+  }
+
+  // The action cache of each ABI: the policy's syscalls and their neighbours, x32's bit and bit 31.
+  for (const fz::target_kind k : served) {
+    const sysfence::arch::target& t = fz::target_of(k);
+    for (const auto id : p.syscalls) {
+      const std::int64_t nr = fz::number_on(t, id);
+      if (nr < 0) continue;
+      const auto at = static_cast<std::uint32_t>(nr);
+      for (const std::uint32_t near : {at - 1, at, at + 1}) check_cache(n, run, s, t, near);
+    }
+    const std::int64_t first = fz::number_on(t, p.syscalls.front());
+    const auto low = static_cast<std::uint32_t>(first < 0 ? t.nr_base : first);
+    check_cache(n, run, s, t, 0x40000000U | low);
+    check_cache(n, run, s, t, 0x80000000U | low);
+  }
 }
 
 // The meaning the differential test trusts, against answers worked out by hand.
@@ -476,6 +593,97 @@ TEST_CASE("differential: the rules' meaning of a small policy, by hand") {
   CHECK(sysfence::evaluate(fz::compile(p).program, x32) == action::kill_process);
 }
 
+// The same for a program serving x86_64 and i386, in both orders: each ABI's numbers, i386's
+// conditions on the low halves its syscalls read, portable rules left out where their syscall is
+// missing (and an error where a rule is not portable), numbers with bit 31 set.
+TEST_CASE("differential: the rules' meaning of a policy for x86_64 and i386, by hand") {
+  using sysfence::sys::id;
+  fz::generated_policy p;
+  p.default_action = action::error(1);
+  auto add = [&](sysfence::rule r, bool portable = false) {
+    p.rules.push_back({r, static_cast<std::uint16_t>(p.rules.size()), 0, portable});
+  };
+  add(sysfence::rule{id::write});
+  add(sysfence::rule{id::lseek, sysfence::condition{1, cmp::gt, width::qword, 0x100000000ULL}}.then(
+      action::log));
+  add(sysfence::rule{id::ioctl, sysfence::condition{1, cmp::eq, width::qword, 0x5401}});
+  add(sysfence::rule{id::mmap2}, true);                             // i386 only
+  add(sysfence::rule{id::accept}.then(action::kill_thread), true);  // x86_64 only
+  add(sysfence::rule{id::getppid});                                 // 110 on x86_64, 64 on i386
+
+  constexpr std::uint32_t x86_64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
+  struct expect {
+    std::uint32_t arch;
+    int nr;
+    std::uint64_t arg1;
+    action want;
+    action want_if_allowing;  // with an allowing default (log)
+  };
+  const action log = action::log, enosys = action::error(ENOSYS), kill = action::kill_process;
+  constexpr int bit31 = static_cast<int>(0x80000000U);
+  const std::array<expect, 22> table{{
+      {x86_64, 1, 0, action::allow, action::allow},                 // write
+      {i386, 4, 0, action::allow, action::allow},                   // write
+      {x86_64, 4, 0, action::error(1), log},                        // x86_64's stat: no rule
+      {x86_64, 8, 0x100000001ULL, log, log},                        // lseek above 2^32
+      {i386, 19, 0x100000001ULL, action::error(1), log},            // i386 reads 32 bits: never above
+      {x86_64, 16, 0xdead00005401ULL, action::error(1), log},       // ioctl: all 64 bits compared
+      {i386, 54, 0xdead00005401ULL, action::allow, action::allow},  // ... the low half on i386
+      {i386, 192, 0, action::allow, action::allow},                 // mmap2
+      {x86_64, 192, 0, action::error(1), log},                      // x86_64's lgetxattr
+      {x86_64, 43, 0, action::kill_thread, action::kill_thread},    // accept
+      {i386, 43, 0, action::error(1), log},                         // i386's times
+      {i386, 64, 0, action::allow, action::allow},                  // getppid
+      {x86_64, 64, 0, action::error(1), log},                       // x86_64's semget
+      {x86_64, 0x40000001, 0, action::error(1), kill},              // x32: refused
+      {x86_64, bit31, 0, action::error(1), kill},                   // JGE bit 30: refused too
+      {x86_64, -1, 0, action::error(1), kill},                      // (-1 too)
+      {i386, 0x40000001, 0, enosys, log},                           // past i386's table: newer
+      {i386, bit31, 0, enosys, log},                                // (no second ABI on i386)
+      {i386, -1, 0, enosys, log},                                   // -1: past it
+      {i386, 463, 0, enosys, log},                                  // the first past the table
+      {AUDIT_ARCH_AARCH64, 64, 0, kill, kill},                      // an ABI not served
+      {0, 1, 0, kill, kill},                                        // nonsense
+  }};
+  for (const auto& order : {std::vector{fz::target_kind::x86_64, fz::target_kind::i386},
+                            std::vector{fz::target_kind::i386, fz::target_kind::x86_64}}) {
+    p.kind = order[0];
+    p.also = {order[1]};
+    for (const action def : {action::error(1), action::log}) {
+      p.default_action = def;
+      INFO(p.abis() << ", default " << fz::describe(def));
+      REQUIRE(fz::check_acceptance(p).empty());
+      const fz::compiled c = fz::compile(p);
+      REQUIRE(c.out.result.ok());
+      CHECK(fz::check_program(p, c).empty());
+      for (const expect& e : table) {
+        const seccomp_data d{e.nr, e.arch, 0, {0, e.arg1, 0, 0, 0, 0}};
+        const action want = def == action::log ? e.want_if_allowing : e.want;
+        CHECK_MESSAGE(fz::meaning(p, d).result == want, fz::describe(d));
+        CHECK_MESSAGE(sysfence::evaluate(c.program, d) == want, fz::describe(d));
+      }
+    }
+    // Rules not portable: compile() looks for a missing syscall on each target in turn, in rule
+    // order there. accept alone: missing on i386, whichever place it has.
+    p.rules[4].portable = false;
+    const fz::compiled refused = fz::compile(p);
+    CHECK(refused.out.result.what == sysfence::detail::problem::missing_syscall);
+    CHECK(refused.out.result.first == 4);
+    CHECK(refused.out.result.target == (p.kind == fz::target_kind::i386 ? 0 : 1));
+    CHECK(fz::check_rejection(p, refused.out.result).error.empty());
+    CHECK(!fz::check_acceptance(p).empty());
+    // mmap2 (rule 3) too: x86_64 lacks it, so with x86_64 first it is the one named; with i386
+    // first, accept (rule 4) is, though rule 3 comes first.
+    p.rules[3].portable = false;
+    const fz::compiled both = fz::compile(p);
+    CHECK(both.out.result.what == sysfence::detail::problem::missing_syscall);
+    CHECK(both.out.result.first == (p.kind == fz::target_kind::i386 ? 4 : 3));
+    CHECK(both.out.result.target == 0);
+    CHECK(fz::check_rejection(p, both.out.result).error.empty());
+    p.rules[3].portable = p.rules[4].portable = true;
+  }
+}
+
 TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's program agree") {
   const std::uint64_t seed = fz::env_number("SYSFENCE_DIFF_SEED", default_seed);
   const std::uint64_t wanted = fz::env_number("SYSFENCE_DIFF_CASES", default_cases);
@@ -495,20 +703,44 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
     CHECK(n.accepted == policies);
   }
 
-  MESSAGE(n.generated << " policies generated, " << n.accepted << " accepted (x86_64 " << n.by_target[0]
-                      << ", i386 " << n.by_target[1] << ", aarch64 " << n.by_target[2] << ", riscv64 "
-                      << n.by_target[3] << "; with libseccomp: x86_64 " << n.libseccomp_by_target[0]
-                      << ", aarch64 " << n.libseccomp_by_target[2] << ", riscv64 " << n.libseccomp_by_target[3]
+  MESSAGE(n.generated << " policies generated, " << n.accepted << " accepted (one ABI: x86_64 "
+                      << n.by_target[0] << ", i386 " << n.by_target[1] << ", aarch64 " << n.by_target[2]
+                      << ", riscv64 " << n.by_target[3] << "; with libseccomp: x86_64 "
+                      << n.libseccomp_by_target[0] << ", i386 " << n.libseccomp_by_target[1] << ", aarch64 "
+                      << n.libseccomp_by_target[2] << ", riscv64 " << n.libseccomp_by_target[3]
                       << "); refused: " << n.too_long << " too long, " << n.bad_errno
-                      << " errno 0 or above 4095, " << n.missing_syscall
-                      << " missing syscall, " << n.bad_condition << " malformed condition, "
-                      << n.simple_and_conditional << " simple and conditional, " << n.different_actions
-                      << " different actions (" << n.different_actions_witnessed
-                      << " with a call both rules match, " << n.different_actions_never
-                      << " where one of the two never matches, " << n.different_actions_mixed
-                      << " comparing an argument in 32 and 64 bits, " << n.different_actions_pinned
+                      << " errno 0 or above 4095, " << n.missing_syscall << " missing syscall, "
+                      << n.bad_condition << " malformed condition, " << n.simple_and_conditional
+                      << " simple and conditional, " << n.different_actions << " different actions ("
+                      << n.different_actions_witnessed << " with a call both rules match, "
+                      << n.different_actions_never << " where one of the two never matches, "
+                      << n.different_actions_mixed << " comparing an argument in 32 and 64 bits, "
+                      << n.different_actions_pinned
                       << " with a range of one value another condition refuses, " << n.different_actions_slots
                       << " comparing a run-time value, " << n.different_actions_other << " other)");
+  {
+    counts::abis_counts all;
+    std::string each;
+    for (const auto& [abis, c] : n.by_abis) {
+      all.generated += c.generated;
+      all.accepted += c.accepted;
+      all.cases += c.cases;
+      all.libseccomp_policies += c.libseccomp_policies;
+      all.libseccomp_cases += c.libseccomp_cases;
+      each += (each.empty() ? "" : "; ") + abis + ": " + std::to_string(c.accepted) + " of " +
+              std::to_string(c.generated) + " accepted (" + std::to_string(c.missing_syscall) +
+              " refused for a missing syscall, " + std::to_string(c.left_out) +
+              " leaving out a portable rule), " + std::to_string(c.cases) + " calls, " +
+              std::to_string(c.libseccomp_policies) + " policies and " + std::to_string(c.libseccomp_cases) +
+              " calls also with libseccomp";
+    }
+    MESSAGE(all.accepted << " multi-ABI policies accepted of " << all.generated << ", " << all.cases
+                         << " calls compared, " << all.libseccomp_cases << " also with libseccomp ("
+                         << all.libseccomp_policies << " policies): " << each << ". Over all policies, "
+                         << n.left_out
+                         << " accepted leave a portable rule out on an ABI lacking its syscall, "
+                         << n.missing_later << " refused for a syscall missing on an ABI after the first");
+  }
   MESSAGE(n.slot_policies << " accepted policies with run-time values patched in, " << n.unfit_values
                           << " whose run-time values patch_values() refuses (apply() installs nothing)");
   MESSAGE(n.cases << " calls compared (sysfence vs meaning), " << n.libseccomp_cases
@@ -522,9 +754,23 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
     CHECK(n.libseccomp_cases * 5 >= n.cases);  // (a fifth: aarch64 and riscv64 policies took a share)
     CHECK(n.bad_condition > 0);
     CHECK(n.missing_syscall > 0);
-    for (std::size_t t = 0; t < 4; ++t) CHECK(n.by_target[t] > 0);
+    for (std::size_t t = 0; t < fz::target_kinds; ++t) CHECK(n.by_target[t] > 0);
+    CHECK(n.libseccomp_by_target[1] > 0);  // i386 policies without conditions
     CHECK(n.libseccomp_by_target[2] > 0);
     CHECK(n.libseccomp_by_target[3] > 0);
+    CHECK(n.by_abis.size() == fz::abi_combinations.size());
+    for (const auto& each : n.by_abis) {  // clang 14: INFO cannot capture a structured binding
+      INFO(each.first);
+      CHECK(each.second.accepted > 0);
+      CHECK(each.second.cases > 0);
+    }
+    for (const char* abis : {"x86_64+aarch64", "aarch64+riscv64", "aarch64+x86_64+riscv64"}) {
+      INFO(abis);
+      CHECK(n.by_abis[abis].libseccomp_cases > 0);
+    }
+    CHECK(n.by_abis["x86_64+i386"].libseccomp_cases + n.by_abis["i386+x86_64"].libseccomp_cases > 0);
+    CHECK(n.left_out > 0);
+    CHECK(n.missing_later > 0);
     CHECK(n.slot_policies > 0);
     CHECK(n.unfit_values > 0);
     CHECK(n.long_programs > 0);
