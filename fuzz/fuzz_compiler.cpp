@@ -66,6 +66,7 @@ fz::generator_options options_from(fz::byte_source& s) {
   o.i386_percent = s.below(30);
   o.aarch64_percent = s.below(20);
   o.riscv64_percent = s.below(20);
+  o.x32_percent = s.below(10);
   o.slot_percent = s.below(20);
   o.unfit_slot_percent = s.below(30);
   return o;

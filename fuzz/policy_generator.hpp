@@ -188,24 +188,25 @@ inline syscall_table make_table(const sysfence::arch::target& t) {
   return out;
 }
 
-// `target_kind` is an ABI a generated policy's program serves. Another ABI (x32) joins as a
-// kind here, its target in target_of and table_of, and rows of abi_combinations: the meaning and
-// the calls take every target as data (audit value, nr_base, table, narrowing).
-enum class target_kind : std::uint8_t { x86_64, i386, aarch64, riscv64 };
-inline constexpr std::size_t target_kinds = 4;
+// `target_kind` is an ABI a generated policy's program serves. Another ABI joins as a kind here,
+// its target in target_of and table_of, and rows of abi_combinations: the meaning and the calls
+// take every target as data (audit value, nr_base, table, narrowing).
+enum class target_kind : std::uint8_t { x86_64, i386, aarch64, riscv64, x32 };
+inline constexpr std::size_t target_kinds = 5;
 
 inline const sysfence::arch::target& target_of(target_kind k) {
   switch (k) {
     case target_kind::i386: return sysfence::arch::x86::value;
     case target_kind::aarch64: return sysfence::arch::aarch64::value;
     case target_kind::riscv64: return sysfence::arch::riscv64::value;
+    case target_kind::x32: return sysfence::arch::x32::value;
     default: return sysfence::arch::x86_64::value;
   }
 }
 
 // `kind_name` is how reports name an ABI ("i386", where arch::x86 says "x86").
 inline std::string_view kind_name(target_kind k) {
-  constexpr std::array<std::string_view, target_kinds> names{"x86_64", "i386", "aarch64", "riscv64"};
+  constexpr std::array<std::string_view, target_kinds> names{"x86_64", "i386", "aarch64", "riscv64", "x32"};
   return names[static_cast<std::size_t>(k)];
 }
 
@@ -213,7 +214,8 @@ inline std::string_view kind_name(target_kind k) {
 inline const syscall_table& table_of(target_kind k) {
   static const syscall_table tables[] = {make_table(sysfence::arch::x86_64::value), make_table(sysfence::arch::x86::value),
                                          make_table(sysfence::arch::aarch64::value),
-                                         make_table(sysfence::arch::riscv64::value)};
+                                         make_table(sysfence::arch::riscv64::value),
+                                         make_table(sysfence::arch::x32::value)};
   return tables[static_cast<std::size_t>(k)];
 }
 
@@ -232,12 +234,16 @@ struct abi_combination {
   std::array<target_kind, 3> kinds{};
 };
 
-// `abi_combinations`: the two x86 ABIs of a 64-bit process, in either order (most), and
+// `abi_combinations`: the x86 ABIs of a 64-bit process: x86_64 with i386, in either order (most),
+// with x32 (one JGE bit 30 between two searches), all three as Docker's profiles serve them; and
 // combinations no kernel runs together but a program may serve: x86_64 with aarch64, aarch64
 // with riscv64, and three at once.
-inline constexpr std::array<abi_combination, 6> abi_combinations{{
-    {35, 2, {target_kind::x86_64, target_kind::i386}},
-    {30, 2, {target_kind::i386, target_kind::x86_64}},
+inline constexpr std::array<abi_combination, 9> abi_combinations{{
+    {25, 2, {target_kind::x86_64, target_kind::i386}},
+    {20, 2, {target_kind::i386, target_kind::x86_64}},
+    {8, 2, {target_kind::x86_64, target_kind::x32}},
+    {5, 2, {target_kind::x32, target_kind::x86_64}},
+    {7, 3, {target_kind::x86_64, target_kind::i386, target_kind::x32}},
     {10, 2, {target_kind::x86_64, target_kind::aarch64}},
     {10, 2, {target_kind::aarch64, target_kind::riscv64}},
     {8, 3, {target_kind::aarch64, target_kind::x86_64, target_kind::riscv64}},
@@ -268,6 +274,7 @@ struct generator_options {
   std::uint64_t i386_percent = 10;          // the target is i386 (else x86_64; libseccomp: x86_64)
   std::uint64_t aarch64_percent = 0;        // ... aarch64 (simulated only: no kernel here runs it)
   std::uint64_t riscv64_percent = 0;        // ... riscv64 (likewise)
+  std::uint64_t x32_percent = 0;            // ... x32 (the kernel here has no x32 ABI: simulated)
   std::uint64_t multi_abi_percent = 0;      // the program serves several ABIs (abi_combinations)
   std::uint64_t portable_percent = 0;       // a syscall's rules are portable (left out where missing)
   std::uint64_t slot_percent = 5;           // a condition's value is a run-time slot, patched in
@@ -600,7 +607,8 @@ generated_policy generate_policy(Source& s, const generator_options& o) {
     p.kind = where < o.i386_percent                                           ? target_kind::i386
              : where < o.i386_percent + o.aarch64_percent                     ? target_kind::aarch64
              : where < o.i386_percent + o.aarch64_percent + o.riscv64_percent ? target_kind::riscv64
-                                                                              : target_kind::x86_64;
+             : where < o.i386_percent + o.aarch64_percent + o.riscv64_percent + o.x32_percent ? target_kind::x32
+                                                                                               : target_kind::x86_64;
   }
   p.i386 = p.kind == target_kind::i386;
   p.libseccomp_friendly = !p.serves(target_kind::i386) && percent(s, o.libseccomp_percent);
