@@ -7,7 +7,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <seccomp.h>
@@ -124,22 +126,54 @@ inline std::vector<sysfence::bpf::insn> exported(scmp_filter_ctx ctx) {
   return program;
 }
 
-// `peer_program_for` is the program libseccomp generates for `Policy` on another architecture
-// (`scmp_arch`, e.g. SCMP_ARCH_AARCH64, alone in the filter; libseccomp writes any on x86_64).
-// Rules are added by syscall name, resolved on that architecture; a syscall the target lacks is
-// skipped, as sysfence's portable built-ins leave it out. Empty on failure.
+// `scmp_arch<Arch>` is libseccomp's token for a sysfence architecture.
+template <class Arch>
+inline constexpr std::uint32_t scmp_arch = [] {
+  namespace arch = sysfence::arch;
+  if constexpr (std::is_same_v<Arch, arch::x86_64>)
+    return std::uint32_t{SCMP_ARCH_X86_64};
+  else if constexpr (std::is_same_v<Arch, arch::x86>)
+    return std::uint32_t{SCMP_ARCH_X86};
+  else if constexpr (std::is_same_v<Arch, arch::x32>)
+    return std::uint32_t{SCMP_ARCH_X32};
+  else if constexpr (std::is_same_v<Arch, arch::aarch64>)
+    return std::uint32_t{SCMP_ARCH_AARCH64};
+  else if constexpr (std::is_same_v<Arch, arch::riscv64>)
+    return std::uint32_t{SCMP_ARCH_RISCV64};
+  else
+    static_assert(std::is_void_v<Arch>, "sysfence_bench: no libseccomp token for this architecture");
+}();
+
+// `peer_program_for` is the program libseccomp generates for `Policy` on the architectures
+// `scmp_arches` (e.g. {SCMP_ARCH_AARCH64}, or {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32}
+// as Docker's profile has them; libseccomp writes any on x86_64). The native one stays first in
+// the filter if listed, the others follow in the order given. Each rule is added once, by
+// syscall name: libseccomp resolves it on each architecture and leaves it out where that lacks
+// it, as sysfence's portable rule sets do; a name none of them knows is skipped. Empty on failure.
 template <class Policy>
-std::vector<sysfence::bpf::insn> peer_program_for(peer_mode mode, std::uint32_t scmp_arch) {
+std::vector<sysfence::bpf::insn> peer_program_for(peer_mode mode,
+                                                  std::initializer_list<std::uint32_t> scmp_arches) {
   std::vector<sysfence::bpf::insn> program;
   scmp_filter_ctx ctx = seccomp_init(Policy::default_action.value);
   if (ctx == nullptr) return program;
-  bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 &&
-            seccomp_arch_add(ctx, scmp_arch) == 0 && seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0;
+  bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0;
+  bool native_listed = false;
+  for (const std::uint32_t a : scmp_arches) {
+    if (a == seccomp_arch_native())
+      native_listed = true;
+    else
+      ok = ok && seccomp_arch_add(ctx, a) == 0;
+  }
+  if (ok && !native_listed) ok = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0;
   if (ok && mode == peer_mode::tree) ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) == 0;
   for (std::size_t i = 0; ok && i < Policy::rules.size(); ++i) {
-    const auto& r = Policy::rules[i].r;
-    const std::string name(sysfence::sys::name(r.syscall));
-    if (seccomp_syscall_resolve_name_arch(scmp_arch, name.c_str()) < 0) continue;  // the target lacks it
+    const std::string name(sysfence::sys::name(Policy::rules[i].r.syscall));
+    bool known = false;
+    for (const std::uint32_t a : scmp_arches)
+      known = known || seccomp_syscall_resolve_name_arch(a, name.c_str()) >= 0;
+    if (!known) continue;  // every target lacks it, or libseccomp does not know it
+    // The native number, or libseccomp's negative pseudo number for a syscall x86_64 lacks
+    // (mmap2): libseccomp translates either by name for each architecture of the filter.
     const peer_rule& pr = peer_rules<Policy>[i];
     ok = seccomp_rule_add_array(ctx, pr.action, seccomp_syscall_resolve_name(name.c_str()), pr.count,
                                 pr.cmps.data()) == 0;

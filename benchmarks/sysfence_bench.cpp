@@ -764,53 +764,98 @@ policy_report report_policy(std::string_view label) {
   return out;
 }
 
-// `target_rows` are (7): the same policy compiled for another architecture (issue 13) against
-// libseccomp's programs for that architecture: size, instructions run over every number of the
-// table and 20 more (zero arguments; both sides must agree on every one), each argument vector
-// on a syscall the policy conditions there, and the plain allows the kernel's action cache proves.
+// `action_text` is an action as libseccomp's disassembly spells it, an errno in parentheses.
+std::string action_text(sysfence::action a) {
+  std::string text(sysfence::action_name(a));
+  if (a.what() == sysfence::action::kind::error) text += "(" + std::to_string(a.data()) + ")";
+  return text;
+}
+
+// `peer_knows` is true when libseccomp, on its architecture `scmp`, knows number `nr` (as
+// seccomp_data.nr shows it) as the syscall `name`. Debian 12's libseccomp (2.5.4-1+deb12u1)
+// carries 2.5.5's table: Linux 6.7's syscalls, without x32's map_shadow_stack (fixed in 2.5.6).
+bool peer_knows(std::uint32_t scmp, std::uint32_t nr, std::string_view name) {
+  char* peer = seccomp_syscall_resolve_num_arch(scmp, static_cast<int>(nr));
+  const bool same = peer != nullptr && !name.empty() && name == peer;
+  std::free(peer);
+  return same;
+}
+
+// `multiplexed_note` compares i386's socketcall(op, args) and ipc(op, ...): libseccomp gives each
+// rule on a socket or SysV IPC syscall a companion rule on the multiplexer, testing the op in
+// place of the rule's condition on argument 0 and its other conditions against the multiplexer's
+// registers (the real arguments are behind a pointer); sysfence answers only those the policy names.
+void multiplexed_note(policy_report& out, const std::string& who, program_view sf, program_view linear,
+                      program_view tree) {
+  // By op (linux/net.h's SYS_*, and the ipc calls of linux/ipc.h); "" where there is none.
+  static constexpr std::array<std::string_view, 21> socket_ops{
+      "",           "socket",  "bind",    "connect",  "listen",   "accept",   "getsockname", "getpeername",
+      "socketpair", "send",    "recv",    "sendto",   "recvfrom", "shutdown", "setsockopt",  "getsockopt",
+      "sendmsg",    "recvmsg", "accept4", "recvmmsg", "sendmmsg"};
+  static constexpr std::array<std::string_view, 25> ipc_ops{
+      "", "semop", "semget", "semctl", "semtimedop", "",       "",      "", "",
+      "", "",      "msgsnd", "msgrcv", "msgget",     "msgctl", "",      "", "",
+      "", "",      "",       "shmat",  "shmdt",      "shmget", "shmctl"};
+  std::string where;
+  std::size_t count = 0;
+  for (const auto& [mux, ops] :
+       {std::pair{sysfence::sys::id::socketcall, std::span<const std::string_view>(socket_ops)},
+        std::pair{sysfence::sys::id::ipc, std::span<const std::string_view>(ipc_ops)}})
+    for (std::uint32_t op = 0; op < ops.size(); ++op) {
+      if (ops[op].empty()) continue;
+      const seccomp_data d = sysfence::call<sysfence::arch::x86>(mux, {op, some_pointer, 0, 0, 0, 0});
+      const auto a = sysfence::evaluate(sf, d).result, l = sysfence::evaluate(linear, d).result,
+                 t = sysfence::evaluate(tree, d).result;
+      if (a == l && a == t) continue;
+      ++count;
+      where += (where.empty() ? "" : ", ") + std::string(ops[op]) + " " + action_text(a) + " vs " +
+               action_text(l) + (l == t ? "" : " / " + action_text(t));
+    }
+  if (count > 0)
+    out.notes.push_back(who + ": socketcall and ipc answered otherwise for " + std::to_string(count) +
+                        " operations (sysfence vs libseccomp, libseccomp's companion rules): " + where);
+}
+
+// `abi_rows` are target_rows' rows for `Arch`, one of the ABIs `sf` serves (`set` names them
+// all; `alone` when it is the only one): instructions run over every number of its table and 20
+// more (zero arguments), the plain allows the kernel's action cache proves, each argument vector
+// on a syscall the policy conditions there (a row each when `alone`), and where the two sides
+// differ. They must agree on every number libseccomp knows there and on every vector, but for
+// x32 arguments with an upper half: libseccomp treats x32 as a 32-bit architecture and compares
+// the low halves only, where the kernel's x86_64 entry points read 64 bits (noted, not an error).
 template <class Policy, class Arch>
-void target_rows(policy_report& out, const std::string& p, std::uint32_t scmp_arch) {
-  const program_view sf = sysfence::compile<Policy, Arch>();
-  const std::vector<bpf::insn> linear = peer_program_for<Policy>(peer_mode::linear, scmp_arch);
-  const std::vector<bpf::insn> tree = peer_program_for<Policy>(peer_mode::tree, scmp_arch);
-  const std::string on = " (" + std::string(Arch::name) + ")";
-  if (linear.empty() || tree.empty()) {
-    errors().push_back(p + on + ": libseccomp could not build or export the filter");
-    return;
-  }
-  out.targets.push_back({.measure = "program size, instructions" + on,
-                         .policy = p,
-                         .sysfence = static_cast<double>(sf.size()),
-                         .linear = static_cast<double>(linear.size()),
-                         .tree = static_cast<double>(tree.size()),
-                         .goal = "≤ OPT=2",
-                         .met = sf.size() <= tree.size()});
+void abi_rows(policy_report& out, const std::string& p, const std::string& set, bool alone, program_view sf,
+              program_view linear, program_view tree) {
+  const std::string on = " (" + (alone ? "" : std::string(Arch::name) + " of ") + set + ")", who = p + on;
   path_stats::summary ps, pl, pt;
-  std::size_t disagreements = 0, numbers = 0, plain = 0, proven = 0;
-  for (std::uint32_t nr = 0; nr < Arch::value.table_size + 20; ++nr) {
+  std::size_t disagreements = 0, compared = 0;
+  std::string unknown;
+  for (std::uint32_t n = 0; n < Arch::value.table_size + 20; ++n) {
+    const std::uint32_t nr = Arch::value.nr_base + n;
     const seccomp_data d{static_cast<int>(nr), Arch::audit, 0, {}};
     const auto a = sysfence::evaluate(sf, d), l = sysfence::evaluate(linear, d), t = sysfence::evaluate(tree, d);
-    // Comparable where libseccomp knows the syscall: above the table sysfence answers ENOSYS,
-    // and libseccomp 2.5.4 does not know Linux 6.2's and later syscalls (the peer leaves them out).
+    // Comparable where libseccomp knows the syscall: above the table sysfence answers ENOSYS
+    // (libseccomp the default), and a syscall libseccomp does not know is out of its filter.
     const std::string_view name = sysfence::detail::syscall_name_for(Arch::value, nr);
-    const bool known = !name.empty() && seccomp_syscall_resolve_name_arch(scmp_arch, std::string(name).c_str()) >= 0;
-    disagreements += known && (a.result != l.result || a.result != t.result) ? 1 : 0;
-    ++numbers;
+    if (peer_knows(scmp_arch<Arch>, nr, name)) {
+      ++compared;
+      disagreements += a.result != l.result || a.result != t.result ? 1 : 0;
+    } else if (!name.empty()) {
+      unknown += (unknown.empty() ? "" : ", ") + std::string(name);
+    }
     for (auto [summary, e] : {std::pair{&ps, a}, std::pair{&pl, l}, std::pair{&pt, t}}) {
       summary->max = std::max(summary->max, e.executed);
       summary->sum += e.executed;
       ++summary->count;
     }
   }
-  for (const auto& e : Policy::rules) {
-    const std::int32_t nr = Arch::numbers[static_cast<std::size_t>(e.r.syscall)];
-    if (!e.r.is_simple() || e.r.result != sysfence::action::allow || nr < 0) continue;
-    ++plain;
-    proven += sysfence::const_allow(sf, Arch::audit, static_cast<std::uint32_t>(nr)).allowed ? 1 : 0;
-  }
   if (disagreements > 0)
-    errors().push_back(p + on + ": sysfence and libseccomp disagree on " + std::to_string(disagreements) + " numbers");
-  out.targets.push_back({.measure = "insns run, max over " + std::to_string(numbers) + " numbers" + on,
+    errors().push_back(who + ": sysfence and libseccomp disagree on " + std::to_string(disagreements) +
+                       " numbers");
+  out.notes.push_back(who + ": the same action on " + std::to_string(compared - disagreements) + " of the " +
+                      std::to_string(compared) + " numbers libseccomp knows there (it does not know " +
+                      (unknown.empty() ? "none" : unknown) + ")");
+  out.targets.push_back({.measure = "insns run, max over " + std::to_string(ps.count) + " numbers" + on,
                          .policy = p,
                          .sysfence = ps.max,
                          .linear = pl.max,
@@ -821,14 +866,23 @@ void target_rows(policy_report& out, const std::string& p, std::uint32_t scmp_ar
                          .linear = pl.mean(),
                          .tree = pt.mean(),
                          .precision = 1});
+  std::string upper_halves;
   for (const typical_call& c : argument_vectors) {
     bool conditional = false;
     for (const auto& e : Policy::rules) conditional = conditional || (e.r.syscall == c.syscall && !e.r.is_simple());
     if (!conditional || Arch::numbers[static_cast<std::size_t>(c.syscall)] < 0) continue;
     const seccomp_data d = sysfence::call<Arch>(c.syscall, c.args);
     const auto a = sysfence::evaluate(sf, d), l = sysfence::evaluate(linear, d), t = sysfence::evaluate(tree, d);
-    if (a.result != l.result || a.result != t.result)
-      errors().push_back(p + on + ": sysfence and libseccomp disagree on " + std::string(c.label));
+    if (a.result != l.result || a.result != t.result) {
+      const bool upper =
+          std::any_of(c.args.begin(), c.args.end(), [](std::uint64_t v) { return (v >> 32) != 0; });
+      if (Arch::value.nr_base != 0 && upper)
+        upper_halves += (upper_halves.empty() ? "" : ", ") + std::string(c.label) + " " +
+                        action_text(a.result) + " vs " + action_text(l.result);
+      else
+        errors().push_back(who + ": sysfence and libseccomp disagree on " + std::string(c.label));
+    }
+    if (!alone) continue;
     row r{.measure = "insns run, " + std::string(c.label) + on,
           .policy = p,
           .sysfence = a.executed,
@@ -838,14 +892,73 @@ void target_rows(policy_report& out, const std::string& p, std::uint32_t scmp_ar
     r.met = a.executed <= t.executed;
     out.targets.push_back(r);
   }
-  row cache{.measure = "plain allows the action cache proves always allowed" + on,
-            .policy = p,
-            .sysfence = static_cast<double>(proven),
-            .reference_name = "plain allows",
-            .reference = static_cast<double>(plain),
-            .goal = "all",
-            .met = proven == plain};
-  out.targets.push_back(cache);
+  if (!upper_halves.empty())
+    out.notes.push_back(who +
+                        ": libseccomp compares x32's arguments as 32 bits; answered otherwise (sysfence vs "
+                        "libseccomp): " +
+                        upper_halves);
+  if constexpr (std::is_same_v<Arch, sysfence::arch::x86>) multiplexed_note(out, who, sf, linear, tree);
+  // The kernel's action cache covers the native and the compat table, never x32's numbers (bit 30).
+  if (Arch::value.nr_base != 0) return;
+  std::size_t plain = 0, proven = 0, peer_plain = 0, peer_linear = 0, peer_tree = 0;
+  for (const auto& e : Policy::rules) {
+    const std::int32_t nr = Arch::numbers[static_cast<std::size_t>(e.r.syscall)];
+    if (!e.r.is_simple() || e.r.result != sysfence::action::allow || nr < 0) continue;
+    const auto n = static_cast<std::uint32_t>(nr);
+    ++plain;
+    proven += sysfence::const_allow(sf, Arch::audit, n).allowed ? 1 : 0;
+    if (!peer_knows(scmp_arch<Arch>, n, sysfence::sys::name(e.r.syscall))) continue;
+    ++peer_plain;
+    peer_linear += sysfence::const_allow(linear, Arch::audit, n).allowed ? 1 : 0;
+    peer_tree += sysfence::const_allow(tree, Arch::audit, n).allowed ? 1 : 0;
+  }
+  out.targets.push_back({.measure = "plain allows the action cache proves always allowed" + on,
+                         .policy = p,
+                         .sysfence = static_cast<double>(proven),
+                         .reference_name = "plain allows",
+                         .reference = static_cast<double>(plain),
+                         .goal = "all",
+                         .met = proven == plain});
+  out.notes.push_back(who + ": the action cache proves " + std::to_string(peer_linear) + " (linear) and " +
+                      std::to_string(peer_tree) + " (OPT=2) of the " + std::to_string(peer_plain) +
+                      " plain allows libseccomp knows there");
+}
+
+// `target_rows` are (7): the same policy compiled for other architectures (issue 13), alone or
+// several ABIs in one program (x86_64, i386 and x32, as Docker's profile serves them), against
+// libseccomp's programs for the same architectures: size, then abi_rows for each ABI.
+template <class Policy, class... Archs>
+void target_rows(policy_report& out, const std::string& p) {
+  const program_view sf = sysfence::compile<Policy, Archs...>();
+  const std::vector<bpf::insn> linear = peer_program_for<Policy>(peer_mode::linear, {scmp_arch<Archs>...});
+  const std::vector<bpf::insn> tree = peer_program_for<Policy>(peer_mode::tree, {scmp_arch<Archs>...});
+  std::string set;
+  ((set += (set.empty() ? "" : "+") + std::string(Archs::name)), ...);
+  if (linear.empty() || tree.empty()) {
+    errors().push_back(p + " (" + set + "): libseccomp could not build or export the filter");
+    return;
+  }
+  out.targets.push_back({.measure = "program size, instructions (" + set + ")",
+                         .policy = p,
+                         .sysfence = static_cast<double>(sf.size()),
+                         .linear = static_cast<double>(linear.size()),
+                         .tree = static_cast<double>(tree.size()),
+                         .goal = "≤ OPT=2",
+                         .met = sf.size() <= tree.size()});
+  (abi_rows<Policy, Archs>(out, p, set, sizeof...(Archs) == 1, sf, linear, tree), ...);
+  // x32's numbers (bit 30) where x86_64 is served and x32 is not: libseccomp's x86_64 part sends
+  // them to its BADARCH action (but -1, which tracers use to skip a call), sysfence's to the
+  // default action when it denies (KILL_PROCESS when it lets calls run).
+  namespace arch = sysfence::arch;
+  if constexpr ((std::is_same_v<Archs, arch::x86_64> || ...) && !(std::is_same_v<Archs, arch::x32> || ...)) {
+    const seccomp_data d = sysfence::call<arch::x32>(sysfence::sys::id::write, {});
+    const auto a = sysfence::evaluate(sf, d).result, l = sysfence::evaluate(linear, d).result,
+               t = sysfence::evaluate(tree, d).result;
+    if (a != l || a != t)
+      out.notes.push_back(p + " (" + set + "): x32's numbers, not served, answered otherwise: sysfence " +
+                          action_text(a) + ", libseccomp " + action_text(l) + " (OPT=2 " + action_text(t) +
+                          ")");
+  }
 }
 
 // `call_rows` are the per-call costs (5) of one policy against no filter at all: medians of the
@@ -936,12 +1049,19 @@ void print_report(const options& opt) {
   reports.push_back(report_policy<policy_m64_type>("M64"));
   reports.push_back(report_policy<policy_p_type>("P"));
   for (policy_report& r : reports) r.targets.clear();
-  target_rows<policy_s_type, sysfence::arch::aarch64>(reports[0], "S", SCMP_ARCH_AARCH64);
-  target_rows<policy_s_type, sysfence::arch::riscv64>(reports[0], "S", SCMP_ARCH_RISCV64);
-  target_rows<policy_m_type, sysfence::arch::aarch64>(reports[1], "M", SCMP_ARCH_AARCH64);
-  target_rows<policy_m_type, sysfence::arch::riscv64>(reports[1], "M", SCMP_ARCH_RISCV64);
-  target_rows<policy_l_type, sysfence::arch::aarch64>(reports[2], "L", SCMP_ARCH_AARCH64);
-  target_rows<policy_l_type, sysfence::arch::riscv64>(reports[2], "L", SCMP_ARCH_RISCV64);
+  namespace arch = sysfence::arch;
+  target_rows<policy_s_type, arch::aarch64>(reports[0], "S");
+  target_rows<policy_s_type, arch::riscv64>(reports[0], "S");
+  target_rows<policy_s_type, arch::x86_64, arch::x86>(reports[0], "S");
+  target_rows<policy_s_type, arch::x86_64, arch::x86, arch::x32>(reports[0], "S");
+  target_rows<policy_m_type, arch::aarch64>(reports[1], "M");
+  target_rows<policy_m_type, arch::riscv64>(reports[1], "M");
+  target_rows<policy_m_type, arch::x86_64, arch::x86>(reports[1], "M");
+  target_rows<policy_m_type, arch::x86_64, arch::x86, arch::x32>(reports[1], "M");
+  target_rows<policy_l_type, arch::aarch64>(reports[2], "L");
+  target_rows<policy_l_type, arch::riscv64>(reports[2], "L");
+  target_rows<policy_l_type, arch::x86_64, arch::x86>(reports[2], "L");
+  target_rows<policy_l_type, arch::x86_64, arch::x86, arch::x32>(reports[2], "L");
 
   std::vector<row> rows;
   std::vector<std::string> notes;
