@@ -299,6 +299,8 @@ struct counts {
   std::size_t different_actions_other = 0;      // not witnessed otherwise
   std::size_t slot_policies = 0, unfit_values = 0;  // accepted with run-time values; refused at apply
   std::size_t cases = 0, libseccomp_policies = 0, libseccomp_cases = 0, libseccomp_tree = 0;
+  std::size_t sweep_cases = 0;
+  std::array<std::size_t, fz::target_kinds> cases_by_target{};  // calls on one-ABI policies  // of `cases`: every number of each table, on policies libseccomp builds
   std::size_t cache_checks = 0, cache_allowed = 0;
   std::size_t long_programs = 0, longest = 0;  // programs of more than 256 instructions
   std::size_t failures = 0;
@@ -533,6 +535,20 @@ void run_policy(counts& n, const peer& lib, std::uint64_t seed, std::size_t inde
       }
     }
   }
+  // Where libseccomp builds the policy too: every number of each ABI's table and a few past it,
+  // with zero arguments and with each argument an edge value (a different one each number).
+  if (run.libseccomp != nullptr)
+    for (const fz::target_kind k : served) {
+      const sysfence::arch::target& t = fz::target_of(k);
+      for (std::uint32_t number = 0; number < t.table_size + 8; ++number) {
+        seccomp_data d{static_cast<int>(t.nr_base + number), t.audit, 0, {}};
+        compare_call(n, run, d);
+        for (std::size_t a = 0; a < 6; ++a) d.args[a] = fz::edge_values[(number + 5 * a) % fz::edge_values.size()];
+        compare_call(n, run, d);
+        n.sweep_cases += 2;
+      }
+    }
+  if (multi == nullptr) n.cases_by_target[static_cast<std::size_t>(p.kind)] += n.cases - cases_before;
   if (multi != nullptr) {
     multi->cases += n.cases - cases_before;
     multi->libseccomp_cases += n.libseccomp_cases - libseccomp_cases_before;
@@ -758,7 +774,10 @@ TEST_CASE("differential: sysfence's program, the rules' meaning and libseccomp's
                           << " whose run-time values patch_values() refuses (apply() installs nothing)");
   MESSAGE(n.cases << " calls compared (sysfence vs meaning), " << n.libseccomp_cases
                   << " also with libseccomp (" << n.libseccomp_policies << " policies, " << n.libseccomp_tree
-                  << " as a binary tree); " << n.cache_checks << " action-cache checks, " << n.cache_allowed
+                  << " as a binary tree; " << n.sweep_cases
+                  << " of the calls over every number of their tables; one-ABI policies' calls: x86_64 "
+                  << n.cases_by_target[0] << ", i386 " << n.cases_by_target[1] << ", aarch64 " << n.cases_by_target[2]
+                  << ", riscv64 " << n.cases_by_target[3] << ", x32 " << n.cases_by_target[4] << "); " << n.cache_checks << " action-cache checks, " << n.cache_allowed
                   << " proven allowed; " << n.long_programs
                   << " programs longer than 256 instructions, the longest " << n.longest);
   if (only == nullptr && wanted >= default_cases) {
