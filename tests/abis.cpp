@@ -174,3 +174,26 @@ TEST_CASE("x32: its own numbers (bit 30), alone or with x86_64 and i386, each an
   CHECK(run(both_logging, bit + 39) == action::allow);
   CHECK(run(both_logging, 0xffffffffU) == action::log);  // -1: x32's range, no syscall: the default
 }
+
+// Which ABI lists a program can serve: distinct ABIs, and two sharing an audit value only when a
+// bit of nr tells them apart (x86_64 and x32).
+constexpr bool abi_lists_checked() {
+  using detail::targets_ok;
+  arch::target untold = arch::x32::value;  // x32's numbers, but no bit said to tell them apart
+  untold.abi_bit = 0;
+  const std::array<arch::target, 3> x86{arch::x86_64::value, arch::x86::value, arch::x32::value};
+  const std::array<arch::target, 2> twice{arch::x86_64::value, arch::x86_64::value};
+  const std::array<arch::target, 2> shared_untold{arch::x86_64::value, untold};
+  return targets_ok(x86) && !targets_ok(twice) && !targets_ok(shared_untold) &&
+         !targets_ok(std::span<const arch::target>{});
+}
+static_assert(abi_lists_checked());
+
+TEST_CASE("the run-time core refuses an ABI list it cannot dispatch, writing nothing") {
+  const std::array<arch::target, 2> twice{arch::x86_64::value, arch::x86_64::value};
+  std::array<bpf::insn, 64> out{};
+  const detail::compile_output r =
+      detail::compile({{}, twice, action::error(EPERM)}, {}, out, std::span<detail::patch>{});
+  CHECK(r.result.what == detail::problem::bad_targets);
+  CHECK(r.size == 0);
+}

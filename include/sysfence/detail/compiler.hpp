@@ -30,13 +30,16 @@ inline constexpr std::uint32_t missing_number = 0xffffffffU;
 // `max_targets` is how many ABIs one program can serve (the kernel knows fewer sharing one machine).
 inline constexpr std::size_t max_targets = 8;
 
-// `targets_ok` is false for no ABI, more than max_targets, or one ABI twice (two targets with the
-// same audit value and numbers: x86_64 and x32 share the first, not the second).
+// `targets_ok` is false for no ABI, more than max_targets, one ABI twice (two targets with the
+// same audit value and numbers: x86_64 and x32 share the first, not the second), or two sharing
+// an audit value that no bit of nr tells apart.
 constexpr bool targets_ok(std::span<const arch::target> targets) noexcept {
   if (targets.empty() || targets.size() > max_targets) return false;
   for (std::size_t i = 0; i < targets.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (targets[i].audit == targets[j].audit && targets[i].nr_base == targets[j].nr_base) return false;
+      if (targets[i].audit == targets[j].audit &&
+          (targets[i].nr_base == targets[j].nr_base || targets[i].abi_bit == 0 || targets[i].abi_bit != targets[j].abi_bit))
+        return false;
   return true;
 }
 
