@@ -2,9 +2,11 @@
 // apply_allocations.cpp - installing a policy allocates nothing on the heap, with and without
 // run-time values: malloc and operator new are interposed and counted (allocation_counter.cpp).
 #include "sysfence/apply.hpp"
+#include "sysfence/runtime_policy.hpp"
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -70,4 +72,9 @@ TEST_CASE("apply allocates nothing: Landlock paths, literal or copied into the r
   const std::string copied = "/tmp";
   CHECK(allocations_while_applying(
             safety_context{}.enable(builtins::system_io::nothing().allow_read_path(copied))) == 0);
+}
+
+TEST_CASE("apply allocates nothing: a run-time policy (compiled when it was built)") {
+  const runtime_policy deny({{rule{sys::getppid}.then(action::error(EACCES)), 0}}, {"deny"}, action::allow);
+  CHECK(allocations_while_applying(deny) == 0);
 }

@@ -324,6 +324,18 @@ constexpr void describe_policy(text& out, std::span<const entry> rules, std::spa
   }
 }
 
+// `render` is what `write` puts into a detail::text, as a std::string: one run counts the
+// characters, a second fills a string of that size.
+template <class Write>
+std::string render(Write write) {
+  text count;
+  write(count);
+  std::string out(count.size, '\0');
+  text fill{out.data(), out.size()};
+  write(fill);
+  return out;
+}
+
 }  // namespace detail
 
 // `dump` is the disassembly of `program` as a std::string (syscalls named for `Arch`; for a
@@ -331,12 +343,7 @@ constexpr void describe_policy(text& out, std::span<const entry> rules, std::spa
 template <class Arch = arch::native, class... More>
 std::string dump(std::span<const bpf::insn> program) {
   constexpr std::array<arch::target, 1 + sizeof...(More)> targets{Arch::value, More::value...};
-  detail::text count;
-  detail::disassemble(count, program, targets);
-  std::string out(count.size, '\0');
-  detail::text fill{out.data(), out.size()};
-  detail::disassemble(fill, program, targets);
-  return out;
+  return detail::render([&](detail::text& out) { detail::disassemble(out, program, targets); });
 }
 
 // `explain<Policy>()` is the policy as the rules a person wrote: rule sets, syscalls,
@@ -346,12 +353,9 @@ template <class Policy, class Arch = arch::native, class... More>
 std::string explain() {
   using P = std::remove_cvref_t<Policy>;
   constexpr std::array<arch::target, 1 + sizeof...(More)> targets{Arch::value, More::value...};
-  detail::text count;
-  detail::describe_policy(count, P::rules, P::rule_set_names, P::default_action, targets);
-  std::string out(count.size, '\0');
-  detail::text fill{out.data(), out.size()};
-  detail::describe_policy(fill, P::rules, P::rule_set_names, P::default_action, targets);
-  return out;
+  return detail::render([&](detail::text& out) {
+    detail::describe_policy(out, P::rules, P::rule_set_names, P::default_action, targets);
+  });
 }
 template <class Arch = arch::native, class... More, class Policy>
 std::string explain(const Policy&) {
