@@ -41,8 +41,12 @@ namespace detail {
 inline std::string action_words(action a) {
   std::string s(action_name(a));
   const auto k = a.what();
-  if (k == action::kind::error || k == action::kind::trace || k == action::kind::trap)
-    s += "(" + std::to_string(a.data()) + ")";
+  if (k == action::kind::error || k == action::kind::trace || k == action::kind::trap) {
+    // (appended piece by piece: g++ 12 -O3 warns -Wrestrict on "(" + std::string&&)
+    s += '(';
+    s += std::to_string(a.data());
+    s += ')';
+  }
   return s;
 }
 
