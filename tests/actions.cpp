@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include <fcntl.h>
@@ -72,6 +73,28 @@ void record_sigsys(int, siginfo_t* info, void*) {
   seen->arch = info->si_arch;
 }
 
+// `reported` runs `blocked` in a child whose stderr is a pipe, after report_violations(): how the
+// child ended, and the report line it wrote (at most 511 bytes).
+struct report_run {
+  ending e;
+  std::string text;
+};
+template <class F>
+report_run reported(F&& blocked) {
+  int err_pipe[2];
+  REQUIRE(::pipe(err_pipe) == 0);
+  const ending e = in_child([&] {
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    report_violations();
+    return blocked();
+  });
+  ::close(err_pipe[1]);
+  char buf[512] = {};
+  const ssize_t n = ::read(err_pipe[0], buf, sizeof buf - 1);
+  ::close(err_pipe[0]);
+  return {e, std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0)};
+}
+
 }  // namespace
 
 TEST_CASE("errno: per rule and as the default action") {
@@ -115,27 +138,19 @@ TEST_CASE("trap: SIGSYS with si_syscall, the rule's data in si_errno, and the ar
 }
 
 TEST_CASE("trap as the default action, with the violation report") {
-  int err_pipe[2];
-  REQUIRE(::pipe(err_pipe) == 0);
-  const ending e = in_child([&] {
-    ::dup2(err_pipe[1], STDERR_FILENO);
-    report_violations();
+  const report_run r = reported([] {
     const auto policy = safety_context{}.enable(builtins::system_io::nothing().allow_stderr()).with_default<action::trap()>();
     policy.apply_to_current_thread();
     ::syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY);  // reported, then SIGSYS
     return 0;
   });
-  ::close(err_pipe[1]);
-  char buf[512] = {};
-  const ssize_t n = ::read(err_pipe[0], buf, sizeof buf - 1);
-  ::close(err_pipe[0]);
-  INFO("report: " << buf);
-  CHECK_FALSE(e.exited);
-  CHECK(e.signal == SIGSYS);
-  REQUIRE(n > 0);
+  INFO("report: " << r.text);
+  CHECK_FALSE(r.e.exited);
+  CHECK(r.e.signal == SIGSYS);
+  REQUIRE(!r.text.empty());
   // syscall() is variadic: AT_FDCWD travels as a 32-bit int, upper half zero (hence arg32).
-  CHECK(std::strstr(buf, "sysfence: blocked openat (257) args (0xffffff9c, 0x") != nullptr);
-  CHECK(std::strstr(buf, ") at 0x") != nullptr);
+  CHECK(r.text.find("sysfence: blocked openat (257) args (0xffffff9c, 0x") != std::string::npos);
+  CHECK(r.text.find(") at 0x") != std::string::npos);
 }
 
 TEST_CASE("kill process: the child dies by SIGSYS") {
@@ -263,25 +278,17 @@ TEST_CASE("the report line, formatted without a signal") {
 }
 
 TEST_CASE("trap in a program serving i386 too: an int $0x80 call reported in i386's names, then SIGSYS") {
-  int err_pipe[2];
-  REQUIRE(::pipe(err_pipe) == 0);
-  const ending e = in_child([&] {
-    ::dup2(err_pipe[1], STDERR_FILENO);
-    report_violations();
+  const report_run r = reported([] {
     const auto policy = safety_context{}.enable(builtins::system_io::nothing().allow_stderr()).with_default<action::trap()>();
     policy.apply_to_current_thread<arch::x86_64, arch::x86>();
     long ret = 39;  // i386 mkdir("", 0755): reported, then SIGSYS (x86_64's 39 is getpid, allowed)
     __asm__ __volatile__("int $0x80" : "+a"(ret) : "b"(""), "c"(0755) : "memory", "cc", "r8", "r9", "r10", "r11");
     return 3;
   });
-  ::close(err_pipe[1]);
-  char buf[512] = {};
-  const ssize_t n = ::read(err_pipe[0], buf, sizeof buf - 1);
-  ::close(err_pipe[0]);
-  INFO("report: " << buf);
-  CHECK_FALSE(e.exited);
-  CHECK(e.signal == SIGSYS);
-  REQUIRE(n > 0);
-  CHECK(std::strstr(buf, "sysfence: blocked mkdir (39, i386) args (0x") != nullptr);
-  CHECK(std::strstr(buf, ", 0x1ed, 0x") != nullptr);  // ecx: 0755
+  INFO("report: " << r.text);
+  CHECK_FALSE(r.e.exited);
+  CHECK(r.e.signal == SIGSYS);
+  REQUIRE(!r.text.empty());
+  CHECK(r.text.find("sysfence: blocked mkdir (39, i386) args (0x") != std::string::npos);
+  CHECK(r.text.find(", 0x1ed, 0x") != std::string::npos);  // ecx: 0755
 }
