@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // seccompiler.cpp - tests of seccompiler.hpp: every field, op and action, every error and its
 // message, equivalence with typed policies in the simulator, and truncated or mutated input.
-#include "sysfence/seccompiler.hpp"
+#include "sysfence/formats/seccompiler.hpp"
 
 #include <array>
 #include <cerrno>

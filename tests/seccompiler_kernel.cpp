@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // seccompiler_kernel.cpp - a policy loaded from seccompiler JSON, installed in a forked child:
 // the refused calls fail with the filter's errno, the others run.
-#include "sysfence/seccompiler.hpp"
+#include "sysfence/formats/seccompiler.hpp"
 
 #include <cerrno>
 #include <string_view>
