@@ -178,14 +178,13 @@ std::string header(const request& r, const sysfence::runtime_policy& policy) {
   out += ") - DO NOT EDIT\n#pragma once\n\n#include <sysfence/prebuilt.hpp>\n\n// The rules:\n";
   for (const std::string& line : lines(policy.explain())) out += comment("//   " + line) + "\n";
   out += "\nnamespace " + r.name_space + " {\n\n";
-  out += "// `policy` is " + r.file_name + " (" + what + ") compiled: " + n + " instructions.\n";
-  out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{\n";
-  out += "    std::array<sysfence::bpf::insn, " + n + ">{{\n";
+  out += "// `insns` is " + r.file_name + " (" + what + ") compiled: " + n + " instructions.\n";
+  out += "inline constexpr std::array<sysfence::bpf::insn, " + n + "> insns{{\n";
   // dump(): two heading lines, then one line per instruction.
   const std::vector<std::string> dump = lines(policy.dump());
   for (std::size_t i = 0; i < program.size(); ++i) {
     const sysfence::bpf::insn& in = program[i];
-    out += "        {" + hex(in.code, 2) + ", " + hex(in.jt, 2) + ", " + hex(in.jf, 2) + ", " + hex(in.k, 8) + "},";
+    out += "    {" + hex(in.code, 2) + ", " + hex(in.jt, 2) + ", " + hex(in.jf, 2) + ", " + hex(in.k, 8) + "},";
     if (i + 2 < dump.size()) {  // " 0304: 0x06 0x00 0x00 0x7fff0000   ret ALLOW" without the numbers
       const std::string& line = dump[i + 2];
       const auto colon = line.find(':'), text = line.find("   ");
@@ -195,7 +194,8 @@ std::string header(const request& r, const sysfence::runtime_policy& policy) {
     }
     out += '\n';
   }
-  out += "    }},\n    std::array<sysfence::arch::target, " + abis + ">{" + target_list + "}};\n\n";
+  out += "}};\n\n// `policy` is the program and the ABIs it serves, ready to apply.\n";
+  out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{insns, {" + target_list + "}};\n\n";
   out += "}  // namespace " + r.name_space + "\n";
   return out;
 }
