@@ -137,10 +137,14 @@ struct prebuilt_holder {
 template <class Policy>
 constexpr const auto& prebuilt_of() noexcept {
 #ifdef SYSFENCE_BENCH_GENERATED_S
-  if constexpr (std::is_same_v<Policy, policy_s_type>) return policy_s_json::policy;
-  else
-#endif
+  if constexpr (std::is_same_v<Policy, policy_s_type>) {
+    return policy_s_json::policy;
+  } else {
     return prebuilt_holder<Policy>::value;
+  }
+#else
+  return prebuilt_holder<Policy>::value;
+#endif
 }
 
 // The prebuilt policy's apply: the action check, no_new_privs and seccomp() of its constant array.
@@ -781,8 +785,9 @@ policy_report report_policy(std::string_view label) {
     same_program = prebuilt[i].code == sf[i].code && prebuilt[i].jt == sf[i].jt && prebuilt[i].jf == sf[i].jf &&
                    prebuilt[i].k == sf[i].k;
   if (!same_program) errors().push_back(p + ": the prebuilt program is not the typed policy's program");
-  out.setup.push_back({.measure = p == "S" && generated_s ? "setup, µs (median), prebuilt_policy from a generated header"
-                                                          : "setup, µs (median), prebuilt_policy",
+  const bool generated = p == "S" && generated_s;
+  out.setup.push_back({.measure = generated ? "setup, µs (median), prebuilt_policy from a generated header"
+                                            : "setup, µs (median), prebuilt_policy",
                        .policy = p,
                        .sysfence = m("prebuilt"),
                        .linear = m("libseccomp"),
@@ -795,8 +800,10 @@ policy_report report_policy(std::string_view label) {
                       paired_ratio(s + "prebuilt", s + "sysfence") + ", ÷ bare seccomp() " +
                       paired_ratio(s + "prebuilt", s + "bare_seccomp") + ", ÷ libseccomp " +
                       paired_ratio(s + "prebuilt", s + "libseccomp") + ", ÷ OPT=2 " +
-                      paired_ratio(s + "prebuilt", s + "libseccomp_opt2") + (p == "S" && generated_s ? " (S: the header generated from policy_S.json)" : ""));
-  if (const auto q = paired_quartiles(s + "prebuilt", s + "sysfence")) out.setup.back().met = (*q)[0] <= 1.0 && 1.0 <= (*q)[2];
+                      paired_ratio(s + "prebuilt", s + "libseccomp_opt2") +
+                      (generated ? " (S: the header generated from policy_S.json)" : ""));
+  if (const auto q = paired_quartiles(s + "prebuilt", s + "sysfence"))
+    out.setup.back().met = (*q)[0] <= 1.0 && 1.0 <= (*q)[2];
 
   // 2. allocations.
   row allocations{.measure = "heap allocations in apply",

@@ -82,7 +82,7 @@ TEST_CASE("apply allocates nothing: a run-time policy (compiled when it was buil
   CHECK(allocations_while_applying(deny) == 0);
 }
 
-TEST_CASE("apply allocates nothing: a prebuilt policy (a typed policy's program, as a generated header holds it)") {
+TEST_CASE("apply allocates nothing: a prebuilt policy (generated header, or a typed program held as one)") {
   static constexpr auto& insns = compile(test_policies::stdio_context);
   static constexpr prebuilt_policy<insns.size(), 1> policy{insns, {arch::native::value}};
   CHECK(allocations_while_applying(policy) == 0);

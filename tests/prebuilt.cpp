@@ -44,8 +44,9 @@ constexpr bool vmm_traps_getppid() {
 }
 constexpr bool vmm_futex_by_operation() {
   const auto p = vmm_x86_64::policy.program();
-  return evaluate(p, call<arch::x86_64>(sys::id::futex, 0x1000, 129)) == action::allow &&  // FUTEX_WAKE_PRIVATE
-         evaluate(p, call<arch::x86_64>(sys::id::futex, 0x1000, 9)) == action::trap();      // FUTEX_WAIT_BITSET
+  // FUTEX_WAKE_PRIVATE is allowed, FUTEX_WAIT_BITSET (9) is not.
+  return evaluate(p, call<arch::x86_64>(sys::id::futex, 0x1000, 129)) == action::allow &&
+         evaluate(p, call<arch::x86_64>(sys::id::futex, 0x1000, 9)) == action::trap();
 }
 constexpr bool vmm_mprotect_never_exec() {  // masked_eq, qword
   const auto p = vmm_x86_64::policy.program();
@@ -122,7 +123,8 @@ TEST_CASE("the simulator facts hold at run time too") {
 
 TEST_CASE("a program that does not serve the native ABI is not installed") {
   // A typed policy's program held as a prebuilt_policy, for an ABI this process is not.
-  using foreign = std::conditional_t<std::is_same_v<arch::native, arch::riscv64>, arch::aarch64, arch::riscv64>;
+  using foreign =
+      std::conditional_t<std::is_same_v<arch::native, arch::riscv64>, arch::aarch64, arch::riscv64>;
   static constexpr auto typed = safety_context{}.enable(sys::getppid);
   static constexpr auto& insns = compile<foreign>(typed);
   static constexpr prebuilt_policy<insns.size(), 1> policy{insns, {foreign::value}};

@@ -26,7 +26,7 @@ TEST_CASE("the generated vmm filter allows what it names and traps the rest") {
   kernel_test::shared<int> steps;
   const auto e = kernel_test::in_child([&] {
     if (!vmm::policy.try_apply_to_current_thread()) return 1;
-    if (::syscall(SYS_write, 1, "", 0) != 0) return 2;  // allowed by name
+    if (::syscall(SYS_write, 1, "", 0) != 0) return 2;                // allowed by name
     if (::syscall(SYS_fcntl, 1, F_SETFD, FD_CLOEXEC) != 0) return 3;  // fcntl(F_SETFD, FD_CLOEXEC) only
     if (::syscall(SYS_lseek, 1000, 0, SEEK_SET) != -1 || errno != EBADF) return 4;  // allowed: runs
     // mprotect without PROT_EXEC (masked_eq on 64 bits) runs; the address is unmapped: ENOMEM.
@@ -70,7 +70,7 @@ TEST_CASE("the generated jail filter kills the process on what it names") {
   const auto e = kernel_test::in_child([&] {
     if (!jail::policy.try_apply_to_current_thread()) return 1;
     *dumpable_ok = ::prctl(PR_GET_DUMPABLE) >= 0 ? 1 : 0;  // another prctl: runs
-    ::prctl(PR_SET_DUMPABLE, 0);                             // killed
+    ::prctl(PR_SET_DUMPABLE, 0);                           // killed
     return 0;
   });
   CHECK(*dumpable_ok == 1);

@@ -33,7 +33,7 @@ struct request {
   std::string output;
   std::string name_space;
   std::string filter;
-  std::vector<sysfence::arch::target> targets;  // empty: the generator's own ABI
+  std::vector<sysfence::arch::target> targets;               // empty: the generator's own ABI
   std::vector<std::pair<std::string, std::string>> options;  // --option KEY=VALUE, format-specific
 };
 
@@ -68,13 +68,20 @@ request read_command_line(std::span<char*> args) {
     const std::string_view flag = args[i];
     if (i + 1 == args.size()) throw usage_error{std::string(flag) + " needs a value"};
     const std::string value = args[++i];
-    if (flag == "--format") r.format = value;
-    else if (flag == "--input") r.input = value;
-    else if (flag == "--file-name") r.file_name = value;
-    else if (flag == "--output") r.output = value;
-    else if (flag == "--namespace") r.name_space = value;
-    else if (flag == "--filter") r.filter = value;
-    else if (flag == "--arch") r.targets.push_back(abi_named(value));
+    if (flag == "--format")
+      r.format = value;
+    else if (flag == "--input")
+      r.input = value;
+    else if (flag == "--file-name")
+      r.file_name = value;
+    else if (flag == "--output")
+      r.output = value;
+    else if (flag == "--namespace")
+      r.name_space = value;
+    else if (flag == "--filter")
+      r.filter = value;
+    else if (flag == "--arch")
+      r.targets.push_back(abi_named(value));
     else if (flag == "--option") {
       const auto eq = value.find('=');
       if (eq == std::string::npos) throw usage_error{"--option takes KEY=VALUE, not " + value};
@@ -107,8 +114,10 @@ std::string read_file(const request& r) {
 // --- one function per FORMAT: the file's text to a compiled policy --------------------------------
 
 sysfence::runtime_policy load_seccompiler(std::string_view text, const request& r) {
-  if (!r.options.empty()) throw usage_error{"FORMAT seccompiler takes no OPTIONS (found " + r.options[0].first + ")"};
-  if (r.filter.empty()) throw usage_error{"FORMAT seccompiler needs FILTER (the name of one filter of the file)"};
+  if (!r.options.empty())
+    throw usage_error{"FORMAT seccompiler takes no OPTIONS (found " + r.options[0].first + ")"};
+  if (r.filter.empty())
+    throw usage_error{"FORMAT seccompiler needs FILTER (the name of one filter of the file)"};
   return sysfence::load_seccompiler_json(text, r.filter, {r.file_name, r.targets});
 }
 
@@ -184,18 +193,21 @@ std::string header(const request& r, const sysfence::runtime_policy& policy) {
   const std::vector<std::string> dump = lines(policy.dump());
   for (std::size_t i = 0; i < program.size(); ++i) {
     const sysfence::bpf::insn& in = program[i];
-    out += "    {" + hex(in.code, 2) + ", " + hex(in.jt, 2) + ", " + hex(in.jf, 2) + ", " + hex(in.k, 8) + "},";
+    out +=
+        "    {" + hex(in.code, 2) + ", " + hex(in.jt, 2) + ", " + hex(in.jf, 2) + ", " + hex(in.k, 8) + "},";
     if (i + 2 < dump.size()) {  // " 0304: 0x06 0x00 0x00 0x7fff0000   ret ALLOW" without the numbers
       const std::string& line = dump[i + 2];
       const auto colon = line.find(':'), text = line.find("   ");
       if (colon != std::string::npos && text != std::string::npos)
-        out += comment("  // " + line.substr(line.find_first_not_of(' '), colon + 1 - line.find_first_not_of(' ')) +
+        out += comment("  // " +
+                       line.substr(line.find_first_not_of(' '), colon + 1 - line.find_first_not_of(' ')) +
                        " " + line.substr(text + 3));
     }
     out += '\n';
   }
   out += "}};\n\n// `policy` is the program and the ABIs it serves, ready to apply.\n";
-  out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{insns, {" + target_list + "}};\n\n";
+  out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{insns, {" + target_list +
+         "}};\n\n";
   out += "}  // namespace " + r.name_space + "\n";
   return out;
 }

@@ -29,7 +29,8 @@ class prebuilt_policy : public detail::program_methods<prebuilt_policy<N, Abis>>
   // `insns` must outlive the policy: a constant (a temporary does not compile). The program is
   // checked as the compiler core leaves it: 1 to 4096 instructions starting with the architecture
   // load, and ABIs the core accepts; anything else stops the build here.
-  consteval prebuilt_policy(const std::array<bpf::insn, N>& insns, const std::array<arch::target, Abis>& targets)
+  consteval prebuilt_policy(const std::array<bpf::insn, N>& insns,
+                            const std::array<arch::target, Abis>& targets)
       : insns_(&insns), targets_(targets), actions_(detail::actions_returned(insns)) {
     if (N == 0 || N > bpf::max_insns) throw "sysfence: a prebuilt program holds 1 to 4096 instructions";
     if (insns[0].code != (BPF_LD | BPF_W | BPF_ABS) || insns[0].k != bpf::off_arch)

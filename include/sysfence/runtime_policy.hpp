@@ -168,7 +168,6 @@ class runtime_policy : public detail::program_methods<runtime_policy> {
         [&](detail::text& out) { detail::describe_policy(out, rules_, names, default_action_, targets_); });
   }
 
-
  private:
   friend detail::program_methods<runtime_policy>;
   static constexpr std::size_t no_rule_limit = detail::no_origin;
