@@ -4,13 +4,16 @@
 # the calling project's build tree. Included by sysfence-config.cmake and by sysfence's own
 # CMakeLists.txt.
 #
-#   sysfence_add_policy(<target> <NAME> <file> [FORMAT seccompiler] [FILTER <name>] [ARCH <abi>...])
+#   sysfence_add_policy(<target> <NAME> <file> [FORMAT seccompiler] [FILTER <name>] [ARCH <abi>...]
+#                       [OPTIONS <key>=<value>...])
 #
 # Writes ${CMAKE_CURRENT_BINARY_DIR}/sysfence_policies/<NAME>.hpp, defining
 # `inline constexpr sysfence::prebuilt_policy<...> <NAME>::policy`, and lets <target> include it as
 # <NAME>.hpp (it is generated before <target> compiles, again when <file> changes). ABIs: x86_64
 # x86 x32 aarch64 riscv64; by default the target's own. A bad file fails the build with the error
-# the run-time loader gives (file, line, column, filter, rule).
+# the run-time loader gives (file, line, column, filter, rule). OPTIONS reach the format's loader
+# in the generator (`--option key=value`); seccompiler takes none. A new format: its loader and row
+# in the generator's `formats` table, and its name in `formats` below.
 #
 # Cross builds: the generator is built for the target and run under CMAKE_CROSSCOMPILING_EMULATOR
 # (qemu-user: the generator makes no seccomp call); without an emulator, set
@@ -72,6 +75,9 @@ function(sysfence_add_policy target name file)
   set(formats seccompiler)  # the generator's `formats` table
   if(NOT arg_FORMAT IN_LIST formats)
     message(FATAL_ERROR "sysfence_add_policy: unknown FORMAT \"${arg_FORMAT}\" (known: ${formats})")
+  endif()
+  if(arg_FORMAT STREQUAL "seccompiler" AND NOT arg_FILTER)
+    message(FATAL_ERROR "sysfence_add_policy: FORMAT seccompiler needs FILTER (the name of one filter of ${file})")
   endif()
   cmake_path(ABSOLUTE_PATH file BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE OUTPUT_VARIABLE input)
   # Messages and the banner name the file as the project does: relative to the calling directory.
