@@ -62,27 +62,29 @@ sysfence::arch::target abi_named(std::string_view name) {
   throw usage_error{m};
 }
 
+// `text_flags` are the flags that set one string of the request.
+constexpr std::pair<std::string_view, std::string request::*> text_flags[] = {
+    {"--format", &request::format},        {"--input", &request::input},
+    {"--file-name", &request::file_name},  {"--output", &request::output},
+    {"--namespace", &request::name_space}, {"--filter", &request::filter},
+};
+
 request read_command_line(std::span<char*> args) {
   request r;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view flag = args[i];
     if (i + 1 == args.size()) throw usage_error{std::string(flag) + " needs a value"};
     const std::string value = args[++i];
-    if (flag == "--format")
-      r.format = value;
-    else if (flag == "--input")
-      r.input = value;
-    else if (flag == "--file-name")
-      r.file_name = value;
-    else if (flag == "--output")
-      r.output = value;
-    else if (flag == "--namespace")
-      r.name_space = value;
-    else if (flag == "--filter")
-      r.filter = value;
-    else if (flag == "--arch")
+    bool known = false;
+    for (const auto& [name, member] : text_flags)
+      if (flag == name) {
+        r.*member = value;
+        known = true;
+      }
+    if (known) continue;
+    if (flag == "--arch") {
       r.targets.push_back(abi_named(value));
-    else if (flag == "--option") {
+    } else if (flag == "--option") {
       const auto eq = value.find('=');
       if (eq == std::string::npos) throw usage_error{"--option takes KEY=VALUE, not " + value};
       r.options.emplace_back(value.substr(0, eq), value.substr(eq + 1));
