@@ -44,6 +44,10 @@
 #include "libseccomp_peer.hpp"
 #include "policies.hpp"
 #include "sysfence/dump.hpp"
+#include "sysfence/prebuilt.hpp"
+#ifdef SYSFENCE_BENCH_GENERATED_S
+#include <policy_s_json.hpp>  // sysfence_add_policy(sysfence_bench policy_s_json policy_S.json ...)
+#endif
 
 namespace {
 
@@ -55,6 +59,11 @@ using policy_m_type = std::remove_cvref_t<decltype(policy_m)>;
 using policy_l_type = std::remove_cvref_t<decltype(policy_l)>;
 using policy_m64_type = std::remove_cvref_t<decltype(policy_m64)>;
 using policy_p_type = std::remove_cvref_t<decltype(policy_p)>;
+#ifdef SYSFENCE_BENCH_GENERATED_S
+constexpr bool generated_s = true;
+#else
+constexpr bool generated_s = false;
+#endif
 
 // --- options ------------------------------------------------------------------------------
 
@@ -112,6 +121,36 @@ using installer = bool (*)() noexcept;
 template <class Policy>
 bool install_sysfence() noexcept {
   return static_cast<bool>(Policy{}.try_apply_to_current_thread());
+}
+
+// `prebuilt_holder<Policy>` is the typed program held as a prebuilt_policy constant, the type and
+// the .rodata array a header of sysfence_add_policy holds.
+template <class Policy>
+struct prebuilt_holder {
+  static constexpr const auto& insns = sysfence::compile<Policy>();
+  static constexpr sysfence::prebuilt_policy<insns.size(), 1> value{insns, {sysfence::arch::native::value}};
+};
+
+// `prebuilt_of<Policy>()` is the policy as a generated header holds it: for (S), the header
+// sysfence_add_policy generated from policy_S.json (report_policy checks its program is the typed
+// one, instruction by instruction); for the others, prebuilt_holder.
+template <class Policy>
+constexpr const auto& prebuilt_of() noexcept {
+#ifdef SYSFENCE_BENCH_GENERATED_S
+  if constexpr (std::is_same_v<Policy, policy_s_type>) {
+    return policy_s_json::policy;
+  } else {
+    return prebuilt_holder<Policy>::value;
+  }
+#else
+  return prebuilt_holder<Policy>::value;
+#endif
+}
+
+// The prebuilt policy's apply: the action check, no_new_privs and seccomp() of its constant array.
+template <class Policy>
+bool install_prebuilt() noexcept {
+  return static_cast<bool>(prebuilt_of<Policy>().try_apply_to_current_thread());
 }
 
 template <class Policy, peer_mode Mode>
@@ -348,6 +387,7 @@ void register_policy(std::string_view label, const options& opt) {
   const std::string p(label);
   static constexpr setup_variant variants[] = {
       {"sysfence", install_sysfence<Policy>, nullptr},
+      {"prebuilt", install_prebuilt<Policy>, nullptr},
       {"libseccomp", install_libseccomp<Policy, peer_mode::linear>, nullptr},
       {"libseccomp_opt2", install_libseccomp<Policy, peer_mode::tree>, nullptr},
       {"libseccomp_probed", install_libseccomp<Policy, peer_mode::linear>, probe_libseccomp},
@@ -738,6 +778,33 @@ policy_report report_policy(std::string_view label) {
                        .reference = m("bare_seccomp_action_check"),
                        .precision = 1});
 
+  // The same policy as a prebuilt_policy (S: generated from policy_S.json at build time).
+  const auto prebuilt = prebuilt_of<Policy>().program();
+  bool same_program = prebuilt.size() == sf.size();
+  for (std::size_t i = 0; same_program && i < sf.size(); ++i)
+    same_program = prebuilt[i].code == sf[i].code && prebuilt[i].jt == sf[i].jt && prebuilt[i].jf == sf[i].jf &&
+                   prebuilt[i].k == sf[i].k;
+  if (!same_program) errors().push_back(p + ": the prebuilt program is not the typed policy's program");
+  const bool generated = p == "S" && generated_s;
+  out.setup.push_back({.measure = generated ? "setup, µs (median), prebuilt_policy from a generated header"
+                                            : "setup, µs (median), prebuilt_policy",
+                       .policy = p,
+                       .sysfence = m("prebuilt"),
+                       .linear = m("libseccomp"),
+                       .tree = m("libseccomp_opt2"),
+                       .reference_name = "typed sysfence",
+                       .reference = m("sysfence"),
+                       .goal = "÷ typed within the spread",
+                       .precision = 1});
+  out.notes.push_back(p + ": prebuilt ratios per round, median [interquartile range]: prebuilt ÷ typed " +
+                      paired_ratio(s + "prebuilt", s + "sysfence") + ", ÷ bare seccomp() " +
+                      paired_ratio(s + "prebuilt", s + "bare_seccomp") + ", ÷ libseccomp " +
+                      paired_ratio(s + "prebuilt", s + "libseccomp") + ", ÷ OPT=2 " +
+                      paired_ratio(s + "prebuilt", s + "libseccomp_opt2") +
+                      (generated ? " (S: the header generated from policy_S.json)" : ""));
+  if (const auto q = paired_quartiles(s + "prebuilt", s + "sysfence"))
+    out.setup.back().met = (*q)[0] <= 1.0 && 1.0 <= (*q)[2];
+
   // 2. allocations.
   row allocations{.measure = "heap allocations in apply",
                   .policy = p,
@@ -747,6 +814,11 @@ policy_report report_policy(std::string_view label) {
                   .goal = "0"};
   if (allocations.sysfence) allocations.met = *allocations.sysfence == 0;
   out.allocations.push_back(allocations);
+  row prebuilt_allocations = allocations;
+  prebuilt_allocations.measure = "heap allocations in apply, prebuilt_policy";
+  prebuilt_allocations.sysfence = allocations_while(install_prebuilt<Policy>);
+  if (prebuilt_allocations.sysfence) prebuilt_allocations.met = *prebuilt_allocations.sysfence == 0;
+  out.allocations.push_back(prebuilt_allocations);
 
   // 3. and 4.
   path_rows(out, p, sf, linear, tree, shape);

@@ -2,6 +2,7 @@
 // apply_allocations.cpp - installing a policy allocates nothing on the heap, with and without
 // run-time values: malloc and operator new are interposed and counted (allocation_counter.cpp).
 #include "sysfence/apply.hpp"
+#include "sysfence/prebuilt.hpp"
 #include "sysfence/runtime_policy.hpp"
 
 #include <array>
@@ -14,6 +15,8 @@
 #include <string>
 
 #include <doctest/doctest.h>
+
+#include <api.hpp>
 
 #include "allocation_counter.hpp"
 #include "kernel.hpp"
@@ -77,4 +80,11 @@ TEST_CASE("apply allocates nothing: Landlock paths, literal or copied into the r
 TEST_CASE("apply allocates nothing: a run-time policy (compiled when it was built)") {
   const runtime_policy deny({{rule{sys::getppid}.then(action::error(EACCES)), 0}}, {"deny"}, action::allow);
   CHECK(allocations_while_applying(deny) == 0);
+}
+
+TEST_CASE("apply allocates nothing: a prebuilt policy (generated header, or a typed program held as one)") {
+  static constexpr auto& insns = compile(test_policies::stdio_context);
+  static constexpr prebuilt_policy<insns.size(), 1> policy{insns, {arch::native::value}};
+  CHECK(allocations_while_applying(policy) == 0);
+  CHECK(allocations_while_applying(api::policy) == 0);  // generated from tests/policies/vmm.json
 }

@@ -46,8 +46,7 @@ struct action_set {
   std::array<action::kind, 8> kinds{};
   std::size_t count = 0;
 };
-template <std::size_t N>
-constexpr action_set actions_returned(const std::array<bpf::insn, N>& program) noexcept {
+constexpr action_set actions_returned(std::span<const bpf::insn> program) noexcept {
   action_set out;
   for (const auto& i : program) {
     if (i.code != (BPF_RET | BPF_K)) continue;

@@ -23,6 +23,7 @@
 #include "sysfence/arch.hpp"
 #include "sysfence/bpf.hpp"
 #include "sysfence/detail/compiler.hpp"
+#include "sysfence/detail/program_methods.hpp"
 #include "sysfence/dump.hpp"
 #include "sysfence/syscall.hpp"
 
@@ -113,8 +114,9 @@ inline std::string diagnosis_message(const diagnosis& d, std::span<const std::st
 // `runtime_policy` is a policy built at run time: rules as data, grouped in named rule sets (a
 // front end's filters or rules), and a default action. Building it checks the rules as a typed
 // policy's are checked (conflicts, actions, conditions, missing syscalls, length) and compiles the
-// program for the given ABIs; a problem throws policy_error. Applying it allocates nothing.
-class runtime_policy {
+// program for the given ABIs; a problem throws policy_error. Applying it allocates nothing
+// (dump() and the apply forms: detail::program_methods).
+class runtime_policy : public detail::program_methods<runtime_policy> {
  public:
   // `context` prefixes every error message (a front end's file and filter).
   runtime_policy(std::vector<detail::entry> rules, std::vector<std::string> rule_set_names,
@@ -145,13 +147,7 @@ class runtime_policy {
       throw policy_error(message + detail::diagnosis_message(result.result, names_, targets_));
     }
     program_.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(result.size));
-    for (const bpf::insn& i : program_) {
-      if (i.code != (BPF_RET | BPF_K)) continue;
-      const auto k = action{i.k}.what();
-      bool seen = false;
-      for (std::size_t j = 0; j < actions_.count; ++j) seen = seen || actions_.kinds[j] == k;
-      if (!seen && actions_.count < actions_.kinds.size()) actions_.kinds[actions_.count++] = k;
-    }
+    actions_ = detail::actions_returned(program_);
   }
 
   // `program` is the compiled BPF program.
@@ -172,44 +168,9 @@ class runtime_policy {
         [&](detail::text& out) { detail::describe_policy(out, rules_, names, default_action_, targets_); });
   }
 
-  // `dump` is the program's disassembly, syscalls named for each served ABI.
-  [[nodiscard]] std::string dump() const {
-    return detail::render([&](detail::text& out) { detail::disassemble(out, program_, targets_); });
-  }
-
-  // `try_apply_to_current_thread` checks the kernel has the program's actions, sets
-  // no_new_privs and installs the program; nothing is allocated.
-  apply_status try_apply_to_current_thread(unsigned long flags = 0) const noexcept {
-    if (!serves_native()) return {apply_step::install_filter, EINVAL, 0};
-    if (const apply_status s = detail::actions_available(actions_); !s) return s;
-    return detail::install(program_, flags);
-  }
-  // `try_apply_to_all_threads` is try_apply_to_current_thread for every thread (TSYNC).
-  apply_status try_apply_to_all_threads() const noexcept {
-    return try_apply_to_current_thread(SECCOMP_FILTER_FLAG_TSYNC);
-  }
-  // `apply_to_current_thread` is try_apply_to_current_thread, throwing apply_error on failure.
-  apply_status apply_to_current_thread() const {
-    const apply_status s = try_apply_to_current_thread();
-    if (!s) throw apply_error(s);
-    return s;
-  }
-  // `apply_to_all_threads` is try_apply_to_all_threads, throwing apply_error on failure.
-  apply_status apply_to_all_threads() const {
-    const apply_status s = try_apply_to_all_threads();
-    if (!s) throw apply_error(s);
-    return s;
-  }
-
  private:
+  friend detail::program_methods<runtime_policy>;
   static constexpr std::size_t no_rule_limit = detail::no_origin;
-
-  // A program that does not serve the process's own ABI would kill it at its next syscall.
-  [[nodiscard]] bool serves_native() const noexcept {
-    for (const arch::target& t : targets_)
-      if (t.audit == arch::native::value.audit && t.nr_base == arch::native::value.nr_base) return true;
-    return false;
-  }
 
   std::vector<detail::entry> rules_;
   std::vector<std::string> names_;

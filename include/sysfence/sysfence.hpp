@@ -29,6 +29,7 @@
 #include "sysfence/compile.hpp"
 #include "sysfence/condition.hpp"
 #include "sysfence/policy.hpp"
+#include "sysfence/prebuilt.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/simulate.hpp"

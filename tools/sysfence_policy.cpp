@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+// sysfence_policy.cpp - the generator behind sysfence_add_policy (cmake/sysfence_add_policy.cmake):
+// reads a policy file, compiles it with the run-time front end, and writes a header holding the
+// program as a constexpr sysfence::prebuilt_policy. A bad file prints the front end's error and
+// exits 1, so the build fails with the run-time error text.
+//
+//   sysfence_policy --format seccompiler --input FILE --file-name NAME_IN_MESSAGES --output HEADER
+//                   --namespace NS [--filter NAME] [--arch ABI]... [--option KEY=VALUE]...
+#include <sysfence/formats/seccompiler.hpp>
+#include <sysfence/runtime_policy.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+// `request` is the command line: what to read, how, and where to write.
+struct request {
+  std::string format;
+  std::string input;
+  std::string file_name;  // the file as messages and the banner name it
+  std::string output;
+  std::string name_space;
+  std::string filter;
+  std::vector<sysfence::arch::target> targets;               // empty: the generator's own ABI
+  std::vector<std::pair<std::string, std::string>> options;  // --option KEY=VALUE, format-specific
+};
+
+// `usage_error` is a wrong command line (exit status 2), as opposed to a bad policy file (1).
+struct usage_error {
+  std::string message;
+};
+
+// `abis` are the ABIs ARCH may name, spelled as sysfence::arch's types.
+constexpr sysfence::arch::target abis[] = {sysfence::arch::x86_64::value, sysfence::arch::x86::value,
+                                           sysfence::arch::x32::value, sysfence::arch::aarch64::value,
+                                           sysfence::arch::riscv64::value};
+
+sysfence::arch::target abi_named(std::string_view name) {
+  std::string known;
+  for (const sysfence::arch::target& t : abis) {
+    if (t.name == name) return t;
+    known += ' ';
+    known += t.name;
+  }
+  std::string m = "unknown ARCH \"";
+  m += name;
+  m += "\" (known:";
+  m += known;
+  m += ')';
+  throw usage_error{m};
+}
+
+// `text_flags` are the flags that set one string of the request.
+constexpr std::pair<std::string_view, std::string request::*> text_flags[] = {
+    {"--format", &request::format},        {"--input", &request::input},
+    {"--file-name", &request::file_name},  {"--output", &request::output},
+    {"--namespace", &request::name_space}, {"--filter", &request::filter},
+};
+
+request read_command_line(std::span<char*> args) {
+  request r;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view flag = args[i];
+    if (i + 1 == args.size()) throw usage_error{std::string(flag) + " needs a value"};
+    const std::string value = args[++i];
+    bool known = false;
+    for (const auto& [name, member] : text_flags)
+      if (flag == name) {
+        r.*member = value;
+        known = true;
+      }
+    if (known) continue;
+    if (flag == "--arch") {
+      r.targets.push_back(abi_named(value));
+    } else if (flag == "--option") {
+      const auto eq = value.find('=');
+      if (eq == std::string::npos) throw usage_error{"--option takes KEY=VALUE, not " + value};
+      r.options.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else {
+      throw usage_error{"unknown flag " + std::string(flag)};
+    }
+  }
+  if (r.input.empty() || r.output.empty() || r.name_space.empty())
+    throw usage_error{"--input, --output and --namespace are required"};
+  if (r.file_name.empty()) r.file_name = r.input;
+  if (r.targets.empty()) r.targets.push_back(sysfence::arch::native::value);
+  return r;
+}
+
+// `read_file` is the whole file, or a policy_error naming it.
+std::string read_file(const request& r) {
+  std::ifstream in(r.input, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    std::string m = "sysfence: ";
+    m += r.file_name;
+    m += ": cannot be read: ";
+    m += std::strerror(errno);
+    throw sysfence::policy_error(m);
+  }
+  return text;
+}
+
+// --- one function per FORMAT: the file's text to a compiled policy --------------------------------
+
+sysfence::runtime_policy load_seccompiler(std::string_view text, const request& r) {
+  if (!r.options.empty())
+    throw usage_error{"FORMAT seccompiler takes no OPTIONS (found " + r.options[0].first + ")"};
+  if (r.filter.empty())
+    throw usage_error{"FORMAT seccompiler needs FILTER (the name of one filter of the file)"};
+  return sysfence::load_seccompiler_json(text, r.filter, {r.file_name, r.targets});
+}
+
+// `formats` is the dispatch point: FORMAT's name and its loader. A format is one row here plus its
+// loader above, which reads its options from r.options (KEY=VALUE, sysfence_add_policy's OPTIONS).
+struct format_loader {
+  std::string_view name;
+  sysfence::runtime_policy (*load)(std::string_view text, const request& r);
+};
+constexpr format_loader formats[] = {
+    {"seccompiler", load_seccompiler},
+};
+
+sysfence::runtime_policy load(std::string_view text, const request& r) {
+  std::string known;
+  for (const format_loader& f : formats) {
+    if (f.name == r.format) return f.load(text, r);
+    known += ' ';
+    known += f.name;
+  }
+  throw usage_error{"unknown FORMAT \"" + r.format + "\" (known:" + known + ")"};
+}
+
+// --- the header ----------------------------------------------------------------------------------
+
+// `lines` splits text into lines, without their '\n'.
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// `comment` is text made safe for a // comment: no trailing backslash (it would continue the
+// comment onto the next line) or spaces.
+std::string comment(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\\')) s.pop_back();
+  return s;
+}
+
+std::string hex(unsigned long v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%0*lx", digits, v);
+  return buf;
+}
+
+std::string header(const request& r, const sysfence::runtime_policy& policy) {
+  const auto program = policy.program();
+  const auto targets = policy.targets();
+  std::string abi_list, target_list;
+  for (const sysfence::arch::target& t : targets) {
+    abi_list += abi_list.empty() ? "" : " ";
+    abi_list += t.name;
+    target_list += target_list.empty() ? "" : ", ";
+    target_list += "sysfence::arch::";
+    target_list += t.name;
+    target_list += "::value";
+  }
+  std::string what = r.filter.empty() ? "" : "filter \"" + r.filter + "\", ";
+  what += "ABIs ";
+  what += abi_list;
+  const std::string n = std::to_string(program.size()), abis = std::to_string(targets.size());
+
+  std::string out = "// GENERATED by sysfence_add_policy from " + r.file_name;
+  out += " (";
+  out += what;
+  out += ") - DO NOT EDIT\n#pragma once\n\n#include <sysfence/prebuilt.hpp>\n\n// The rules:\n";
+  for (const std::string& line : lines(policy.explain())) out += comment("//   " + line) + "\n";
+  out += "\nnamespace " + r.name_space + " {\n\n";
+  out += "// `insns` is " + r.file_name + " (" + what + ") compiled: " + n + " instructions.\n";
+  out += "inline constexpr std::array<sysfence::bpf::insn, " + n + "> insns{{\n";
+  // dump(): two heading lines, then one line per instruction.
+  const std::vector<std::string> dump = lines(policy.dump());
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const sysfence::bpf::insn& in = program[i];
+    out +=
+        "    {" + hex(in.code, 2) + ", " + hex(in.jt, 2) + ", " + hex(in.jf, 2) + ", " + hex(in.k, 8) + "},";
+    if (i + 2 < dump.size()) {  // " 0304: 0x06 0x00 0x00 0x7fff0000   ret ALLOW" without the numbers
+      const std::string& line = dump[i + 2];
+      const auto colon = line.find(':'), text = line.find("   ");
+      if (colon != std::string::npos && text != std::string::npos)
+        out += comment("  // " +
+                       line.substr(line.find_first_not_of(' '), colon + 1 - line.find_first_not_of(' ')) +
+                       " " + line.substr(text + 3));
+    }
+    out += '\n';
+  }
+  out += "}};\n\n// `policy` is the program and the ABIs it serves, ready to apply.\n";
+  out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{insns, {" + target_list +
+         "}};\n\n";
+  out += "}  // namespace " + r.name_space + "\n";
+  return out;
+}
+
+// `write_if_changed` leaves an up-to-date header untouched, so what includes it is not rebuilt.
+void write_if_changed(const std::string& path, const std::string& content) {
+  {
+    std::ifstream old(path, std::ios::binary);
+    const std::string before((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+    if (old && before == content) return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out.flush()) throw usage_error{"cannot write " + path + ": " + std::strerror(errno)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const request r = read_command_line(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
+    const sysfence::runtime_policy policy = load(read_file(r), r);
+    write_if_changed(r.output, header(r, policy));
+    return 0;
+  } catch (const sysfence::policy_error& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  } catch (const usage_error& e) {
+    std::cerr << "sysfence_policy: " << e.message << '\n';
+    return 2;
+  }
+}
