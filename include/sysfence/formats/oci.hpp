@@ -527,7 +527,7 @@ struct reader {
     }
     const std::string where = rule_name + " (" + (r.names.empty() ? std::string("no names") : r.names.front()) + ")";
     for (std::size_t i = 0; i < r.names.size(); ++i)
-      if (r.names[i].empty()) fail(where, v, "an empty syscall name (runc: not a valid syscall)");
+      if (r.names[i].empty()) fail_at(where, r.name_offsets[i], "an empty syscall name (runc: not a valid syscall)");
     if (act == nullptr) fail(where, v, "missing key \"action\"");
     r.result = make_action(where + ", action", *act, ret, named, "errnoRet");
     if (args != nullptr) {
@@ -538,7 +538,8 @@ struct reader {
     if (r.result == action::user_notif)
       for (std::size_t i = 0; i < r.names.size(); ++i)
         if (r.names[i] == "write")
-          fail(where, *act, "SCMP_ACT_NOTIFY on write (runc refuses: the runtime writes the listener's fd)");
+          fail_at(rule_name + " (write)", r.name_offsets[i],
+                  "SCMP_ACT_NOTIFY on write (runc refuses: the runtime writes the listener's fd)");
     return r;
   }
 
@@ -634,6 +635,25 @@ struct reader {
   }
 };
 
+// `locator` is json::position in O(log n): the text's line starts, found once.
+class locator {
+ public:
+  explicit locator(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') starts_.push_back(i + 1);
+    size_ = text.size();
+  }
+  [[nodiscard]] std::string operator()(std::size_t offset) const {
+    if (offset > size_) offset = size_;
+    const auto line = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin());
+    return "line " + std::to_string(line) + ", column " + std::to_string(offset - starts_[line - 1] + 1);
+  }
+
+ private:
+  std::vector<std::size_t> starts_{0};
+  std::size_t size_ = 0;
+};
+
 // `resolved` is a profile resolved for one container: what dockerd hands the runtime.
 struct resolved {
   action default_action = action::kill_thread;
@@ -718,7 +738,7 @@ inline condition condition_of(const argument& a) noexcept {
 class lowering {
  public:
   lowering(const profile& p, const resolved& r, std::string_view text, std::string_view file)
-      : profile_(p), resolved_(r), text_(text), file_(file), by_syscall_(syscall_count) {}
+      : profile_(p), resolved_(r), at_(text), file_(file), by_syscall_(syscall_count) {}
 
   oci_profile run() && {
     notes_ = profile_.notes;
@@ -732,7 +752,7 @@ class lowering {
       if (c.alive) entries.push_back({c.r, static_cast<std::uint16_t>(c.origin), 0, true});
     std::vector<std::string> names;
     for (const syscall_rule& r : profile_.syscalls)
-      names.push_back("syscalls[" + std::to_string(names.size()) + "] (" + position(text_, r.offset) + ")");
+      names.push_back("syscalls[" + std::to_string(names.size()) + "] (" + at_(r.offset) + ")");
     runtime_policy policy(std::move(entries), std::move(names), resolved_.default_action, resolved_.targets, file_);
     return {std::move(policy), std::move(notes_), profile_.flags, profile_.listener_path};
   }
@@ -745,7 +765,7 @@ class lowering {
   };
 
   [[nodiscard]] std::string place(std::size_t i, std::string_view name, std::size_t offset) const {
-    return file_ + ": " + position(text_, offset) + ": syscalls[" + std::to_string(i) + "] (" + std::string(name) + ")";
+    return file_ + ": " + at_(offset) + ": syscalls[" + std::to_string(i) + "] (" + std::string(name) + ")";
   }
   [[nodiscard]] std::string names_of(const syscall_rule& r) const {
     std::string s;
@@ -802,14 +822,14 @@ class lowering {
     if (sr.names.empty()) notes_.push_back(rule_place + ": no syscall names; the rule adds nothing");
     for (std::size_t j = 0; j < sr.names.size(); ++j) {
       const std::string& name = sr.names[j];
-      const std::string where = place(i, name, sr.name_offsets[j]);
+      const auto where = [&] { return place(i, name, sr.name_offsets[j]); };
       const auto id = find_syscall(name);
       if (!id) {
-        notes_.push_back(where + ": unknown syscall name skipped (not in sysfence's tables; runc skips names libseccomp does not know)");
+        notes_.push_back(where() + ": unknown syscall name skipped (not a kernel syscall in sysfence's tables; runc skips the names libseccomp does not know)");
         continue;
       }
       if (!served(*id)) {
-        notes_.push_back(where + ": left out: not a syscall of " + targets_words());
+        notes_.push_back(where() + ": left out: not a syscall of " + targets_words());
         continue;
       }
       for (const std::vector<condition>& g : groups) {
@@ -823,21 +843,22 @@ class lowering {
   }
 
   // `add` puts a rule in the database as libseccomp 2.5.4's seccomp_rule_add would.
-  void add(candidate c, const std::string& where) {
+  template <class Where>
+  void add(candidate c, const Where& where) {
     std::vector<std::size_t>& same = by_syscall_[static_cast<std::size_t>(c.r.syscall)];
-    const std::string sys_name(sys::name(c.r.syscall));
+    const std::string_view sys_name = sys::name(c.r.syscall);
     auto other = [&](const candidate& e) { return "syscalls[" + std::to_string(e.origin) + "]"; };
     for (const std::size_t k : same) {
       candidate& e = candidates_[k];
       if (!e.alive || !e.r.is_simple()) continue;
       if (!c.r.is_simple()) {
-        notes_.push_back(where + ": conditional rule has no effect: " + other(e) + " answers every " + sys_name +
+        notes_.push_back(where() + ": conditional rule has no effect: " + other(e) + " answers every " + std::string(sys_name) +
                          " call with " + action_words(e.r.result) + " (libseccomp keeps the plain rule)");
         return;
       }
       if (e.r.result != c.r.result)
-        notes_.push_back(where + ": " + action_words(c.r.result) + " has no effect: " + other(e) + " already answers " +
-                         sys_name + " with " + action_words(e.r.result) + " (libseccomp keeps the first plain rule)");
+        notes_.push_back(where() + ": " + action_words(c.r.result) + " has no effect: " + other(e) + " already answers " +
+                         std::string(sys_name) + " with " + action_words(e.r.result) + " (libseccomp keeps the first plain rule)");
       return;
     }
     if (c.r.is_simple()) {
@@ -845,7 +866,7 @@ class lowering {
         candidate& e = candidates_[k];
         if (!e.alive) continue;
         e.alive = false;
-        notes_.push_back(where + ": its plain rule replaces the conditional rule of " + other(e) + " for " + sys_name +
+        notes_.push_back(where() + ": its plain rule replaces the conditional rule of " + other(e) + " for " + std::string(sys_name) +
                          " (" + action_words(e.r.result) + "; libseccomp keeps the plain rule)");
       }
     } else {
@@ -854,12 +875,12 @@ class lowering {
         if (!e.alive) continue;
         if (e.r.same_match(c.r)) {
           if (e.r.result == c.r.result) return;  // a duplicate: libseccomp accepts it, nothing changes
-          throw policy_error("sysfence: " + where + ": the same conditions as " + other(e) + " with another action (" +
+          throw policy_error("sysfence: " + where() + ": the same conditions as " + other(e) + " with another action (" +
                              action_words(c.r.result) + ", not " + action_words(e.r.result) +
                              "); libseccomp refuses the rule (EEXIST), so runc fails the container");
         }
         if (e.r.result != c.r.result && !disjoint(e.r, c.r))
-          throw policy_error("sysfence: " + where + ": its conditions and those of " + other(e) +
+          throw policy_error("sysfence: " + where() + ": its conditions and those of " + other(e) +
                              " can match the same call with different actions (" + action_words(c.r.result) + ", " +
                              action_words(e.r.result) +
                              "); libseccomp's answer would depend on the order of its decision tree, so sysfence refuses "
@@ -872,7 +893,7 @@ class lowering {
 
   const profile& profile_;
   const resolved& resolved_;
-  std::string_view text_;
+  locator at_;
   std::string file_;
   std::vector<std::vector<std::size_t>> by_syscall_;
   std::vector<candidate> candidates_;
