@@ -114,7 +114,7 @@ inline kernel_version running_kernel_version() {
 struct oci_options {
   std::string_view file_name = "<profile>";
   std::vector<std::string> capabilities = docker_default_capabilities();
-  std::optional<kernel_version> kernel;
+  std::optional<kernel_version> kernel = std::nullopt;
   arch::target host = arch::native::value;
 };
 
