@@ -9,9 +9,7 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +17,7 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 
+#include "oci_profiles.hpp"
 #include "sysfence/simulate.hpp"
 
 namespace {
@@ -64,15 +63,8 @@ bool noted(const oci_profile& p, std::string_view fragment) {
   return false;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), path << " is missing (apt-get install golang-github-docker-docker-dev)");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-const std::string profiles_dir = SYSFENCE_DOCKER_PROFILES;
-std::string docker_default() { return read_file(profiles_dir + "/default.json"); }
+using oci_test::profile_text;
+std::string docker_default() { return profile_text("default.json"); }
 
 constexpr std::uint64_t edge_values[]{0, 1, 2, 3, 4, 5, 0x10, 0x13, 0xffffffffULL, 0x100000000ULL, 0x100000003ULL,
                                       ~std::uint64_t{0}};
@@ -105,8 +97,10 @@ TEST_CASE("every action, as a rule's action and as the default, with errnoRet an
       {R"("SCMP_ACT_NOTIFY")", action::user_notif},
   };
   std::size_t checked = 0;
-  for (const auto& [rule_json, rule_action] : actions)
-    for (const auto& [default_json, default_action] : actions) {
+  for (const auto& [rule_json_, rule_action] : actions)
+    for (const auto& [default_json_, default_action] : actions) {
+      const std::string& rule_json = rule_json_;  // (clang 14: CAPTURE cannot name a structured binding)
+      const std::string& default_json = default_json_;
       if (default_action == action::user_notif) continue;  // refused below
       std::string top = R"("defaultAction": )" + default_json;
       if (const auto at = top.find(R"("errnoRet")"); at != std::string::npos) top.replace(at, 10, R"("defaultErrnoRet")");
@@ -405,7 +399,9 @@ TEST_CASE("errors name the file, line and column, the rule and syscall, and what
       {profile_with("", R"("defaultAction": "SCMP_ACT_ERRNO", "listenerPath": 1)"), "listenerPath: expected a string, found an unsigned integer"},
       {R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultAction": "SCMP_ACT_ALLOW"})", "duplicate key \"defaultAction\""},
   };
-  for (const auto& [text, fragment] : cases) {
+  for (const auto& c : cases) {
+    const std::string& text = c.first;
+    const std::string& fragment = c.second;
     CAPTURE(text);
     const std::string e = error_of(text);
     CHECK_MESSAGE(e.find(fragment) != std::string::npos, e);
@@ -484,13 +480,13 @@ TEST_CASE("Docker's default profile (moby 20.10) with Docker's capabilities, on 
 }
 
 TEST_CASE("moby's fixtures load, and mean what their tests say") {
-  const auto example = load(read_file(profiles_dir + "/fixtures/example.json"));
+  const auto example = load(profile_text("fixtures/example.json"));
   CHECK(run(example, sys::id::clone, {SIGCHLD}) == action::allow);
   CHECK(run(example, sys::id::clone, {CLONE_NEWNS}) == action::error(EPERM));
   CHECK(run(example, sys::id::open) == action::allow);
   CHECK(run(example, sys::id::close) == action::allow);
   CHECK(example.policy.targets().size() == 1);
-  const std::string conditional = read_file(profiles_dir + "/fixtures/conditional_include.json");
+  const std::string conditional = profile_text("fixtures/conditional_include.json");
   const auto plain = load(conditional);
   CHECK(run(plain, sys::id::chmod) == action::allow);
   CHECK(run(plain, sys::id::syslog) == action::error(EPERM));
@@ -498,7 +494,7 @@ TEST_CASE("moby's fixtures load, and mean what their tests say") {
   const auto caps = load(conditional, options({"CAP_SYSLOG", "CAP_SYS_ADMIN"}));
   CHECK(run(caps, sys::id::syslog) == action::allow);
   CHECK(run(caps, sys::id::ptrace) == action::error(EPERM));
-  const auto old = load(read_file(profiles_dir + "/fixtures/default-old-format.json"));
+  const auto old = load(profile_text("fixtures/default-old-format.json"));
   REQUIRE(old.policy.targets().size() == 3);
   CHECK(run(old, sys::id::getpid) == action::allow);
   CHECK(run<arch::x86>(old, sys::id::getpid) == action::allow);
@@ -520,7 +516,7 @@ TEST_CASE("truncated and mutated profiles: a policy or a policy_error, never any
   };
   std::vector<std::string> texts{docker_default()};
   for (const char* f : {"example.json", "conditional_include.json", "default-old-format.json"})
-    texts.push_back(read_file(profiles_dir + "/fixtures/" + f));
+    texts.push_back(profile_text(std::string("fixtures/") + f));
   std::mt19937_64 random(14);
   const std::string replacements("{}[]\",:0 9-.\\eSx\x01\xff");
   // Every truncation (every 7th of the 28 KB old format); 4,000 mutations (one to three edits)

@@ -6,8 +6,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -17,16 +15,11 @@
 #include <unistd.h>
 
 #include "kernel.hpp"
+#include "oci_profiles.hpp"
 
 namespace {
 
-std::string docker_default() {
-  std::ifstream in(std::string(SYSFENCE_DOCKER_PROFILES) + "/default.json");
-  REQUIRE_MESSAGE(in.good(), "Docker's default.json is missing (apt-get install golang-github-docker-docker-dev)");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string docker_default() { return oci_test::profile_text("default.json"); }
 
 // `refused` is the errno of a raw syscall that failed, 0 if it ran.
 template <class... Args>

@@ -10,11 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <initializer_list>
-#include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,42 +19,19 @@
 #include <linux/audit.h>
 #include <nlohmann/json.hpp>
 #include <seccomp.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "libseccomp_export.hpp"
+#include "oci_profiles.hpp"
 #include "sysfence/simulate.hpp"
 
 namespace {
 using namespace sysfence;
 using nlohmann::json;
 
-const std::string profiles_dir = SYSFENCE_DOCKER_PROFILES;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), path << " is missing (apt-get install golang-github-docker-docker-dev)");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct release_filter {
-  void operator()(void* ctx) const { seccomp_release(ctx); }
-};
-using filter = std::unique_ptr<void, release_filter>;
-
-// `exported` is libseccomp's BPF program for `ctx`, read back from a memfd.
-std::vector<bpf::insn> exported(const filter& ctx) {
-  const int fd = memfd_create("sysfence-oci", MFD_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(seccomp_export_bpf(ctx.get(), fd) == 0);
-  const off_t size = lseek(fd, 0, SEEK_END);
-  REQUIRE(size > 0);
-  std::vector<bpf::insn> program(static_cast<std::size_t>(size) / sizeof(bpf::insn));
-  REQUIRE(pread(fd, program.data(), static_cast<std::size_t>(size), 0) == size);
-  close(fd);
-  return program;
-}
+using libseccomp_test::exported;
+using libseccomp_test::filter;
+using oci_test::profile_text;
 
 // --- the profile as dockerd resolves it and runc adds it to libseccomp (independent of oci.hpp) ---
 
@@ -458,7 +432,7 @@ const char* const contradictions = R"({"defaultAction": "SCMP_ACT_ERRNO", "defau
 }  // namespace
 
 TEST_CASE("Docker's default profile: sysfence and libseccomp agree on every call") {
-  const std::string text = read_file(profiles_dir + "/default.json");
+  const std::string text = profile_text("default.json");
   check_profile("default.json", text);
   check_profile("default.json+CAP_SYS_ADMIN", text, {"CAP_SYS_ADMIN"});
   check_profile("default.json+every capability", text,
@@ -468,7 +442,7 @@ TEST_CASE("Docker's default profile: sysfence and libseccomp agree on every call
 
 TEST_CASE("moby's fixtures: sysfence and libseccomp agree on every call") {
   for (const char* f : {"example.json", "conditional_include.json", "default-old-format.json"})
-    check_profile(f, read_file(profiles_dir + "/fixtures/" + f));
+    check_profile(f, profile_text(std::string("fixtures/") + f));
 }
 
 TEST_CASE("every op and action, and the contradictions libseccomp resolves: both agree") {

@@ -292,41 +292,12 @@ inline const known_arch& host_arch(const arch::target& host) noexcept {
 }
 
 // `reader` turns the tree into a profile; every error names the file, the position and the place.
-struct reader {
-  std::string_view text;
-  std::string_view file;
+struct reader : json::checker {
   mutable std::vector<std::string> notes;
 
-  [[noreturn]] void fail_at(const std::string& where, std::size_t offset, const std::string& what) const {
-    throw policy_error("sysfence: " + std::string(file) + ": " + position(text, offset) + ": " + where + ": " + what);
-  }
-  [[noreturn]] void fail(const std::string& where, const json_value& at, const std::string& what) const {
-    fail_at(where, at.offset, what);
-  }
   void ignored(const std::string& where, std::string_view key, const json_value& at) const {
     notes.push_back(std::string(file) + ": " + position(text, at.offset) + ": " + where + ": key \"" +
                     std::string(key) + "\" ignored (not in the OCI or Docker format)");
-  }
-  static std::string_view kind_name(json_value::kind k) noexcept {
-    switch (k) {
-      case json_value::kind::null: return "null";
-      case json_value::kind::boolean: return "a boolean";
-      case json_value::kind::unsigned_number: return "an unsigned integer";
-      case json_value::kind::negative_number: return "a negative integer";
-      case json_value::kind::float_number: return "a fractional number";
-      case json_value::kind::string: return "a string";
-      case json_value::kind::array: return "an array";
-      case json_value::kind::object: return "an object";
-    }
-    return "a value";
-  }
-  void expect(const std::string& where, const json_value& v, json_value::kind k, std::string_view what) const {
-    if (v.what != k) fail(where, v, "expected " + std::string(what) + ", found " + std::string(kind_name(v.what)));
-  }
-  std::uint64_t number(const std::string& where, const json_value& v, std::uint64_t max) const {
-    expect(where, v, json_value::kind::unsigned_number, "an unsigned integer");
-    if (v.number > max) fail(where, v, std::to_string(v.number) + " is above " + std::to_string(max));
-    return v.number;
   }
   // A list of strings; null is an empty list, as in Go.
   std::vector<located> strings(const std::string& where, const json_value& v) const {
@@ -908,7 +879,7 @@ inline oci_profile lower(const profile& p, const resolved& r, std::string_view t
 // `read` is the text as a profile (parse and read).
 inline profile read(std::string_view text, std::string_view file) {
   const json_value root = parse_json(text, file);
-  return reader{text, file, {}}.read_profile(root);
+  return reader{{text, file}, {}}.read_profile(root);
 }
 
 }  // namespace detail::oci
