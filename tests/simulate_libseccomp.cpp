@@ -20,6 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "libseccomp_export.hpp"
+
 namespace {
 
 namespace bpf = sysfence::bpf;
@@ -29,26 +31,8 @@ using sysfence::bpf_error;
 constexpr std::uint32_t x86_64 = AUDIT_ARCH_X86_64;
 constexpr std::array<std::uint32_t, 3> wrong_arches{AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0};
 
-// `filter` owns a libseccomp filter context.
-struct release_filter {
-  void operator()(void* ctx) const { seccomp_release(ctx); }
-};
-using filter = std::unique_ptr<void, release_filter>;
-
-// `exported` is the BPF program libseccomp generates for `ctx`, read back from a memfd
-// (libseccomp 2.5.4 has no seccomp_export_bpf_mem).
-std::vector<bpf::insn> exported(const filter& ctx) {
-  const int fd = memfd_create("sysfence-test", MFD_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(seccomp_export_bpf(ctx.get(), fd) == 0);
-  const off_t size = lseek(fd, 0, SEEK_END);
-  REQUIRE(size > 0);
-  REQUIRE(static_cast<std::size_t>(size) % sizeof(bpf::insn) == 0);
-  std::vector<bpf::insn> program(static_cast<std::size_t>(size) / sizeof(bpf::insn));
-  REQUIRE(pread(fd, program.data(), static_cast<std::size_t>(size), 0) == size);
-  close(fd);
-  return program;
-}
+using libseccomp_test::exported;
+using libseccomp_test::filter;
 
 // `call` is the seccomp_data of one system call.
 seccomp_data call(int nr, std::array<std::uint64_t, 6> args = {}, std::uint32_t arch = x86_64) {

@@ -211,6 +211,49 @@ inline json_value parse_json(std::string_view text, std::string_view file) {
   return std::move(b.root);
 }
 
+// `checker` reads a tree's values for a front end: every error names the file, the position
+// and the place (`where`: "filter "vmm", rule 3 (ioctl)"), and throws policy_error.
+struct checker {
+  std::string_view text;
+  std::string_view file;
+
+  [[noreturn]] void fail_at(const std::string& where, std::size_t offset, const std::string& what) const {
+    throw policy_error("sysfence: " + std::string(file) + ": " + position(text, offset) + ": " + where + ": " + what);
+  }
+  [[noreturn]] void fail(const std::string& where, const json_value& at, const std::string& what) const {
+    fail_at(where, at.offset, what);
+  }
+  static std::string_view kind_name(json_value::kind k) noexcept {
+    switch (k) {
+      case json_value::kind::null:
+        return "null";
+      case json_value::kind::boolean:
+        return "a boolean";
+      case json_value::kind::unsigned_number:
+        return "an unsigned integer";
+      case json_value::kind::negative_number:
+        return "a negative integer";
+      case json_value::kind::float_number:
+        return "a fractional number";
+      case json_value::kind::string:
+        return "a string";
+      case json_value::kind::array:
+        return "an array";
+      case json_value::kind::object:
+        return "an object";
+    }
+    return "a value";
+  }
+  void expect(const std::string& where, const json_value& v, json_value::kind k, std::string_view what) const {
+    if (v.what != k) fail(where, v, "expected " + std::string(what) + ", found " + std::string(kind_name(v.what)));
+  }
+  std::uint64_t number(const std::string& where, const json_value& v, std::uint64_t max) const {
+    expect(where, v, json_value::kind::unsigned_number, "an unsigned integer");
+    if (v.number > max) fail(where, v, std::to_string(v.number) + " is above " + std::to_string(max));
+    return v.number;
+  }
+};
+
 // `find_syscall` is the syscall named `name` in sysfence's tables.
 inline std::optional<sys::id> find_syscall(std::string_view name) noexcept {
   for (std::size_t i = 0; i < syscall_names.size(); ++i)

@@ -67,46 +67,7 @@ struct filter {
 };
 
 // `reader` turns the tree into filters; every error names the file, the place and the position.
-struct reader {
-  std::string_view text;
-  std::string_view file;
-
-  [[noreturn]] void fail(const std::string& where, const json_value& at, const std::string& what) const {
-    throw policy_error("sysfence: " + std::string(file) + ": " + position(text, at.offset) + ": " + where +
-                       ": " + what);
-  }
-  static std::string_view kind_name(json_value::kind k) noexcept {
-    switch (k) {
-      case json_value::kind::null:
-        return "null";
-      case json_value::kind::boolean:
-        return "a boolean";
-      case json_value::kind::unsigned_number:
-        return "an unsigned integer";
-      case json_value::kind::negative_number:
-        return "a negative integer";
-      case json_value::kind::float_number:
-        return "a fractional number";
-      case json_value::kind::string:
-        return "a string";
-      case json_value::kind::array:
-        return "an array";
-      case json_value::kind::object:
-        return "an object";
-    }
-    return "a value";
-  }
-  void expect(const std::string& where, const json_value& v, json_value::kind k,
-              std::string_view what) const {
-    if (v.what != k)
-      fail(where, v, "expected " + std::string(what) + ", found " + std::string(kind_name(v.what)));
-  }
-  std::uint64_t number(const std::string& where, const json_value& v, std::uint64_t max) const {
-    expect(where, v, json_value::kind::unsigned_number, "an unsigned integer");
-    if (v.number > max) fail(where, v, std::to_string(v.number) + " is above " + std::to_string(max));
-    return v.number;
-  }
-
+struct reader : json::checker {
   // An action: "allow", {"errno": n}, "kill_thread", "kill_process", "log", {"trace": n}, "trap",
   // "user_notif". seccompiler keeps an errno's or trace's low 16 bits; sysfence refuses what they
   // would drop, and errno 0 (a fake success) or above 4095 (the kernel's MAX_ERRNO).
@@ -323,7 +284,7 @@ inline std::vector<std::string> seccompiler_filter_names(std::string_view text,
   namespace sc = detail::seccompiler;
   const sc::json_value root = sc::parse_json(text, options.file_name);
   std::vector<std::string> names;
-  for (const sc::filter& f : sc::reader{text, options.file_name}.read_filters(root)) names.push_back(f.name);
+  for (const sc::filter& f : sc::reader{{text, options.file_name}}.read_filters(root)) names.push_back(f.name);
   return names;
 }
 
@@ -337,7 +298,7 @@ inline runtime_policy load_seccompiler_json(std::string_view text, std::string_v
                                             const seccompiler_options& options = {}) {
   namespace sc = detail::seccompiler;
   const sc::json_value root = sc::parse_json(text, options.file_name);
-  std::vector<sc::filter> filters = sc::reader{text, options.file_name}.read_filters(root);
+  std::vector<sc::filter> filters = sc::reader{{text, options.file_name}}.read_filters(root);
   std::string names;
   for (const sc::filter& f : filters) {
     if (f.name == filter_name) return sc::lower_filter(f, text, options);
