@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // oci_kernel.cpp - Docker's default seccomp profile, loaded by formats/oci.hpp, confines a real
 // forked child: allowed calls run, refused ones fail with the profile's errno, and an i386 call
-// through int $0x80 is judged by the program's i386 part.
+// through int $0x80 is judged by the program's i386 part; the header sysfence_add_policy generates
+// from the same file does the same.
 #include "sysfence/formats/oci.hpp"
 
 #include <cerrno>
@@ -14,12 +15,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <docker_default.hpp>
+
 #include "kernel.hpp"
 #include "oci_profiles.hpp"
 
 namespace {
 
-std::string docker_default() { return oci_test::profile_text("default.json"); }
+std::string default_profile() { return oci_test::profile_text("default.json"); }
 
 // `refused` is the errno of a raw syscall that failed, 0 if it ran.
 template <class... Args>
@@ -43,14 +46,14 @@ struct results {
   long i386_getpid = 0, i386_mount = 0, i386_reboot = 0, i386_clone3 = 0;
 };
 
-}  // namespace
-
-TEST_CASE("Docker's default profile confines a real process as dockerd + runc would") {
-  // Loading allocates: done before forking (the running kernel's version picks minKernel rules).
-  const sysfence::oci_profile profile = sysfence::load_oci_profile(docker_default(), {.file_name = "default.json"});
+// `confined` applies a policy holding Docker's default profile in a forked child, makes the calls
+// the profile decides, and checks what each got: the same checks for the run-time loader and for
+// the header sysfence_add_policy generated from the same file.
+template <class Apply>
+void confined(Apply apply) {
   kernel_test::shared<results> r;
   const auto e = kernel_test::in_child([&] {
-    if (!profile.try_apply_to_current_thread()) return 1;
+    if (!apply()) return 1;
     r->pid_ok = ::syscall(SYS_getpid) > 0 ? 1 : 0;
     r->write_ok = ::syscall(SYS_write, 1, "", 0) == 0 ? 1 : 0;
     r->mount = refused(SYS_mount, "none", "/", "tmpfs", 0L, nullptr);
@@ -94,10 +97,22 @@ TEST_CASE("Docker's default profile confines a real process as dockerd + runc wo
 #endif
 }
 
+}  // namespace
+
+TEST_CASE("Docker's default profile confines a real process as dockerd + runc would") {
+  // Loading allocates: done before forking (the running kernel's version picks minKernel rules).
+  const sysfence::oci_profile profile = sysfence::load_oci_profile(default_profile(), {.file_name = "default.json"});
+  confined([&] { return static_cast<bool>(profile.try_apply_to_current_thread()); });
+}
+
+TEST_CASE("Docker's default profile compiled at build time (sysfence_add_policy) confines it the same way") {
+  confined([] { return static_cast<bool>(docker_default::policy.try_apply_to_current_thread(docker_default::flags)); });
+}
+
 TEST_CASE("with CAP_SYS_ADMIN in the bounding set, the profile lets unshare and clone3 reach the kernel") {
   sysfence::oci_options o{.file_name = "default.json"};
   o.capabilities.push_back("CAP_SYS_ADMIN");
-  const sysfence::oci_profile profile = sysfence::load_oci_profile(docker_default(), o);
+  const sysfence::oci_profile profile = sysfence::load_oci_profile(default_profile(), o);
   kernel_test::shared<results> r;
   const auto e = kernel_test::in_child([&] {
     if (!profile.try_apply_to_current_thread()) return 1;

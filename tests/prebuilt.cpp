@@ -17,12 +17,17 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 
+#include "sysfence/formats/oci.hpp"
 #include "sysfence/formats/seccompiler.hpp"
 #include "sysfence/simulate.hpp"
 
 #include <api_native.hpp>
+#include <docker_default.hpp>
+#include <docker_sys_admin.hpp>
 #include <vmm_multi.hpp>
 #include <vmm_x86_64.hpp>
+
+#include "oci_profiles.hpp"
 
 namespace {
 using namespace sysfence;
@@ -76,9 +81,7 @@ std::string policy_file() {
 // `same_as_loaded` checks the generated policy against the run-time loader's for the same file,
 // filter and ABIs: every instruction, every ABI, the disassembly.
 template <class Prebuilt>
-void same_as_loaded(const Prebuilt& generated, std::string_view filter, std::vector<arch::target> targets) {
-  const std::string text = policy_file();
-  const runtime_policy loaded = load_seccompiler_json(text, filter, {"policies/vmm.json", targets});
+void same_program(const Prebuilt& generated, const runtime_policy& loaded) {
   REQUIRE(generated.program().size() == loaded.program().size());
   for (std::size_t i = 0; i < loaded.program().size(); ++i) {
     CAPTURE(i);
@@ -97,6 +100,35 @@ void same_as_loaded(const Prebuilt& generated, std::string_view filter, std::vec
   CHECK(generated.dump() == loaded.dump());
 }
 
+template <class Prebuilt>
+void same_as_loaded(const Prebuilt& generated, std::string_view filter, std::vector<arch::target> targets) {
+  same_program(generated, load_seccompiler_json(policy_file(), filter, {"policies/vmm.json", targets}));
+}
+
+// `same_as_profile` checks a header generated from Docker's default profile against the
+// run-time loader resolving it for the same kernel and capabilities.
+template <class Prebuilt>
+void same_as_profile(const Prebuilt& generated, unsigned long flags, kernel_version kernel,
+                     std::vector<std::string> extra_caps) {
+  oci_options o{.file_name = "default.json", .kernel = kernel};
+  for (std::string& c : extra_caps) o.capabilities.push_back(std::move(c));
+  const oci_profile loaded = load_oci_profile(oci_test::profile_text("default.json"), o);
+  same_program(generated, loaded.policy);
+  CHECK(flags == loaded.flags.seccomp_flags());
+}
+
+// Docker's default profile resolved at build time: Linux 6.1 lets ptrace through (minKernel 4.8),
+// 4.4 does not; CAP_SYS_ADMIN lets mount through.
+constexpr bool docker_gates_resolved_at_build_time() {
+  using A = arch::native;
+  const auto dflt = docker_default::policy.program(), admin = docker_sys_admin::policy.program();
+  return evaluate(dflt, call<A>(sys::id::ptrace, 0)) == action::allow &&
+         evaluate(admin, call<A>(sys::id::ptrace, 0)) == action::error(EPERM) &&
+         evaluate(dflt, call<A>(sys::id::mount)) == action::error(EPERM) &&
+         evaluate(admin, call<A>(sys::id::mount)) == action::allow && docker_default::flags == 0;
+}
+static_assert(docker_gates_resolved_at_build_time());
+
 }  // namespace
 
 TEST_CASE("the generated vmm policy is the loader's program for x86_64, instruction by instruction") {
@@ -112,7 +144,16 @@ TEST_CASE("without ARCH the generated policy serves the native ABI") {
   CHECK(api_native::policy.targets()[0].audit == arch::native::audit);
 }
 
+TEST_CASE("Docker's default profile compiled at build time is the loader's program for its kernel and caps") {
+  same_as_profile(docker_default::policy, docker_default::flags, {6, 1}, {});
+  same_as_profile(docker_sys_admin::policy, docker_sys_admin::flags, {4, 4}, {"CAP_SYS_ADMIN"});
+#if defined(__x86_64__)
+  CHECK(docker_default::policy.targets().size() == 3);  // the archMap: x86_64, x86, x32
+#endif
+}
+
 TEST_CASE("the simulator facts hold at run time too") {
+  CHECK(docker_gates_resolved_at_build_time());
   CHECK(starts_with_arch_load());
   CHECK(vmm_allows_write());
   CHECK(vmm_traps_getppid());

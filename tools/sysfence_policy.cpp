@@ -4,8 +4,9 @@
 // program as a constexpr sysfence::prebuilt_policy. A bad file prints the front end's error and
 // exits 1, so the build fails with the run-time error text.
 //
-//   sysfence_policy --format seccompiler --input FILE --file-name NAME_IN_MESSAGES --output HEADER
+//   sysfence_policy --format seccompiler|oci --input FILE --file-name NAME_IN_MESSAGES --output HEADER
 //                   --namespace NS [--filter NAME] [--arch ABI]... [--option KEY=VALUE]...
+#include <sysfence/formats/oci.hpp>
 #include <sysfence/formats/seccompiler.hpp>
 #include <sysfence/runtime_policy.hpp>
 
@@ -115,25 +116,88 @@ std::string read_file(const request& r) {
 
 // --- one function per FORMAT: the file's text to a compiled policy --------------------------------
 
-sysfence::runtime_policy load_seccompiler(std::string_view text, const request& r) {
+// `loaded` is what a format's loader gives the header: the policy, the notes on what it skipped or
+// resolved (written into the header as comments), and the seccomp() flags the file asks for.
+struct loaded {
+  sysfence::runtime_policy policy;
+  std::vector<std::string> notes;
+  unsigned long flags = 0;
+};
+
+loaded load_seccompiler(std::string_view text, const request& r) {
   if (!r.options.empty())
     throw usage_error{"FORMAT seccompiler takes no OPTIONS (found " + r.options[0].first + ")"};
   if (r.filter.empty())
     throw usage_error{"FORMAT seccompiler needs FILTER (the name of one filter of the file)"};
-  return sysfence::load_seccompiler_json(text, r.filter, {r.file_name, r.targets});
+  return {sysfence::load_seccompiler_json(text, r.filter, {r.file_name, r.targets}), {}, 0};
+}
+
+// `list` splits "A,B,C" (empty items dropped).
+std::vector<std::string> list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (const std::string_view item = text.substr(0, comma); !item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// FORMAT oci: a Docker, Podman or OCI profile, resolved at build time for the container the
+// program will run as. OPTIONS: kernel=MAJOR.MINOR (required: minKernel gates are decided here,
+// and the build machine's kernel is not the one the program meets), caps=CAP_A,CAP_B (the bounding
+// set; default Docker's 14), cap_add=... and cap_drop=... (as docker run's flags). One ARCH, the
+// host: the profile's archMap entry for it gives the program's ABIs.
+loaded load_oci(std::string_view text, const request& r) {
+  if (!r.filter.empty()) throw usage_error{"FORMAT oci takes no FILTER (a profile is one policy)"};
+  if (r.targets.size() != 1)
+    throw usage_error{"FORMAT oci takes one ARCH, the host's (the profile's archMap gives the ABIs)"};
+  sysfence::oci_options o{.file_name = r.file_name, .host = r.targets[0]};
+  bool kernel_given = false;
+  for (const auto& [key, value] : r.options) {
+    if (key == "kernel") {
+      unsigned major = 0, minor = 0;
+      char end = 0;
+      if (std::sscanf(value.c_str(), "%u.%u%c", &major, &minor, &end) != 2)
+        throw usage_error{"OPTIONS kernel=" + value + ": expected MAJOR.MINOR, as 5.15"};
+      o.kernel = sysfence::kernel_version{major, minor};
+      kernel_given = true;
+    } else if (key == "caps") {
+      o.capabilities = list(value);
+    } else if (key == "cap_add") {
+      for (std::string& c : list(value)) o.capabilities.push_back(std::move(c));
+    } else if (key == "cap_drop") {
+      for (const std::string& c : list(value)) std::erase(o.capabilities, c);
+    } else {
+      throw usage_error{"FORMAT oci: unknown OPTIONS key \"" + key + "\" (known: kernel, caps, cap_add, cap_drop)"};
+    }
+  }
+  if (!kernel_given)
+    throw usage_error{
+        "FORMAT oci needs OPTIONS kernel=MAJOR.MINOR, the oldest kernel the program will run on (minKernel "
+        "gates are resolved at build time)"};
+  sysfence::oci_profile p = sysfence::load_oci_profile(text, o);
+  std::string caps;
+  for (const std::string& c : o.capabilities) caps += (caps.empty() ? "" : ",") + c;
+  p.notes.insert(p.notes.begin(), "resolved for kernel " + std::to_string(o.kernel->major) + "." +
+                                      std::to_string(o.kernel->minor) + ", capabilities " +
+                                      (caps.empty() ? std::string("none") : caps));
+  return {std::move(p.policy), std::move(p.notes), p.flags.seccomp_flags()};
 }
 
 // `formats` is the dispatch point: FORMAT's name and its loader. A format is one row here plus its
 // loader above, which reads its options from r.options (KEY=VALUE, sysfence_add_policy's OPTIONS).
 struct format_loader {
   std::string_view name;
-  sysfence::runtime_policy (*load)(std::string_view text, const request& r);
+  loaded (*load)(std::string_view text, const request& r);
 };
 constexpr format_loader formats[] = {
     {"seccompiler", load_seccompiler},
+    {"oci", load_oci},
 };
 
-sysfence::runtime_policy load(std::string_view text, const request& r) {
+loaded load(std::string_view text, const request& r) {
   std::string known;
   for (const format_loader& f : formats) {
     if (f.name == r.format) return f.load(text, r);
@@ -166,7 +230,8 @@ std::string hex(unsigned long v, int digits) {
   return buf;
 }
 
-std::string header(const request& r, const sysfence::runtime_policy& policy) {
+std::string header(const request& r, const loaded& file) {
+  const sysfence::runtime_policy& policy = file.policy;
   const auto program = policy.program();
   const auto targets = policy.targets();
   std::string abi_list, target_list;
@@ -188,6 +253,8 @@ std::string header(const request& r, const sysfence::runtime_policy& policy) {
   out += what;
   out += ") - DO NOT EDIT\n#pragma once\n\n#include <sysfence/prebuilt.hpp>\n\n// The rules:\n";
   for (const std::string& line : lines(policy.explain())) out += comment("//   " + line) + "\n";
+  if (!file.notes.empty()) out += "// Notes:\n";
+  for (const std::string& note : file.notes) out += comment("//   " + note) + "\n";
   out += "\nnamespace " + r.name_space + " {\n\n";
   out += "// `insns` is " + r.file_name + " (" + what + ") compiled: " + n + " instructions.\n";
   out += "inline constexpr std::array<sysfence::bpf::insn, " + n + "> insns{{\n";
@@ -210,6 +277,8 @@ std::string header(const request& r, const sysfence::runtime_policy& policy) {
   out += "}};\n\n// `policy` is the program and the ABIs it serves, ready to apply.\n";
   out += "inline constexpr sysfence::prebuilt_policy<" + n + ", " + abis + "> policy{insns, {" + target_list +
          "}};\n\n";
+  out += "// `flags` are the seccomp() flags the file asks for: policy.try_apply_to_current_thread(flags).\n";
+  out += "inline constexpr unsigned long flags = " + hex(file.flags, 1) + ";\n\n";
   out += "}  // namespace " + r.name_space + "\n";
   return out;
 }
@@ -231,8 +300,8 @@ void write_if_changed(const std::string& path, const std::string& content) {
 int main(int argc, char** argv) {
   try {
     const request r = read_command_line(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
-    const sysfence::runtime_policy policy = load(read_file(r), r);
-    write_if_changed(r.output, header(r, policy));
+    const loaded file = load(read_file(r), r);
+    write_if_changed(r.output, header(r, file));
     return 0;
   } catch (const sysfence::policy_error& e) {
     std::cerr << e.what() << '\n';
