@@ -27,6 +27,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -43,10 +44,15 @@
 #include "analysis.hpp"
 #include "libseccomp_peer.hpp"
 #include "policies.hpp"
+#include "runc_peer.hpp"
 #include "sysfence/dump.hpp"
+#include "sysfence/formats/oci.hpp"
 #include "sysfence/prebuilt.hpp"
 #ifdef SYSFENCE_BENCH_GENERATED_S
 #include <policy_s_json.hpp>  // sysfence_add_policy(sysfence_bench policy_s_json policy_S.json ...)
+#endif
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+#include <docker_default.hpp>  // sysfence_add_policy(sysfence_bench docker_default default.json FORMAT oci ...)
 #endif
 
 namespace {
@@ -378,6 +384,90 @@ void call_benchmark(benchmark::State& state, const std::string& key, std::span<c
   }
 }
 
+// --- 7. policy files: Docker's default profile at run time and at build time --------------------
+
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+// `docker` is Docker's default profile and what is made of it before any child forks: its text,
+// the container it is resolved for (Docker's capabilities, the running kernel, as dockerd does),
+// the profile loaded once (for apply alone) and its program (for the bare seccomp() floor).
+struct docker_inputs {
+  std::string text;
+  sysfence::kernel_version kernel{};
+  std::optional<sysfence::oci_profile> loaded;
+};
+docker_inputs& docker() {
+  static docker_inputs d;
+  return d;
+}
+
+// sysfence at run time: read, resolve, compile (load_oci_profile), then apply.
+bool install_docker_sysfence() noexcept {
+  try {
+    const sysfence::oci_profile p =
+        sysfence::load_oci_profile(docker().text, {.file_name = "default.json", .kernel = docker().kernel});
+    return static_cast<bool>(p.try_apply_to_current_thread());
+  } catch (...) {
+    return false;
+  }
+}
+// sysfence at run time without the install: the run-time compile time.
+bool compile_docker_sysfence() noexcept {
+  try {
+    const sysfence::oci_profile p =
+        sysfence::load_oci_profile(docker().text, {.file_name = "default.json", .kernel = docker().kernel});
+    benchmark::DoNotOptimize(p.policy.program().data());
+    return !p.policy.program().empty();
+  } catch (...) {
+    return false;
+  }
+}
+// Apply alone, of the profile loaded before the fork.
+bool apply_docker_loaded() noexcept { return static_cast<bool>(docker().loaded->try_apply_to_current_thread()); }
+// The header sysfence_add_policy generated from the same file at build time.
+bool install_docker_prebuilt() noexcept {
+  return static_cast<bool>(docker_default::policy.try_apply_to_current_thread(docker_default::flags));
+}
+// The floor: no_new_privs and seccomp() of the loaded program.
+bool install_docker_bare() noexcept {
+  const auto program = docker().loaded->policy.program();
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<bpf::insn*>(program.data())};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) == 0 &&
+         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0UL, &prog) == 0;
+}
+// libseccomp as dockerd and runc drive it (tests/runc_peer.hpp): parse and resolve the JSON, one
+// seccomp_rule_add_array per name, then seccomp_load.
+bool build_docker_libseccomp(bool load) noexcept {
+  try {
+    const runc_peer::profile p = runc_peer::resolve(docker().text, sysfence::docker_default_capabilities(),
+                                                    docker().kernel.major, docker().kernel.minor);
+    runc_peer::built b;
+    runc_peer::build(p, b);
+    return b.error == 0 && (!load || seccomp_load(b.ctx) == 0);
+  } catch (...) {
+    return false;
+  }
+}
+bool install_docker_libseccomp() noexcept { return build_docker_libseccomp(true); }
+bool compile_docker_libseccomp() noexcept { return build_docker_libseccomp(false); }
+
+void register_docker(const options& opt) {
+  const long samples = opt.setup_samples > 0 ? opt.setup_samples : opt.short_mode ? 10 : 200;
+  static constexpr setup_variant variants[] = {
+      {"sysfence", install_docker_sysfence, nullptr},
+      {"sysfence_compile", compile_docker_sysfence, nullptr},
+      {"sysfence_apply", apply_docker_loaded, nullptr},
+      {"prebuilt", install_docker_prebuilt, nullptr},
+      {"bare_seccomp", install_docker_bare, nullptr},
+      {"libseccomp", install_docker_libseccomp, nullptr},
+      {"libseccomp_build", compile_docker_libseccomp, nullptr},
+  };
+  benchmark::RegisterBenchmark("setup/docker", [](benchmark::State& s) { setup_benchmark(s, "setup/docker", variants); })
+      ->UseManualTime()
+      ->Iterations(samples)
+      ->Unit(benchmark::kMicrosecond);
+}
+#endif
+
 // --- registration ---------------------------------------------------------------------------
 
 template <class Policy>
@@ -438,6 +528,9 @@ void register_benchmarks(const options& opt) {
   register_policy<policy_p_type>("P", opt);
   register_calls<policy_m_type>("M", opt);
   register_calls<policy_l_type>("L", opt);
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+  register_docker(opt);
+#endif
 }
 
 // --- 2. heap allocations while installing ------------------------------------------------------
@@ -1113,6 +1206,122 @@ std::string rule_counts() {
          " argument rules";
 }
 
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+// `executed_per_number` is the mean and maximum instructions `program` runs over the numbers
+// [0, sweep_end()) of one architecture, arguments 0.
+std::pair<double, std::uint32_t> executed_per_number(program_view program, std::uint32_t audit) {
+  double sum = 0;
+  std::uint32_t max = 0;
+  for (std::uint32_t nr = 0; nr < sweep_end(); ++nr) {
+    const seccomp_data d{static_cast<int>(nr), audit, 0, {}};
+    const std::uint32_t n = sysfence::evaluate(program, d).executed;
+    sum += n;
+    max = std::max(max, n);
+  }
+  return {sum / sweep_end(), max};
+}
+
+// `docker_rows` are the policy-file rows (issue 14): Docker's default profile read, compiled and
+// installed at run time by sysfence and by libseccomp as runc drives it, and compiled at build time.
+void docker_rows(std::vector<row>& rows, std::vector<std::string>& notes) {
+  const std::string s = "setup/docker/", p = "docker";
+  auto m = [&](const char* v) { return in_us(median_of(s + v)); };
+  row total{.measure = "parse + compile + install, µs (median)",
+            .policy = p,
+            .sysfence = m("sysfence"),
+            .linear = m("libseccomp"),
+            .reference_name = "bare seccomp()",
+            .reference = m("bare_seccomp"),
+            .goal = "÷ libseccomp ≤ 0.10",
+            .precision = 1};
+  if (const auto q = paired_quartiles(s + "sysfence", s + "libseccomp")) total.met = (*q)[1] <= 0.10;
+  rows.push_back(total);
+  rows.push_back({.measure = "parse + compile, no install, µs (median)",
+                  .policy = p,
+                  .sysfence = m("sysfence_compile"),
+                  .linear = m("libseccomp_build"),
+                  .precision = 1});
+  row apply{.measure = "install of the loaded profile, µs (median)",
+            .policy = p,
+            .sysfence = m("sysfence_apply"),
+            .linear = m("libseccomp"),
+            .reference_name = "bare seccomp()",
+            .reference = m("bare_seccomp"),
+            .goal = "÷ bare ≤ 1.05",
+            .precision = 1};
+  if (const auto q = paired_quartiles(s + "sysfence_apply", s + "bare_seccomp")) apply.met = (*q)[1] <= 1.05;
+  rows.push_back(apply);
+  row prebuilt{.measure = "install, compiled at build time (generated header), µs (median)",
+               .policy = p,
+               .sysfence = m("prebuilt"),
+               .linear = m("libseccomp"),
+               .reference_name = "bare seccomp()",
+               .reference = m("bare_seccomp"),
+               .goal = "÷ bare ≤ 1.05",
+               .precision = 1};
+  if (const auto q = paired_quartiles(s + "prebuilt", s + "bare_seccomp")) prebuilt.met = (*q)[1] <= 1.05;
+  rows.push_back(prebuilt);
+  notes.push_back("docker: Docker's default profile (golang-github-docker-docker-dev), Docker's capabilities, Linux " +
+                  std::to_string(docker().kernel.major) + "." + std::to_string(docker().kernel.minor) +
+                  "; libseccomp side: nlohmann-json parse, dockerd's resolution, runc's seccomp_rule_add_array calls "
+                  "(tests/runc_peer.hpp), seccomp_load. Ratios per round, median [interquartile range]: "
+                  "parse + compile + install ÷ libseccomp " +
+                  paired_ratio(s + "sysfence", s + "libseccomp") + "; parse + compile ÷ libseccomp's build " +
+                  paired_ratio(s + "sysfence_compile", s + "libseccomp_build") + "; apply ÷ bare seccomp() " +
+                  paired_ratio(s + "sysfence_apply", s + "bare_seccomp") + "; generated header ÷ bare seccomp() " +
+                  paired_ratio(s + "prebuilt", s + "bare_seccomp") + ", ÷ run-time apply " +
+                  paired_ratio(s + "prebuilt", s + "sysfence_apply"));
+
+  row allocations{.measure = "heap allocations in apply",
+                  .policy = p,
+                  .sysfence = allocations_while(apply_docker_loaded),
+                  .linear = allocations_while(install_docker_libseccomp),
+                  .goal = "0"};
+  if (allocations.sysfence) allocations.met = *allocations.sysfence == 0;
+  rows.push_back(allocations);
+
+  // The programs: sysfence's (x86_64 + x86 + x32, from the archMap) and libseccomp's for the same.
+  const program_view sf = docker().loaded->policy.program();
+  std::vector<bpf::insn> peer;
+  try {
+    const runc_peer::profile rp = runc_peer::resolve(docker().text, sysfence::docker_default_capabilities(),
+                                                     docker().kernel.major, docker().kernel.minor);
+    runc_peer::built b;
+    runc_peer::build(rp, b);
+    if (b.error == 0) peer = exported(b.ctx);
+  } catch (...) {
+  }
+  if (peer.empty()) {
+    errors().push_back("docker: libseccomp could not build or export the profile");
+    return;
+  }
+  rows.push_back({.measure = "program size, instructions",
+                  .policy = p,
+                  .sysfence = static_cast<double>(sf.size()),
+                  .linear = static_cast<double>(peer.size()),
+                  .goal = "≤ libseccomp's",
+                  .met = sf.size() <= peer.size()});
+  using abi = std::pair<const char*, std::uint32_t>;
+  for (const auto& [name, audit] : {abi{"x86_64", AUDIT_ARCH_X86_64}, abi{"i386", AUDIT_ARCH_I386}}) {
+    const auto ours = executed_per_number(sf, audit), theirs = executed_per_number(peer, audit);
+    row mean{.measure = std::string("insns run per ") + name + " number, mean",
+             .policy = p,
+             .sysfence = ours.first,
+             .linear = theirs.first,
+             .goal = "≤ libseccomp's",
+             .met = ours.first <= theirs.first,
+             .precision = 1};
+    rows.push_back(mean);
+    rows.push_back({.measure = std::string("insns run per ") + name + " number, max",
+                    .policy = p,
+                    .sysfence = static_cast<double>(ours.second),
+                    .linear = static_cast<double>(theirs.second),
+                    .goal = "≤ libseccomp's",
+                    .met = ours.second <= theirs.second});
+  }
+}
+#endif
+
 void print_report(const options& opt) {
   std::vector<policy_report> reports;
   reports.push_back(report_policy<policy_s_type>("S"));
@@ -1151,6 +1360,9 @@ void print_report(const options& opt) {
     rows.insert(rows.end(), more.begin(), more.end());
   }
   append(&policy_report::size);
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+  docker_rows(rows, notes);
+#endif
   const auto compile = compile_rows(opt.compile_cost);
   rows.insert(rows.end(), compile.begin(), compile.end());
   for (const policy_report& r : reports) notes.insert(notes.end(), r.notes.begin(), r.notes.end());
@@ -1229,6 +1441,21 @@ int main(int argc, char** argv) {
   probe_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (probe_fd < 0) return 1;
 
+#ifdef SYSFENCE_BENCH_DOCKER_PROFILE
+  {
+    std::ifstream in(SYSFENCE_BENCH_DOCKER_PROFILE);
+    std::stringstream text;
+    text << in.rdbuf();
+    docker().text = text.str();
+    docker().kernel = sysfence::running_kernel_version();
+    try {
+      docker().loaded = sysfence::load_oci_profile(docker().text, {.file_name = "default.json", .kernel = docker().kernel});
+    } catch (const sysfence::policy_error& e) {
+      std::fprintf(stderr, "sysfence_bench: %s: %s\n", SYSFENCE_BENCH_DOCKER_PROFILE, e.what());
+      return 1;
+    }
+  }
+#endif
   register_benchmarks(opt);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

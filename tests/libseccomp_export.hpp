@@ -24,10 +24,10 @@ using filter = std::unique_ptr<void, release_filter>;
 
 // `exported` is the BPF program libseccomp generates for `ctx`, read back from a memfd
 // (libseccomp 2.5.4 has no seccomp_export_bpf_mem).
-inline std::vector<sysfence::bpf::insn> exported(const filter& ctx) {
+inline std::vector<sysfence::bpf::insn> exported(scmp_filter_ctx ctx) {
   const int fd = memfd_create("sysfence-test", MFD_CLOEXEC);
   REQUIRE(fd >= 0);
-  REQUIRE(seccomp_export_bpf(ctx.get(), fd) == 0);
+  REQUIRE(seccomp_export_bpf(ctx, fd) == 0);
   const off_t size = lseek(fd, 0, SEEK_END);
   REQUIRE(size > 0);
   REQUIRE(static_cast<std::size_t>(size) % sizeof(sysfence::bpf::insn) == 0);
@@ -36,5 +36,6 @@ inline std::vector<sysfence::bpf::insn> exported(const filter& ctx) {
   close(fd);
   return program;
 }
+inline std::vector<sysfence::bpf::insn> exported(const filter& ctx) { return exported(ctx.get()); }
 
 }  // namespace libseccomp_test

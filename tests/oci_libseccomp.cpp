@@ -23,6 +23,7 @@
 
 #include "libseccomp_export.hpp"
 #include "oci_profiles.hpp"
+#include "runc_peer.hpp"
 #include "sysfence/simulate.hpp"
 
 namespace {
@@ -30,136 +31,26 @@ using namespace sysfence;
 using nlohmann::json;
 
 using libseccomp_test::exported;
-using libseccomp_test::filter;
 using oci_test::profile_text;
 
 // --- the profile as dockerd resolves it and runc adds it to libseccomp (independent of oci.hpp) ---
 
-std::uint32_t scmp_action(const std::string& name, const json& rule, const char* errno_key) {
-  const bool has = rule.contains(errno_key);
-  const auto ret = has ? rule.at(errno_key).get<std::uint32_t>() : std::uint32_t{EPERM};
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
-  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
-  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
-  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(ret);
-  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(ret);
-  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
-  REQUIRE(name == "SCMP_ACT_ALLOW");
-  return SCMP_ACT_ALLOW;
-}
-
-scmp_compare scmp_op(const std::string& op) {
-  if (op == "SCMP_CMP_NE") return SCMP_CMP_NE;
-  if (op == "SCMP_CMP_LT") return SCMP_CMP_LT;
-  if (op == "SCMP_CMP_LE") return SCMP_CMP_LE;
-  if (op == "SCMP_CMP_EQ") return SCMP_CMP_EQ;
-  if (op == "SCMP_CMP_GE") return SCMP_CMP_GE;
-  if (op == "SCMP_CMP_GT") return SCMP_CMP_GT;
-  REQUIRE(op == "SCMP_CMP_MASKED_EQ");
-  return SCMP_CMP_MASKED_EQ;
-}
-
-bool listed(const json& gate, const char* key, const std::string& what) {
-  if (!gate.contains(key) || gate.at(key).is_null()) return false;
-  for (const json& x : gate.at(key))
-    if (x.get<std::string>() == what) return true;
-  return false;
-}
-bool kernel_at_least(const json& gate, unsigned major, unsigned minor) {
-  const std::string v = gate.at("minKernel").get<std::string>();
-  const unsigned want_major = static_cast<unsigned>(std::stoul(v.substr(0, v.find('.'))));
-  const unsigned want_minor = static_cast<unsigned>(std::stoul(v.substr(v.find('.') + 1)));
-  return major > want_major || (major == want_major && minor >= want_minor);
-}
-
-// `resolved_rule` is a rule as runc adds it: names, action, conditions (alternatives if split).
-struct resolved_rule {
-  std::vector<std::string> names;
-  std::uint32_t action = 0;
-  std::vector<scmp_arg_cmp> conditions;
-  bool split = false;
-};
-
 // `peer` is the libseccomp side of one profile: the program, or the error runc would fail with.
 struct peer {
   std::uint32_t default_action = 0;
-  std::vector<resolved_rule> rules;
+  std::vector<runc_peer::rule> rules;
   std::vector<bpf::insn> program;
-  int error = 0;                         // seccomp_rule_add's failure, if any
-  std::set<std::string> unknown_names;   // names libseccomp 2.5.4 does not know (runc skips them)
+  int error = 0;                        // seccomp_arch_add's or seccomp_rule_add's failure, if any
+  std::set<std::string> unknown_names;  // names libseccomp 2.5.4 does not know (runc skips them)
 };
 
 peer libseccomp_build(const std::string& text, const std::vector<std::string>& caps, unsigned major, unsigned minor) {
-  const json p = json::parse(text);
-  const std::uint32_t def = scmp_action(p.at("defaultAction").get<std::string>(), p, "defaultErrnoRet");
-  filter ctx{seccomp_init(def)};
-  REQUIRE(ctx);
-  // archMap: the x86_64 entry's architecture and subArchitectures; architectures as listed.
-  std::vector<std::string> arches;
-  if (p.contains("architectures"))
-    for (const json& a : p.at("architectures")) arches.push_back(a.get<std::string>());
-  if (p.contains("archMap"))
-    for (const json& e : p.at("archMap"))
-      if (e.at("architecture") == "SCMP_ARCH_X86_64") {
-        arches.push_back("SCMP_ARCH_X86_64");
-        for (const json& a : e.at("subArchitectures")) arches.push_back(a.get<std::string>());
-      }
-  for (const std::string& a : arches) {
-    const std::uint32_t token = a == "SCMP_ARCH_X86" ? SCMP_ARCH_X86 : a == "SCMP_ARCH_X32" ? SCMP_ARCH_X32 : a == "SCMP_ARCH_X86_64" ? SCMP_ARCH_X86_64 : 0;
-    if (token == 0 || token == SCMP_ARCH_X86_64) continue;  // others are not compared here; native is there
-    REQUIRE(seccomp_arch_add(ctx.get(), token) == 0);
-  }
-  peer out;
-  out.default_action = def;
-  const json none = json::object();
-  for (const json& rule : p.value("syscalls", json::array())) {
-    const json& in = rule.contains("includes") && !rule.at("includes").is_null() ? rule.at("includes") : none;
-    const json& ex = rule.contains("excludes") && !rule.at("excludes").is_null() ? rule.at("excludes") : none;
-    // moby setupSeccomp, host amd64.
-    bool keep = !listed(ex, "arches", "amd64");
-    for (const std::string& c : caps) keep = keep && !listed(ex, "caps", c);
-    if (ex.contains("minKernel") && kernel_at_least(ex, major, minor)) keep = false;
-    if (in.contains("arches") && !listed(in, "arches", "amd64")) keep = false;
-    if (in.contains("caps"))
-      for (const json& c : in.at("caps")) keep = keep && std::find(caps.begin(), caps.end(), c.get<std::string>()) != caps.end();
-    if (in.contains("minKernel") && !kernel_at_least(in, major, minor)) keep = false;
-    if (!keep) continue;
-    std::vector<std::string> names;
-    if (rule.contains("name")) names.push_back(rule.at("name").get<std::string>());
-    if (rule.contains("names"))
-      for (const json& n : rule.at("names")) names.push_back(n.get<std::string>());
-    // runc matchCall.
-    const std::uint32_t act = scmp_action(rule.at("action").get<std::string>(), rule, "errnoRet");
-    if (act == def) continue;
-    std::vector<scmp_arg_cmp> conditions;
-    std::array<int, 6> per_index{};
-    bool repeated = false;
-    if (rule.contains("args") && !rule.at("args").is_null())
-      for (const json& a : rule.at("args")) {
-        const auto index = a.at("index").get<unsigned>();
-        repeated = repeated || ++per_index.at(index) > 1;
-        conditions.push_back({index, scmp_op(a.at("op").get<std::string>()), a.at("value").get<std::uint64_t>(),
-                              a.value("valueTwo", std::uint64_t{0})});
-      }
-    out.rules.push_back({names, act, conditions, repeated});
-    for (const std::string& name : names) {
-      const int nr = seccomp_syscall_resolve_name(name.c_str());
-      if (nr == __NR_SCMP_ERROR) {
-        out.unknown_names.insert(name);
-        continue;
-      }
-      auto add = [&](unsigned count, const scmp_arg_cmp* c) {
-        const int rc = seccomp_rule_add_array(ctx.get(), act, nr, count, c);
-        if (rc != 0 && out.error == 0) out.error = rc;
-      };
-      if (repeated)
-        for (const scmp_arg_cmp& c : conditions) add(1, &c);
-      else
-        add(static_cast<unsigned>(conditions.size()), conditions.data());
-    }
-  }
-  if (out.error == 0) out.program = exported(ctx);
+  const runc_peer::profile p = runc_peer::resolve(text, caps, major, minor);
+  runc_peer::built b;
+  runc_peer::build(p, b);
+  REQUIRE(b.ctx != nullptr);
+  peer out{p.default_action, p.rules, {}, b.error, b.unknown_names};
+  if (out.error == 0) out.program = exported(b.ctx);
   return out;
 }
 
@@ -221,7 +112,7 @@ std::uint32_t meaning(const peer& p, std::uint32_t token, std::uint32_t nr, cons
   char* resolved = seccomp_syscall_resolve_num_arch(token, static_cast<int>(nr));
   const std::string name = resolved != nullptr ? resolved : "";
   std::free(resolved);
-  for (const resolved_rule& r : p.rules) {
+  for (const runc_peer::rule& r : p.rules) {
     if (name.empty() || std::find(r.names.begin(), r.names.end(), name) == r.names.end()) continue;
     if (r.conditions.empty()) {
       if (!have_plain) plain = r.action;

@@ -717,8 +717,12 @@ class lowering {
     if (!profile_.listener_path.empty())
       notes_.push_back(file_ + ": listenerPath \"" + profile_.listener_path +
                        "\" noted; sysfence installs no notification listener");
+    std::size_t listed = 0;  // (reserved: a rule is some 200 bytes, and Docker's profile has 400)
+    for (const std::size_t i : resolved_.rules) listed += profile_.syscalls[i].names.size();
+    candidates_.reserve(listed);
     for (const std::size_t i : resolved_.rules) lower_rule(i);
     std::vector<entry> entries;
+    entries.reserve(candidates_.size());
     for (const candidate& c : candidates_)
       if (c.alive) entries.push_back({c.r, static_cast<std::uint16_t>(c.origin), 0, true});
     std::vector<std::string> names;
