@@ -304,8 +304,10 @@ struct reader : json::checker {
     std::vector<located> out;
     if (v.what == json_value::kind::null) return out;
     expect(where, v, json_value::kind::array, "an array of strings");
+    out.reserve(v.items.size());
     for (std::size_t i = 0; i < v.items.size(); ++i) {
-      expect(where + "[" + std::to_string(i) + "]", v.items[i], json_value::kind::string, "a string");
+      if (v.items[i].what != json_value::kind::string)  // (the place in words only when it is needed)
+        expect(where + "[" + std::to_string(i) + "]", v.items[i], json_value::kind::string, "a string");
       out.push_back({v.items[i].text, v.items[i].offset});
     }
     return out;
@@ -717,14 +719,21 @@ class lowering {
     if (!profile_.listener_path.empty())
       notes_.push_back(file_ + ": listenerPath \"" + profile_.listener_path +
                        "\" noted; sysfence installs no notification listener");
+    if (profile_.syscalls.size() >= no_origin)  // (entries number their rule in 16 bits)
+      throw policy_error("sysfence: " + file_ + ": " + std::to_string(profile_.syscalls.size()) +
+                         " syscalls entries; a profile holds fewer than 65535");
     std::size_t listed = 0;  // (reserved: a rule is some 200 bytes, and Docker's profile has 400)
     for (const std::size_t i : resolved_.rules) listed += profile_.syscalls[i].names.size();
     candidates_.reserve(listed);
+    dead_.reserve(listed);
     for (const std::size_t i : resolved_.rules) lower_rule(i);
-    std::vector<entry> entries;
-    entries.reserve(candidates_.size());
-    for (const candidate& c : candidates_)
-      if (c.alive) entries.push_back({c.r, static_cast<std::uint16_t>(c.origin), 0, true});
+    // The live candidates are the policy's entries, compacted in place (no second copy: a fresh
+    // process pays a page fault for every 4 KiB it touches).
+    std::vector<entry> entries = std::move(candidates_);
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < entries.size(); ++k)
+      if (!dead_[k]) entries[kept++] = entries[k];
+    entries.resize(kept);
     std::vector<std::string> names;
     for (const syscall_rule& r : profile_.syscalls)
       names.push_back("syscalls[" + std::to_string(names.size()) + "] (" + at_(r.offset) + ")");
@@ -733,11 +742,9 @@ class lowering {
   }
 
  private:
-  struct candidate {
-    rule r;
-    std::size_t origin = 0;  // index into syscalls
-    bool alive = true;
-  };
+  // A candidate is an entry of the policy (origin: its syscalls[] index; portable: a name an
+  // ABI lacks is left out there), dead_ when a later rule of libseccomp's database replaced it.
+  using candidate = entry;
 
   [[nodiscard]] std::string place(std::size_t i, std::string_view name, std::size_t offset) const {
     return file_ + ": " + at_(offset) + ": syscalls[" + std::to_string(i) + "] (" + std::string(name) + ")";
@@ -808,7 +815,7 @@ class lowering {
         continue;
       }
       for (const std::vector<condition>& g : groups) {
-        candidate c{{}, i, true};
+        candidate c{{}, static_cast<std::uint16_t>(i), 0, true};
         c.r.syscall = *id;
         c.r.result = sr.result;
         for (const condition& k : g) c.r.conditions[c.r.count++] = k;
@@ -824,8 +831,8 @@ class lowering {
     const std::string_view sys_name = sys::name(c.r.syscall);
     auto other = [&](const candidate& e) { return "syscalls[" + std::to_string(e.origin) + "]"; };
     for (const std::size_t k : same) {
-      candidate& e = candidates_[k];
-      if (!e.alive || !e.r.is_simple()) continue;
+      const candidate& e = candidates_[k];
+      if (dead_[k] || !e.r.is_simple()) continue;
       if (!c.r.is_simple()) {
         notes_.push_back(where() + ": conditional rule has no effect: " + other(e) + " answers every " + std::string(sys_name) +
                          " call with " + action_words(e.r.result) + " (libseccomp keeps the plain rule)");
@@ -838,16 +845,16 @@ class lowering {
     }
     if (c.r.is_simple()) {
       for (const std::size_t k : same) {
-        candidate& e = candidates_[k];
-        if (!e.alive) continue;
-        e.alive = false;
+        const candidate& e = candidates_[k];
+        if (dead_[k]) continue;
+        dead_[k] = true;
         notes_.push_back(where() + ": its plain rule replaces the conditional rule of " + other(e) + " for " + std::string(sys_name) +
                          " (" + action_words(e.r.result) + "; libseccomp keeps the plain rule)");
       }
     } else {
       for (const std::size_t k : same) {
         const candidate& e = candidates_[k];
-        if (!e.alive) continue;
+        if (dead_[k]) continue;
         if (e.r.same_match(c.r)) {
           if (e.r.result == c.r.result) return;  // a duplicate: libseccomp accepts it, nothing changes
           throw policy_error("sysfence: " + where() + ": the same conditions as " + other(e) + " with another action (" +
@@ -863,7 +870,8 @@ class lowering {
       }
     }
     same.push_back(candidates_.size());
-    candidates_.push_back(std::move(c));
+    candidates_.push_back(c);
+    dead_.push_back(false);
   }
 
   const profile& profile_;
@@ -872,6 +880,7 @@ class lowering {
   std::string file_;
   std::vector<std::vector<std::size_t>> by_syscall_;
   std::vector<candidate> candidates_;
+  std::vector<bool> dead_;
   std::vector<std::string> notes_;
 };
 
