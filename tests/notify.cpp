@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+// notify.cpp - tests of notify.hpp in the kernel: a forked child installs a policy notifying
+// getppid, hands the listener to its parent over a socketpair (SCM_RIGHTS), and the parent's
+// supervisor answers: a value, an errno, CONTINUE, an added fd; id_valid once the caller died.
+#include "sysfence/notify.hpp"
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include "kernel.hpp"
+#include "sysfence/runtime_policy.hpp"
+#include "sysfence/sysfence.hpp"
+
+using namespace sysfence;
+using namespace kernel_test;
+
+namespace {
+
+// `notify_getppid` answers getppid with user_notif and lets everything else run (sendmsg too: the
+// handoff itself must not wait for a supervisor who has no listener yet).
+runtime_policy notify_getppid() {
+  return runtime_policy({{rule{sys::getppid}.then(action::user_notif), 0}}, {"notify_getppid"}, action::allow);
+}
+
+// `supervised_run` is how a supervised child ended, and what the supervisor saw.
+struct supervised_run {
+  ending e;
+  bool received = false;          // the listener arrived
+  notify_status supervised;       // supervise's outcome
+  notify_listener listener;       // kept open, for checks after the child is gone
+};
+
+// `supervised` runs `child` in a forked child under notify_getppid, after it sent its listener
+// to the parent; a thread of the parent receives it and supervises with `handler` until the
+// child has exited and been reaped.
+template <class Child, class Handler>
+supervised_run supervised(Child&& child, Handler&& handler) {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  const runtime_policy policy = notify_getppid();  // built before fork: the child allocates nothing
+  supervised_run run;
+  std::thread supervisor([&] {
+    received_listener r = receive_listener(sv[0]);
+    run.received = static_cast<bool>(r);
+    if (!r) return;
+    run.listener = std::move(r.listener);
+    run.supervised = supervise(run.listener, handler);
+  });
+  run.e = in_child([&] {
+    ::close(sv[0]);
+    applied_listener a = try_apply_with_listener(policy);
+    if (!a) return 10;
+    if (!send_listener(sv[1], a.listener)) return 11;
+    a.listener.reset();  // the parent's copy is the one it supervises with
+    ::close(sv[1]);
+    return std::forward<Child>(child)();
+  });
+  // The child is reaped: the listener hangs up and supervise returns. A child that failed before
+  // sending leaves recvmsg to see the socket's end once our copy is closed too.
+  ::close(sv[1]);
+  supervisor.join();
+  ::close(sv[0]);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("SECCOMP_GET_NOTIF_SIZES: the kernel's structures are the headers' and fit the buffers") {
+  const notif_sizes s = query_notif_sizes();
+  REQUIRE(s.error == 0);
+  CHECK(s.notification == sizeof(seccomp_notif));
+  CHECK(s.response == sizeof(seccomp_notif_resp));
+  CHECK(s.data == sizeof(seccomp_data));
+  CHECK(s.fits());
+  CHECK_FALSE(notif_sizes{300, 24, 64, 0}.fits());  // a kernel whose structures outgrew the buffers
+  CHECK_FALSE(notif_sizes{0, 0, 0, EINVAL}.fits());
+}
+
+TEST_CASE("the listener is handed over SCM_RIGHTS and the supervisor answers with a value") {
+  shared<outcome> r;
+  notification seen;
+  supervised_run run = supervised(
+      [&] {
+        *r = record([] { return ::syscall(SYS_getppid); });
+        return 0;
+      },
+      [&](const notification& n) {
+        seen = n;
+        return notify_reply::value(4242);
+      });
+  REQUIRE(run.e.exited);
+  CHECK(run.e.code == 0);
+  CHECK(run.received);
+  CHECK(static_cast<bool>(run.supervised));
+  CHECK(r->ret == 4242);
+  CHECK(seen.nr == SYS_getppid);
+  CHECK(seen.arch == arch::native::audit);
+  CHECK(seen.syscall_name() == "getppid");
+  CHECK(seen.pid > 0);
+  CHECK(seen.id != 0);
+  CHECK(seen.instruction_pointer != 0);
+}
+
+TEST_CASE("an errno answer: the call fails with it") {
+  shared<outcome> r;
+  supervised_run run = supervised(
+      [&] {
+        *r = record([] { return ::syscall(SYS_getppid); });
+        return 0;
+      },
+      [](const notification&) { return notify_reply::error(EACCES); });
+  REQUIRE(run.e.exited);
+  CHECK(static_cast<bool>(run.supervised));
+  CHECK(r->ret == -1);
+  CHECK(r->err == EACCES);
+}
+
+TEST_CASE("CONTINUE: the kernel runs the call, the child sees its real parent") {
+  shared<std::array<outcome, 2>> r;
+  int calls = 0;
+  supervised_run run = supervised(
+      [&] {
+        (*r)[0] = record([] { return ::syscall(SYS_getppid); });
+        (*r)[1] = record([] { return ::syscall(SYS_getppid); });  // each call is notified
+        return 0;
+      },
+      [&](const notification&) {
+        ++calls;
+        return notify_reply::continue_call();
+      });
+  REQUIRE(run.e.exited);
+  CHECK(static_cast<bool>(run.supervised));
+  CHECK(calls == 2);
+  CHECK((*r)[0].ret == ::getpid());
+  CHECK((*r)[1].ret == ::getpid());
+}
+
+TEST_CASE("id_valid while the caller waits, not once it died; answering it then is target_gone") {
+  bool valid_while_waiting = false;
+  notification seen;
+  supervised_run run = supervised(
+      [] {
+        ::syscall(SYS_getppid);  // never answered: the supervisor kills the caller
+        return 0;
+      },
+      [&](const notify_listener& listener, const notification& n) {
+        seen = n;
+        valid_while_waiting = id_valid(listener, n);
+        ::kill(n.pid, SIGKILL);
+        return notify_reply::answered();  // left waiting
+      });
+  CHECK_FALSE(run.e.exited);
+  CHECK(run.e.signal == SIGKILL);
+  CHECK(static_cast<bool>(run.supervised));
+  CHECK(valid_while_waiting);
+  CHECK_FALSE(id_valid(run.listener, seen));
+  const notify_status late = respond_value(run.listener, seen, 1);
+  CHECK_FALSE(static_cast<bool>(late));
+  CHECK(late.failed == notify_step::respond);
+  CHECK(late.target_gone());
+}
+
+TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
+  const notify_listener none;
+  const notification n;
+  CHECK(respond_errno(none, n, 0).error == EINVAL);
+  CHECK(respond_errno(none, n, 4096).error == EINVAL);
+  CHECK(respond(none, n, notify_reply::answered()));
+}
+
+namespace {
+
+// `injected` runs a child whose getppid returns a descriptor `answer` put there, reading what the
+// parent wrote into the pipe behind it.
+struct injected_run {
+  supervised_run run;
+  std::string read;
+  int fd = -1;
+  bool cloexec = false;
+};
+template <class Answer>
+injected_run injected(Answer&& answer) {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  REQUIRE(::write(p[1], "hello", 5) == 5);
+  ::close(p[1]);
+  struct seen_by_child {
+    std::array<char, 16> text{};
+    long fd = -1;
+    int fd_flags = -1;
+  };
+  shared<seen_by_child> c;
+  injected_run out;
+  out.run = supervised(
+      [&] {
+        c->fd = ::syscall(SYS_getppid);
+        if (c->fd < 0) return 1;
+        c->fd_flags = ::fcntl(static_cast<int>(c->fd), F_GETFD);
+        const ssize_t n = ::read(static_cast<int>(c->fd), c->text.data(), c->text.size() - 1);
+        return n == 5 ? 0 : 2;
+      },
+      [&](const notify_listener& listener, const notification& n) { return answer(listener, n, p[0]); });
+  ::close(p[0]);
+  out.read = c->text.data();
+  out.fd = static_cast<int>(c->fd);
+  out.cloexec = c->fd_flags >= 0 && (c->fd_flags & FD_CLOEXEC) != 0;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("add_fd: the parent injects a pipe's read end, the child reads from it") {
+  int added = -2;
+  const injected_run r = injected([&](const notify_listener& listener, const notification& n, int fd) {
+    const added_fd a = add_fd(listener, n, fd);
+    added = a.fd;
+    return a ? notify_reply::value(a.fd) : notify_reply::error(EBADF);
+  });
+  REQUIRE(r.run.e.exited);
+  CHECK(r.run.e.code == 0);
+  CHECK(added >= 0);
+  CHECK(r.fd == added);
+  CHECK(r.read == "hello");
+  CHECK_FALSE(r.cloexec);
+}
+
+TEST_CASE("add_fd_at: at a chosen number, close-on-exec") {
+  const injected_run r = injected([&](const notify_listener& listener, const notification& n, int fd) {
+    const added_fd a = add_fd_at(listener, n, fd, 100, true);
+    return a ? notify_reply::value(a.fd) : notify_reply::error(EBADF);
+  });
+  REQUIRE(r.run.e.exited);
+  CHECK(r.run.e.code == 0);
+  CHECK(r.fd == 100);
+  CHECK(r.read == "hello");
+  CHECK(r.cloexec);
+}
+
+TEST_CASE("respond_with_fd: added and answered in one step") {
+  const injected_run r = injected([&](const notify_listener& listener, const notification& n, int fd) {
+    const added_fd a = respond_with_fd(listener, n, fd);
+    return a ? notify_reply::answered() : notify_reply::error(EBADF);
+  });
+  REQUIRE(r.run.e.exited);
+  CHECK(r.run.e.code == 0);
+  CHECK(r.fd >= 0);
+  CHECK(r.read == "hello");
+}
+
+namespace {
+
+struct getppid_notified : rule_set_base {
+  static constexpr std::string_view name = "getppid_notified";
+  static constexpr std::array conditional_rules{rule{sys::getppid}.then(action::user_notif)};
+};
+
+}  // namespace
+
+TEST_CASE("a typed policy's listener, taken by the parent with pidfd_getfd") {
+  struct handoff {
+    std::atomic<int> listener{-1};
+    std::atomic<pid_t> pid{0};
+    outcome call;
+  };
+  shared<handoff> h;
+  notify_status supervised_status{notify_step::poll, -1};
+  int taken_error = -1;
+  std::thread supervisor([&] {
+    while (h->listener.load() < 0) std::this_thread::yield();
+    if (h->listener.load() == 0) return;  // the child failed to install
+    received_listener r = take_listener(h->pid.load(), h->listener.load());
+    taken_error = r.status.error;
+    if (!r) {
+      ::kill(h->pid.load(), SIGKILL);
+      return;
+    }
+    supervised_status = supervise(r.listener, [](const notification&) { return notify_reply::value(7); });
+  });
+  const ending e = in_child([&] {
+    h->pid = ::getpid();
+    applied_listener a = try_apply_with_listener(safety_context{}.enable(getppid_notified{}));
+    h->listener = a ? a.listener.fd() : 0;  // shared memory: no syscall the policy would deny
+    if (!a) return 10;
+    h->call = record([] { return ::syscall(SYS_getppid); });
+    return 0;
+  });
+  int never_sent = -1;
+  h->listener.compare_exchange_strong(never_sent, 0);  // a child that died first: the thread stops
+  supervisor.join();
+  REQUIRE(e.exited);
+  CHECK(e.code == 0);
+  CHECK(taken_error == 0);
+  CHECK(static_cast<bool>(supervised_status));
+  CHECK(h->call.ret == 7);
+}
