@@ -24,6 +24,9 @@
 #include <doctest/doctest.h>
 
 #include "kernel.hpp"
+#ifdef SYSFENCE_COUNT_ALLOCATIONS
+#include "allocation_counter.hpp"
+#endif
 #include "sysfence/runtime_policy.hpp"
 #include "sysfence/sysfence.hpp"
 
@@ -44,7 +47,17 @@ struct supervised_run {
   bool received = false;          // the listener arrived
   notify_status supervised;       // supervise's outcome
   notify_listener listener;       // kept open, for checks after the child is gone
+  long allocations = -1;          // heap allocations while supervising (SYSFENCE_COUNT_ALLOCATIONS)
 };
+
+// `heap_allocations` is the process's count so far, or 0 when allocations are not counted.
+long heap_allocations() noexcept {
+#ifdef SYSFENCE_COUNT_ALLOCATIONS
+  return allocation_counter::heap_allocations();
+#else
+  return 0;
+#endif
+}
 
 // `supervised` runs `child` in a forked child under notify_getppid, after it sent its listener
 // to the parent; a thread of the parent receives it and supervises with `handler` until the
@@ -60,7 +73,9 @@ supervised_run supervised(Child&& child, Handler&& handler) {
     run.received = static_cast<bool>(r);
     if (!r) return;
     run.listener = std::move(r.listener);
+    const long before = heap_allocations();
     run.supervised = supervise(run.listener, handler);
+    run.allocations = heap_allocations() - before;
   });
   run.e = in_child([&] {
     ::close(sv[0]);
@@ -151,6 +166,32 @@ TEST_CASE("CONTINUE: the kernel runs the call, the child sees its real parent") 
   CHECK((*r)[1].ret == ::getpid());
 }
 
+#ifdef SYSFENCE_COUNT_ALLOCATIONS
+TEST_CASE("supervising allocates nothing: receive, and answers of every kind") {
+  shared<std::array<outcome, 3>> r;
+  int calls = 0;
+  supervised_run run = supervised(
+      [&] {
+        for (outcome& o : *r) o = record([] { return ::syscall(SYS_getppid); });
+        return 0;
+      },
+      [&](const notification& n) {
+        ++calls;
+        if (n.syscall_name() != "getppid") return notify_reply::error(EINVAL);
+        if (calls == 1) return notify_reply::value(1);
+        if (calls == 2) return notify_reply::error(EPERM);
+        return notify_reply::continue_call();
+      });
+  REQUIRE(run.e.exited);
+  CHECK(static_cast<bool>(run.supervised));
+  CHECK(calls == 3);
+  CHECK((*r)[0].ret == 1);
+  CHECK((*r)[1].err == EPERM);
+  CHECK((*r)[2].ret == ::getpid());
+  CHECK(run.allocations == 0);
+}
+#endif
+
 TEST_CASE("id_valid while the caller waits, not once it died; answering it then is target_gone") {
   bool valid_while_waiting = false;
   notification seen;
@@ -182,6 +223,41 @@ TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
   CHECK(respond_errno(none, n, 0).error == EINVAL);
   CHECK(respond_errno(none, n, 4096).error == EINVAL);
   CHECK(respond(none, n, notify_reply::answered()));
+}
+
+TEST_CASE("receive_listener: a peer that closes without sending one is ENOMSG") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  ::close(sv[1]);
+  const received_listener r = receive_listener(sv[0]);
+  ::close(sv[0]);
+  CHECK_FALSE(static_cast<bool>(r));
+  CHECK(r.status.failed == notify_step::receive_listener);
+  CHECK(r.status.error == ENOMSG);
+  CHECK_FALSE(static_cast<bool>(r.listener));
+}
+
+TEST_CASE("one listener per filter chain: a second is refused with EBUSY, the first kept") {
+  struct result {
+    apply_status first, second;
+    bool second_has_listener = true;
+  };
+  shared<result> r;
+  const runtime_policy policy = notify_getppid();
+  const ending e = in_child([&] {
+    applied_listener a = try_apply_with_listener(policy);
+    applied_listener b = try_apply_with_listener(policy);
+    r->first = a.status;
+    r->second = b.status;
+    r->second_has_listener = static_cast<bool>(b.listener);
+    return 0;
+  });
+  REQUIRE(e.exited);
+  CHECK(static_cast<bool>(r->first));
+  CHECK(r->first.listener == -1);  // moved into the notify_listener
+  CHECK(r->second.failed == apply_step::install_filter);
+  CHECK(r->second.error == EBUSY);
+  CHECK_FALSE(r->second_has_listener);
 }
 
 namespace {
