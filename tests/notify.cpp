@@ -38,16 +38,17 @@ namespace {
 // `notify_getppid` answers getppid with user_notif and lets everything else run (sendmsg too: the
 // handoff itself must not wait for a supervisor who has no listener yet).
 runtime_policy notify_getppid() {
-  return runtime_policy({{rule{sys::getppid}.then(action::user_notif), 0}}, {"notify_getppid"}, action::allow);
+  return runtime_policy({{rule{sys::getppid}.then(action::user_notif), 0}}, {"notify_getppid"},
+                        action::allow);
 }
 
 // `supervised_run` is how a supervised child ended, and what the supervisor saw.
 struct supervised_run {
   ending e;
-  bool received = false;          // the listener arrived
-  notify_status supervised;       // supervise's outcome
-  notify_listener listener;       // kept open, for checks after the child is gone
-  long allocations = -1;          // heap allocations while supervising (SYSFENCE_COUNT_ALLOCATIONS)
+  bool received = false;     // the listener arrived
+  notify_status supervised;  // supervise's outcome
+  notify_listener listener;  // kept open, for checks after the child is gone
+  long allocations = -1;     // heap allocations while supervising (SYSFENCE_COUNT_ALLOCATIONS)
 };
 
 // `heap_allocations` is the process's count so far, or 0 when allocations are not counted.

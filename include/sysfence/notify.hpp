@@ -64,7 +64,8 @@ struct notify_status {
   // `what` says in words what failed.
   [[nodiscard]] std::string_view what() const noexcept {
     switch (failed) {
-      case notify_step::none: return "sysfence: done";
+      case notify_step::none:
+        return "sysfence: done";
       case notify_step::sizes:
         return "sysfence: SECCOMP_GET_NOTIF_SIZES failed, or the kernel's notification structures are "
                "larger than sysfence's buffers";
@@ -75,8 +76,10 @@ struct notify_status {
                "is outside 1..4095";
       case notify_step::add_fd:
         return "sysfence: SECCOMP_IOCTL_NOTIF_ADDFD failed (ENOENT: the caller is gone)";
-      case notify_step::poll: return "sysfence: poll() on the listener failed";
-      case notify_step::send_listener: return "sysfence: sendmsg(SCM_RIGHTS) of the listener failed";
+      case notify_step::poll:
+        return "sysfence: poll() on the listener failed";
+      case notify_step::send_listener:
+        return "sysfence: sendmsg(SCM_RIGHTS) of the listener failed";
       case notify_step::receive_listener:
         return "sysfence: recvmsg(SCM_RIGHTS) failed or brought no descriptor (ENOMSG)";
     }
@@ -118,17 +121,17 @@ namespace detail {
 
 // The ABIs a notification can come from, named by the syscall tables sysfence has (x32 after
 // x86_64: same audit value, numbers from bit 30).
-inline constexpr std::array<arch::target, 5> notified_abis{arch::x86_64::value, arch::x32::value, arch::x86::value,
-                                                           arch::aarch64::value, arch::riscv64::value};
+inline constexpr std::array<arch::target, 5> notified_abis{
+    arch::x86_64::value, arch::x32::value, arch::x86::value, arch::aarch64::value, arch::riscv64::value};
 
 }  // namespace detail
 
 // `notification` is one call the filter answered with action::user_notif, as the kernel reported it.
 struct notification {
-  std::uint64_t id = 0;        // the kernel's cookie: answers and id_valid name the call by it
-  pid_t pid = 0;               // the calling thread, in the supervisor's pid namespace (0: not visible)
-  std::uint32_t arch = 0;      // seccomp_data.arch (AUDIT_ARCH_*)
-  std::int32_t nr = -1;        // seccomp_data.nr, in that ABI's numbers (x32: with bit 30)
+  std::uint64_t id = 0;    // the kernel's cookie: answers and id_valid name the call by it
+  pid_t pid = 0;           // the calling thread, in the supervisor's pid namespace (0: not visible)
+  std::uint32_t arch = 0;  // seccomp_data.arch (AUDIT_ARCH_*)
+  std::int32_t nr = -1;    // seccomp_data.nr, in that ABI's numbers (x32: with bit 30)
   std::uint64_t instruction_pointer = 0;
   std::array<std::uint64_t, 6> args{};
 
@@ -150,7 +153,8 @@ struct notif_sizes {
   static constexpr std::size_t capacity = 256;
   // `fits` is true when the kernel answered and its structures fit sysfence's buffers.
   [[nodiscard]] bool fits() const noexcept {
-    return error == 0 && notification <= capacity && response <= capacity && notification != 0 && response != 0;
+    return error == 0 && notification <= capacity && response <= capacity && notification != 0 &&
+           response != 0;
   }
 };
 
@@ -186,7 +190,8 @@ inline notify_status send_response(const notify_listener& listener, std::uint64_
   resp.flags = flags;
   alignas(::seccomp_notif_resp) std::array<unsigned char, notif_sizes::capacity> buffer{};
   std::memcpy(buffer.data(), &resp, sizeof resp);
-  if (::ioctl(listener.fd(), SECCOMP_IOCTL_NOTIF_SEND, buffer.data()) != 0) return {notify_step::respond, errno};
+  if (::ioctl(listener.fd(), SECCOMP_IOCTL_NOTIF_SEND, buffer.data()) != 0)
+    return {notify_step::respond, errno};
   return {};
 }
 
@@ -199,7 +204,8 @@ inline notify_status try_receive(const notify_listener& listener, notification& 
   if (const notify_status s = detail::sizes_status(); !s) return s;
   // Zeroed, as the kernel requires, and as large as the kernel's structure.
   alignas(::seccomp_notif) std::array<unsigned char, notif_sizes::capacity> buffer{};
-  if (::ioctl(listener.fd(), SECCOMP_IOCTL_NOTIF_RECV, buffer.data()) != 0) return {notify_step::receive, errno};
+  if (::ioctl(listener.fd(), SECCOMP_IOCTL_NOTIF_RECV, buffer.data()) != 0)
+    return {notify_step::receive, errno};
   ::seccomp_notif n{};
   std::memcpy(&n, buffer.data(), sizeof n);
   out.id = n.id;
@@ -300,19 +306,24 @@ struct notify_reply {
 };
 
 // `respond` sends a handler's reply.
-inline notify_status respond(const notify_listener& listener, const notification& n, notify_reply r) noexcept {
+inline notify_status respond(const notify_listener& listener, const notification& n,
+                             notify_reply r) noexcept {
   switch (r.what) {
-    case notify_reply::kind::value: return respond_value(listener, n, r.val);
-    case notify_reply::kind::error: return respond_errno(listener, n, r.err);
-    case notify_reply::kind::continue_call: return respond_continue(listener, n);
-    case notify_reply::kind::answered: return {};
+    case notify_reply::kind::value:
+      return respond_value(listener, n, r.val);
+    case notify_reply::kind::error:
+      return respond_errno(listener, n, r.err);
+    case notify_reply::kind::continue_call:
+      return respond_continue(listener, n);
+    case notify_reply::kind::answered:
+      return {};
   }
   return {notify_step::respond, EINVAL};
 }
 
 // `supervise` answers every notification with `handler`'s reply until no task uses the filter
-// any more (the last has exited and been reaped: the listener polls POLLHUP), then returns a true
-// status.
+// any more (the listener polls POLLHUP: on Linux 6.18 when the last has exited, on kernels that
+// release a filter at reaping once it is reaped), then returns a true status.
 // `handler` is called as handler(notification) or handler(listener, notification) and returns a
 // notify_reply. A call that went away before it was read or answered is skipped; signals are
 // ignored; any other failure ends the loop and is returned. Nothing is allocated here.
@@ -397,7 +408,8 @@ inline received_listener receive_listener(int socket) noexcept {
   for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
       std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  if (fd < 0) return {{notify_step::receive_listener, (msg.msg_flags & MSG_CTRUNC) != 0 ? EMSGSIZE : ENOMSG}, {}};
+  if (fd < 0)
+    return {{notify_step::receive_listener, (msg.msg_flags & MSG_CTRUNC) != 0 ? EMSGSIZE : ENOMSG}, {}};
   return {{}, notify_listener(fd)};
 }
 
