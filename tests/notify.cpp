@@ -76,6 +76,8 @@ supervised_run supervised(Child&& child, Handler&& handler) {
     run.listener = std::move(r.listener);
     const long before = heap_allocations();
     run.supervised = supervise(run.listener, handler);
+    // A failed supervise leaves its call waiting: closing the listener fails it (ENOSYS).
+    if (!run.supervised) run.listener.reset();
     run.allocations = heap_allocations() - before;
   });
   run.e = in_child([&] {
@@ -113,7 +115,7 @@ TEST_CASE("the listener is handed over SCM_RIGHTS and the supervisor answers wit
   notification seen;
   supervised_run run = supervised(
       [&] {
-        *r = record([] { return ::syscall(SYS_getppid); });
+        *r = record([] { return ::syscall(SYS_getppid, 7, 0x123456789abcdef0ULL, 0, 0, 0, -1L); });
         return 0;
       },
       [&](const notification& n) {
@@ -131,6 +133,7 @@ TEST_CASE("the listener is handed over SCM_RIGHTS and the supervisor answers wit
   CHECK(seen.pid > 0);
   CHECK(seen.id != 0);
   CHECK(seen.instruction_pointer != 0);
+  CHECK(seen.args == std::array<std::uint64_t, 6>{7, 0x123456789abcdef0ULL, 0, 0, 0, ~0ULL});
 }
 
 TEST_CASE("an errno answer: the call fails with it") {
@@ -218,6 +221,20 @@ TEST_CASE("id_valid while the caller waits, not once it died; answering it then 
   CHECK(late.target_gone());
 }
 
+TEST_CASE("a reply the kernel cannot give ends supervise; the call then fails with ENOSYS") {
+  shared<outcome> r;
+  supervised_run run = supervised(
+      [&] {
+        *r = record([] { return ::syscall(SYS_getppid); });
+        return 0;
+      },
+      [](const notification&) { return notify_reply::error(0); });
+  REQUIRE(run.e.exited);
+  CHECK(run.supervised.failed == notify_step::respond);
+  CHECK(run.supervised.error == EINVAL);
+  CHECK(r->err == ENOSYS);  // the listener closed with the call unanswered
+}
+
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
   const notify_listener none;
   const notification n;
@@ -246,7 +263,7 @@ TEST_CASE("one listener per filter chain: a second is refused with EBUSY, the fi
   shared<result> r;
   const runtime_policy policy = notify_getppid();
   const ending e = in_child([&] {
-    applied_listener a = try_apply_with_listener(policy);
+    applied_listener a = try_apply_with_listener(policy.program(), policy.targets());  // a program
     applied_listener b = try_apply_with_listener(policy);
     r->first = a.status;
     r->second = b.status;

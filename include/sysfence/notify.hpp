@@ -326,7 +326,8 @@ inline notify_status respond(const notify_listener& listener, const notification
 // release a filter at reaping once it is reaped), then returns a true status.
 // `handler` is called as handler(notification) or handler(listener, notification) and returns a
 // notify_reply. A call that went away before it was read or answered is skipped; signals are
-// ignored; any other failure ends the loop and is returned. Nothing is allocated here.
+// ignored; any other failure ends the loop and is returned, its call left waiting (answer it, or
+// close the listener: calls waiting then fail with ENOSYS). Nothing is allocated here.
 template <class Handler>
 notify_status supervise(const notify_listener& listener, Handler&& handler) {
   constexpr bool with_listener = std::is_invocable_v<Handler&, const notify_listener&, const notification&>;
