@@ -64,7 +64,7 @@ long heap_allocations() noexcept {
 // to the parent; a thread of the parent receives it and supervises with `handler` until the
 // child has exited and been reaped.
 template <class Child, class Handler>
-supervised_run supervised(Child&& child, Handler&& handler) {
+supervised_run supervised(Child&& child, Handler&& handler, bool wait_killable = false) {
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   const runtime_policy policy = notify_getppid();  // built before fork: the child allocates nothing
@@ -82,7 +82,8 @@ supervised_run supervised(Child&& child, Handler&& handler) {
   });
   run.e = in_child([&] {
     ::close(sv[0]);
-    applied_listener a = try_apply_with_listener(policy);
+    applied_listener a = wait_killable ? try_apply_with_listener(policy, install_flag::wait_killable_recv)
+                                       : try_apply_with_listener(policy);
     if (!a) return 10;
     if (!send_listener(sv[1], a.listener)) return 11;
     a.listener.reset();  // the parent's copy is the one it supervises with
@@ -233,6 +234,63 @@ TEST_CASE("a reply the kernel cannot give ends supervise; the call then fails wi
   CHECK(run.supervised.failed == notify_step::respond);
   CHECK(run.supervised.error == EINVAL);
   CHECK(r->err == ENOSYS);  // the listener closed with the call unanswered
+}
+
+namespace {
+
+volatile sig_atomic_t usr1_seen = 0;
+void on_usr1(int) { usr1_seen = 1; }
+
+// `signalled_while_waiting` has the supervisor signal the caller (SIGUSR1, handled, no SA_RESTART)
+// after receiving its getppid, then answer 5: what the call returned, and the answer's status.
+struct signalled_run {
+  supervised_run run;
+  outcome call;
+  bool handled = false;
+  notify_status answer;
+};
+signalled_run signalled_while_waiting(bool wait_killable) {
+  struct seen_by_child {
+    outcome call;
+    bool handled = false;
+  };
+  shared<seen_by_child> c;
+  signalled_run out;
+  out.run = supervised(
+      [&] {
+        struct sigaction sa {};
+        sa.sa_handler = on_usr1;
+        ::sigaction(SIGUSR1, &sa, nullptr);
+        c->call = record([] { return ::syscall(SYS_getppid); });
+        c->handled = usr1_seen != 0;
+        return 0;
+      },
+      [&](const notify_listener& listener, const notification& n) {
+        ::kill(n.pid, SIGUSR1);
+        ::usleep(100000);  // the signal reaches the waiting caller
+        out.answer = respond_value(listener, n, 5);
+        return notify_reply::answered();
+      },
+      wait_killable);
+  out.call = c->call;
+  out.handled = c->handled;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a signal withdraws a received call (EINTR); with wait_killable_recv it waits for the answer") {
+  const signalled_run plain = signalled_while_waiting(false);
+  REQUIRE(plain.run.e.exited);
+  CHECK(plain.handled);
+  CHECK(plain.call.err == EINTR);
+  CHECK(plain.answer.target_gone());
+
+  const signalled_run killable = signalled_while_waiting(true);
+  REQUIRE(killable.run.e.exited);
+  CHECK(killable.handled);
+  CHECK(killable.call.ret == 5);
+  CHECK(static_cast<bool>(killable.answer));
 }
 
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {

@@ -434,24 +434,32 @@ struct applied_listener {
 };
 
 // `try_apply_with_listener` installs a compiled program serving `targets` on the calling thread
-// with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns the listener; nothing is allocated.
-inline applied_listener try_apply_with_listener(std::span<const bpf::insn> program,
-                                                std::span<const arch::target> targets) noexcept {
-  apply_status s = detail::apply_program(program, targets, detail::actions_returned(program),
-                                         SECCOMP_FILTER_FLAG_NEW_LISTENER);
+// with SECCOMP_FILTER_FLAG_NEW_LISTENER (and `extra` flags, e.g. install_flag::wait_killable_recv)
+// and returns the listener; nothing is allocated.
+template <class... Flags>
+applied_listener try_apply_with_listener(std::span<const bpf::insn> program,
+                                         std::span<const arch::target> targets, Flags... extra) noexcept {
+  static_assert((std::is_same_v<Flags, install_flag> && ...),
+                "sysfence: try_apply_with_listener takes sysfence::install_flag values");
+  const unsigned long flags =
+      SECCOMP_FILTER_FLAG_NEW_LISTENER | (0UL | ... | static_cast<unsigned long>(extra));
+  apply_status s = detail::apply_program(program, targets, detail::actions_returned(program), flags);
   const int fd = std::exchange(s.listener, -1);
   return {s, notify_listener(s ? fd : -1)};
 }
 
 // `try_apply_with_listener` installs a policy (typed, runtime_policy or prebuilt) on the calling
-// thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns the listener.
-template <class Policy>
-applied_listener try_apply_with_listener(const Policy& policy) noexcept {
+// thread with SECCOMP_FILTER_FLAG_NEW_LISTENER (and `extra` flags) and returns the listener.
+template <class Policy, class... Flags>
+applied_listener try_apply_with_listener(const Policy& policy, Flags... extra) noexcept {
+  static_assert((std::is_same_v<Flags, install_flag> && ...),
+                "sysfence: try_apply_with_listener takes sysfence::install_flag values");
   apply_status s;
-  if constexpr (requires { policy.try_apply_to_current_thread(install_flag::new_listener); })
-    s = policy.try_apply_to_current_thread(install_flag::new_listener);
+  if constexpr (requires { policy.try_apply_to_current_thread(install_flag::new_listener, extra...); })
+    s = policy.try_apply_to_current_thread(install_flag::new_listener, extra...);
   else
-    s = policy.try_apply_to_current_thread(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    s = policy.try_apply_to_current_thread(SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                                           (0UL | ... | static_cast<unsigned long>(extra)));
   const int fd = std::exchange(s.listener, -1);
   return {s, notify_listener(s ? fd : -1)};
 }
