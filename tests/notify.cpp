@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -291,6 +292,65 @@ TEST_CASE("a signal withdraws a received call (EINTR); with wait_killable_recv i
   CHECK(killable.handled);
   CHECK(killable.call.ret == 5);
   CHECK(static_cast<bool>(killable.answer));
+}
+
+TEST_CASE("read_caller_string and read_caller_memory: the caller's path argument, checked with id_valid") {
+  std::array<char, 64> path{};
+  std::array<char, 4> small{};
+  memory_read whole, cut, bytes;
+  std::array<std::byte, 5> raw{};
+  supervised_run run = supervised(
+      [] {
+        ::syscall(SYS_getppid, "/etc/hostname");
+        return 0;
+      },
+      [&](const notify_listener& listener, const notification& n) {
+        whole = read_caller_string(listener, n, n.args[0], path);
+        cut = read_caller_string(listener, n, n.args[0], small);
+        bytes = read_caller_memory(listener, n, n.args[0], raw);
+        return notify_reply::value(0);
+      });
+  REQUIRE(run.e.exited);
+  CHECK(static_cast<bool>(whole));
+  CHECK(whole.size == 13);
+  CHECK(std::string(path.data()) == "/etc/hostname");
+  CHECK(cut.status.error == ENAMETOOLONG);
+  CHECK(std::string(small.data()) == "/et");
+  CHECK(static_cast<bool>(bytes));
+  CHECK(std::memcmp(raw.data(), "/etc/", 5) == 0);
+}
+
+TEST_CASE("read_caller_string: across a page boundary, and ending just before an unmapped page") {
+  std::array<std::array<char, 64>, 2> text{};
+  std::array<memory_read, 2> got;
+  int calls = 0;
+  supervised_run run = supervised(
+      [] {
+        const long page = ::sysconf(_SC_PAGESIZE);
+        auto* p = static_cast<char*>(::mmap(nullptr, 3 * static_cast<std::size_t>(page),
+                                            PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+        if (p == MAP_FAILED) return 1;
+        ::munmap(p + 2 * page, static_cast<std::size_t>(page));  // nothing after the second page
+        std::memcpy(p + page - 2, "across", 7);                  // "ac" | "ross"
+        std::memcpy(p + 2 * page - 5, "last", 5);                // its NUL is the page's last byte
+        ::syscall(SYS_getppid, p + page - 2);
+        ::syscall(SYS_getppid, p + 2 * page - 5);
+        return 0;
+      },
+      [&](const notify_listener& listener, const notification& n) {
+        const int i = calls++;
+        if (i < 2)
+          got[static_cast<std::size_t>(i)] =
+              read_caller_string(listener, n, n.args[0], text[static_cast<std::size_t>(i)]);
+        return notify_reply::value(0);
+      });
+  REQUIRE(run.e.exited);
+  CHECK(run.e.code == 0);
+  CHECK(calls == 2);
+  CHECK(static_cast<bool>(got[0]));
+  CHECK(std::string(text[0].data()) == "across");
+  CHECK(static_cast<bool>(got[1]));
+  CHECK(std::string(text[1].data()) == "last");
 }
 
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {

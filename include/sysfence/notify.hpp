@@ -9,6 +9,7 @@
 // syscalls a program makes (CONTINUE every call) is what this is for.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
@@ -26,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sysfence/apply.hpp"
@@ -47,6 +49,7 @@ enum class notify_step : std::uint8_t {
   poll,              // poll() on the listener
   send_listener,     // sendmsg(SCM_RIGHTS)
   receive_listener,  // recvmsg(SCM_RIGHTS), or no descriptor came
+  read_memory,       // process_vm_readv of the caller, or its call went away meanwhile (ENOENT)
 };
 
 // `notify_status` is the outcome of a user-notification call: true when it worked.
@@ -80,6 +83,9 @@ struct notify_status {
         return "sysfence: poll() on the listener failed";
       case notify_step::send_listener:
         return "sysfence: sendmsg(SCM_RIGHTS) of the listener failed";
+      case notify_step::read_memory:
+        return "sysfence: process_vm_readv of the caller failed, or the call went away while it was read "
+               "(ENOENT: what was read may be another process's)";
       case notify_step::receive_listener:
         return "sysfence: recvmsg(SCM_RIGHTS) failed or brought no descriptor (ENOMSG)";
     }
@@ -241,6 +247,63 @@ inline notify_status respond_continue(const notify_listener& listener, const not
 inline bool id_valid(const notify_listener& listener, const notification& n) noexcept {
   std::uint64_t id = n.id;
   return ::ioctl(listener.fd(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+// `memory_read` is the outcome of reading a caller's memory: `size` bytes were read.
+struct memory_read {
+  notify_status status;
+  std::size_t size = 0;
+  explicit operator bool() const noexcept { return static_cast<bool>(status); }
+};
+
+// `read_caller_memory` copies out.size() bytes at `address` of the caller into `out`
+// (process_vm_readv; needs ptrace access to it), then checks the call is still waiting
+// (id_valid): else the pid may name another process by now, and ENOENT is returned. What was read
+// may still change before the kernel reads it, if the call is answered with CONTINUE.
+inline memory_read read_caller_memory(const notify_listener& listener, const notification& n,
+                                      std::uint64_t address, std::span<std::byte> out) noexcept {
+  ::iovec local{out.data(), out.size()};
+  ::iovec remote{reinterpret_cast<void*>(static_cast<std::uintptr_t>(address)), out.size()};
+  const ssize_t r = ::process_vm_readv(n.pid, &local, 1, &remote, 1, 0);
+  if (r < 0) return {{notify_step::read_memory, errno}, 0};
+  if (!id_valid(listener, n)) return {{notify_step::read_memory, ENOENT}, 0};
+  if (static_cast<std::size_t>(r) != out.size())
+    return {{notify_step::read_memory, EFAULT}, static_cast<std::size_t>(r)};
+  return {{}, out.size()};
+}
+
+// `read_caller_string` copies the NUL-terminated string at `address` of the caller into `out`,
+// terminated, and its length in `size` (without the NUL); a string that does not fit fails with
+// ENAMETOOLONG, `out` holding its start. Read page by page, as a string may end before an unmapped
+// page; then checked with id_valid as read_caller_memory is.
+inline memory_read read_caller_string(const notify_listener& listener, const notification& n,
+                                      std::uint64_t address, std::span<char> out) noexcept {
+  if (out.empty()) return {{notify_step::read_memory, ENAMETOOLONG}, 0};
+  constexpr std::uint64_t page = 4096;  // the smallest page size; a larger one only means more reads
+  std::size_t size = 0;
+  for (;;) {
+    const std::size_t room = out.size() - 1 - size;
+    if (room == 0) {
+      out[size] = '\0';
+      return {{notify_step::read_memory, ENAMETOOLONG}, size};
+    }
+    const std::size_t chunk = std::min<std::uint64_t>(room, page - (address + size) % page);
+    ::iovec local{out.data() + size, chunk};
+    ::iovec remote{reinterpret_cast<void*>(static_cast<std::uintptr_t>(address + size)), chunk};
+    const ssize_t r = ::process_vm_readv(n.pid, &local, 1, &remote, 1, 0);
+    if (r <= 0) {
+      out[size] = '\0';
+      return {{notify_step::read_memory, r < 0 ? errno : EFAULT}, size};
+    }
+    const std::string_view got(out.data() + size, static_cast<std::size_t>(r));
+    if (const std::size_t end = got.find('\0'); end != std::string_view::npos) {
+      size += end;
+      break;
+    }
+    size += static_cast<std::size_t>(r);
+  }
+  if (!id_valid(listener, n)) return {{notify_step::read_memory, ENOENT}, 0};
+  return {{}, size};
 }
 
 // `added_fd` is the outcome of adding a descriptor to a caller: `fd` is its number there.
