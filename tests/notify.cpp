@@ -61,14 +61,14 @@ long heap_allocations() noexcept {
 #endif
 }
 
-// `supervised` runs `child` in a forked child under notify_getppid, after it sent its listener
-// to the parent; a thread of the parent receives it and supervises with `handler` until the
-// child has exited and been reaped.
+// `supervised_under` runs `child` in a forked child under `policy` (built before fork: the child
+// allocates nothing), after it sent its listener to the parent; a thread of the parent receives it
+// and supervises with `handler` until the child is gone (the listener hangs up).
 template <class Child, class Handler>
-supervised_run supervised(Child&& child, Handler&& handler, bool wait_killable = false) {
+supervised_run supervised_under(const runtime_policy& policy, Child&& child, Handler&& handler,
+                                bool wait_killable = false) {
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-  const runtime_policy policy = notify_getppid();  // built before fork: the child allocates nothing
   supervised_run run;
   std::thread supervisor([&] {
     received_listener r = receive_listener(sv[0]);
@@ -97,6 +97,13 @@ supervised_run supervised(Child&& child, Handler&& handler, bool wait_killable =
   supervisor.join();
   ::close(sv[0]);
   return run;
+}
+
+// `supervised` is supervised_under notify_getppid.
+template <class Child, class Handler>
+supervised_run supervised(Child&& child, Handler&& handler, bool wait_killable = false) {
+  return supervised_under(notify_getppid(), std::forward<Child>(child), std::forward<Handler>(handler),
+                          wait_killable);
 }
 
 }  // namespace
@@ -352,6 +359,32 @@ TEST_CASE("read_caller_string: across a page boundary, and ending just before an
   CHECK(static_cast<bool>(got[1]));
   CHECK(std::string(text[1].data()) == "last");
 }
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+TEST_CASE("an int $0x80 call is notified with i386's arch and number, and named") {
+  const runtime_policy policy({{rule{sys::getppid}.then(action::user_notif), 0}}, {"notify_getppid"},
+                              action::allow, {arch::x86_64::value, arch::x86::value});
+  shared<long> ret;
+  notification seen;
+  supervised_run run = supervised_under(
+      policy,
+      [&] {
+        long r = 64;  // i386 getppid
+        __asm__ __volatile__("int $0x80" : "+a"(r) : : "memory", "cc", "r8", "r9", "r10", "r11");
+        *ret = r;
+        return 0;
+      },
+      [&](const notification& n) {
+        seen = n;
+        return notify_reply::value(64064);
+      });
+  REQUIRE(run.e.exited);
+  CHECK(*ret == 64064);
+  CHECK(seen.arch == AUDIT_ARCH_I386);
+  CHECK(seen.nr == 64);
+  CHECK(seen.syscall_name() == "getppid");
+}
+#endif
 
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
   const notify_listener none;
