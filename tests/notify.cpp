@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -385,6 +386,48 @@ TEST_CASE("an int $0x80 call is notified with i386's arch and number, and named"
   CHECK(seen.syscall_name() == "getppid");
 }
 #endif
+
+TEST_CASE("a thread and a forked grandchild inherit the filter: their calls reach the supervisor too") {
+  struct pids {
+    pid_t child = 0, thread = 0, grandchild = 0;
+    long thread_ret = -2, grandchild_ret = -2;
+  };
+  shared<pids> p;
+  std::array<pid_t, 8> callers{};
+  std::size_t calls = 0;
+  supervised_run run = supervised(
+      [&] {
+        p->child = ::getpid();
+        std::thread t([&] {
+          p->thread = static_cast<pid_t>(::syscall(SYS_gettid));
+          p->thread_ret = ::syscall(SYS_getppid);
+        });
+        t.join();
+        const pid_t g = ::fork();
+        if (g == 0) {
+          p->grandchild = ::getpid();
+          p->grandchild_ret = ::syscall(SYS_getppid);
+          ::_exit(0);
+        }
+        int status = 0;
+        ::waitpid(g, &status, 0);
+        return WIFEXITED(status) ? 0 : 1;
+      },
+      [&](const notification& n) {
+        if (calls < callers.size()) callers[calls] = n.pid;
+        ++calls;
+        return notify_reply::value(calls);
+      });
+  REQUIRE(run.e.exited);
+  CHECK(run.e.code == 0);
+  CHECK(static_cast<bool>(run.supervised));  // returned once the grandchild was gone too
+  REQUIRE(calls == 2);
+  CHECK(callers[0] == p->thread);
+  CHECK(callers[0] != p->child);
+  CHECK(callers[1] == p->grandchild);
+  CHECK(p->thread_ret == 1);
+  CHECK(p->grandchild_ret == 2);
+}
 
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
   const notify_listener none;
