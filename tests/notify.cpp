@@ -429,6 +429,54 @@ TEST_CASE("a thread and a forked grandchild inherit the filter: their calls reac
   CHECK(p->grandchild_ret == 2);
 }
 
+TEST_CASE("supervise stops when its stop fd becomes readable, the caller still alive") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  int stop[2];
+  REQUIRE(::pipe2(stop, O_CLOEXEC) == 0);
+  const runtime_policy policy = notify_getppid();
+  shared<std::atomic<pid_t>> child;
+  shared<outcome> r;
+  shared<std::atomic<bool>> recorded;
+  notify_status status{notify_step::poll, -1};
+  int calls = 0;
+  std::thread supervisor([&] {
+    received_listener l = receive_listener(sv[0]);
+    if (!l) return;
+    status = supervise(
+        l.listener,
+        [&](const notification&) {
+          ++calls;
+          (void)!::write(stop[1], "s", 1);  // after this answer
+          return notify_reply::value(9);
+        },
+        stop[0]);
+    // The child records its answer, then waits in pause(): only the stop ended supervise.
+    for (int i = 0; i < 5000 && !recorded->load(); ++i) ::usleep(1000);
+    ::kill(child->load(), SIGKILL);
+  });
+  const ending e = in_child([&] {
+    child->store(::getpid());
+    ::close(sv[0]);
+    applied_listener a = try_apply_with_listener(policy);
+    if (!a || !send_listener(sv[1], a.listener)) return 10;
+    a.listener.reset();
+    *r = record([] { return ::syscall(SYS_getppid); });
+    recorded->store(true);
+    ::pause();
+    return 0;
+  });
+  ::close(sv[1]);
+  supervisor.join();
+  ::close(sv[0]);
+  ::close(stop[0]);
+  ::close(stop[1]);
+  CHECK(e.signal == SIGKILL);
+  CHECK(static_cast<bool>(status));
+  CHECK(calls == 1);
+  CHECK(r->ret == 9);
+}
+
 TEST_CASE("an errno outside 1..4095 is refused before it reaches the kernel") {
   const notify_listener none;
   const notification n;

@@ -386,24 +386,27 @@ inline notify_status respond(const notify_listener& listener, const notification
 
 // `supervise` answers every notification with `handler`'s reply until no task uses the filter
 // any more (the listener polls POLLHUP: on Linux 6.18 when the last has exited, on kernels that
-// release a filter at reaping once it is reaped), then returns a true status.
-// `handler` is called as handler(notification) or handler(listener, notification) and returns a
-// notify_reply. A call that went away before it was read or answered is skipped; signals are
-// ignored; any other failure ends the loop and is returned, its call left waiting (answer it, or
-// close the listener: calls waiting then fail with ENOSYS). Nothing is allocated here.
+// release a filter at reaping once it is reaped), or until `stop_fd` (if not -1: a pipe, an
+// eventfd) is readable; then it returns a true status. `handler` is called as handler(notification)
+// or handler(listener, notification) and returns a notify_reply. A call that went away before it
+// was read or answered is skipped; signals are ignored; any other failure ends the loop and is
+// returned, its call left waiting (answer it, or close the listener: calls waiting then fail with
+// ENOSYS). Nothing is allocated here.
 template <class Handler>
-notify_status supervise(const notify_listener& listener, Handler&& handler) {
+notify_status supervise(const notify_listener& listener, Handler&& handler, int stop_fd = -1) {
   constexpr bool with_listener = std::is_invocable_v<Handler&, const notify_listener&, const notification&>;
   static_assert(with_listener || std::is_invocable_v<Handler&, const notification&>,
                 "sysfence: supervise's handler takes (const notification&) or (const notify_listener&, "
                 "const notification&) and returns a notify_reply");
   for (;;) {
-    ::pollfd p{listener.fd(), POLLIN, 0};
-    if (::poll(&p, 1, -1) < 0) {
+    // poll() skips an entry whose fd is negative: without stop_fd, only the listener counts.
+    std::array<::pollfd, 2> p{::pollfd{listener.fd(), POLLIN, 0}, ::pollfd{stop_fd, POLLIN, 0}};
+    if (::poll(p.data(), p.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return {notify_step::poll, errno};
     }
-    if ((p.revents & POLLIN) != 0) {
+    if (p[1].revents != 0) return {};  // readable, or hung up: asked to stop
+    if ((p[0].revents & POLLIN) != 0) {
       notification n;
       if (const notify_status s = try_receive(listener, n); !s) {
         if (s.target_gone() || s.interrupted()) continue;
@@ -417,8 +420,8 @@ notify_status supervise(const notify_listener& listener, Handler&& handler) {
       if (const notify_status s = respond(listener, n, reply); !s && !s.target_gone()) return s;
       continue;
     }
-    if ((p.revents & POLLHUP) != 0) return {};
-    if ((p.revents & (POLLERR | POLLNVAL)) != 0) return {notify_step::poll, EBADF};
+    if ((p[0].revents & POLLHUP) != 0) return {};
+    if ((p[0].revents & (POLLERR | POLLNVAL)) != 0) return {notify_step::poll, EBADF};
   }
 }
 
