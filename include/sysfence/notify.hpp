@@ -385,8 +385,8 @@ inline notify_status respond(const notify_listener& listener, const notification
 }
 
 // `supervise` answers every notification with `handler`'s reply until no task uses the filter
-// any more (the listener polls POLLHUP: on Linux 6.18 when the last has exited, on kernels that
-// release a filter at reaping once it is reaped), or until `stop_fd` (if not -1: a pipe, an
+// any more (the listener polls POLLHUP: on Linux 6.18 as soon as the last has exited, before it
+// is reaped), or until `stop_fd` (if not -1: a pipe, an
 // eventfd) is readable; then it returns a true status. `handler` is called as handler(notification)
 // or handler(listener, notification) and returns a notify_reply. A call that went away before it
 // was read or answered is skipped; signals are ignored; any other failure ends the loop and is
