@@ -499,7 +499,7 @@ TEST_CASE("receive_listener: a peer that closes without sending one is ENOMSG") 
 
 TEST_CASE("one listener per filter chain: a second is refused with EBUSY, the first kept") {
   struct result {
-    apply_status first, second;
+    apply_status first, second, third;
     bool second_has_listener = true;
   };
   shared<result> r;
@@ -510,6 +510,9 @@ TEST_CASE("one listener per filter chain: a second is refused with EBUSY, the fi
     r->first = a.status;
     r->second = b.status;
     r->second_has_listener = static_cast<bool>(b.listener);
+    // Extra flags, through the program form too.
+    r->third =
+        try_apply_with_listener(policy.program(), policy.targets(), install_flag::wait_killable_recv).status;
     return 0;
   });
   REQUIRE(e.exited);
@@ -518,6 +521,7 @@ TEST_CASE("one listener per filter chain: a second is refused with EBUSY, the fi
   CHECK(r->second.failed == apply_step::install_filter);
   CHECK(r->second.error == EBUSY);
   CHECK_FALSE(r->second_has_listener);
+  CHECK(r->third.error == EBUSY);
 }
 
 namespace {
@@ -630,7 +634,8 @@ TEST_CASE("a typed policy's listener, taken by the parent with pidfd_getfd") {
   });
   const ending e = in_child([&] {
     h->pid = ::getpid();
-    applied_listener a = try_apply_with_listener(safety_context{}.enable(getppid_notified{}));
+    applied_listener a = try_apply_with_listener(safety_context{}.enable(getppid_notified{}),
+                                                 install_flag::wait_killable_recv);
     h->listener = a ? a.listener.fd() : 0;  // shared memory: no syscall the policy would deny
     if (!a) return 10;
     h->call = record([] { return ::syscall(SYS_getppid); });
