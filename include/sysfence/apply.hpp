@@ -36,6 +36,9 @@ enum class install_flag : unsigned long {
   log = SECCOMP_FILTER_FLAG_LOG,                // log every action but allow (actions_logged permitting)
   spec_allow = SECCOMP_FILTER_FLAG_SPEC_ALLOW,  // no forced speculative-store-bypass mitigation
   new_listener = SECCOMP_FILTER_FLAG_NEW_LISTENER,  // return a user-notification fd in apply_status
+  // with new_listener: a call the supervisor has received waits for its answer through signals other
+  // than fatal ones (Linux 5.19), instead of being interrupted and withdrawn
+  wait_killable_recv = SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 };
 
 // `apply_step` is the step of installing that failed.
