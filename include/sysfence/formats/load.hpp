@@ -247,14 +247,4 @@ inline loaded_policy load_policy_file(const std::string& path, const load_option
   return load_policy(read_policy_file(path), path, options);
 }
 
-// `with_default_action` is `policy` with another default action: its rules compiled again for
-// the same ABIs (a rule whose action becomes the default's is still compiled, and harmless).
-inline runtime_policy with_default_action(const runtime_policy& policy, action default_action,
-                                          std::string_view context = {}) {
-  return runtime_policy(std::vector<detail::entry>(policy.rules().begin(), policy.rules().end()),
-                        std::vector<std::string>(policy.rule_set_names().begin(), policy.rule_set_names().end()),
-                        default_action, std::vector<arch::target>(policy.targets().begin(), policy.targets().end()),
-                        context);
-}
-
 }  // namespace sysfence

@@ -81,6 +81,11 @@ inline std::string json_string(std::string_view s) {
 
 }  // namespace detail
 
+// `disassembly` is `program`'s disassembly (as dump() writes it), syscalls named for `targets`.
+inline std::string disassembly(std::span<const bpf::insn> program, std::span<const arch::target> targets) {
+  return detail::render([&](detail::text& t) { detail::disassemble(t, program, targets); });
+}
+
 // `prebuilt_header` is a C++ header holding `program` (serving `targets`) as
 // `<name_space>::insns`, `<name_space>::policy` (a constexpr prebuilt_policy) and
 // `<name_space>::flags`, with the rules (`explanation`, e.g. runtime_policy::explain()) and
