@@ -73,8 +73,8 @@ void add_run(CLI::App& app) {
   auto a = std::make_shared<run_args>();
   CLI::App* sub = app.add_subcommand("run", "Run a command under a policy file; its exit status is passed through");
   auto* policy = sub->add_option("--policy", a->policy, "The policy file (seccompiler JSON, or a Docker/OCI profile)")
-                     ->check(CLI::ExistingFile);
-  auto* profile = sub->add_option("--profile", a->profile, "A Docker/OCI seccomp profile")->check(CLI::ExistingFile);
+                     ;
+  auto* profile = sub->add_option("--profile", a->profile, "A Docker/OCI seccomp profile");
   policy->excludes(profile);
   profile->excludes(policy);
   add_filter_and_caps(*sub, a->input);

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# run.sh - CTest cases of the `sysfence` command: `tests/cli/run.sh SYSFENCE CASE [ARGS...]` runs
+# one case in a fresh temporary directory and exits non-zero, saying why, when it fails.
+set -u
+sysfence=$1
+case_name=$2
+shift 2
+docker=/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+echo hello > file.txt
+
+fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+# expect STATUS COMMAND...: runs COMMAND (stdout in out, stderr in err), checks its status.
+expect() {
+  local want=$1
+  shift
+  "$@" > out 2> err
+  local got=$?
+  [ "$got" = "$want" ] || { cat out err >&2; fail "$* exited $got, expected $want"; }
+}
+contains() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks \"$2\""; }; }
+lacks() { ! grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 has \"$2\""; }; }
+
+case $case_name in
+  run_seccompiler)
+    # the same file's two filters: one allows cat's work, one lacks openat
+    expect 0 "$sysfence" run --policy "$here/cat.json" --filter cat -- /bin/true
+    expect 0 "$sysfence" run --policy "$here/cat.json" --filter cat -- cat file.txt
+    contains out hello
+    expect 127 "$sysfence" run --policy "$here/cat.json" --filter no_openat -- cat file.txt
+    lacks out hello
+    expect 127 "$sysfence" run --policy "$here/cat.json" --filter no_openat --report -- cat file.txt
+    contains err "blocked openat (257)"
+    contains err "pid [0-9]* blocked openat"
+    # kill: the supervisor's SIGKILL (137); without --report the kernel's SIGSYS (159)
+    expect 137 "$sysfence" run --policy "$here/cat.json" --filter no_openat --report --action-on-violation kill -- cat file.txt
+    contains err "blocked openat (257).*-> KILL_PROCESS"
+    expect 159 "$sysfence" run --policy "$here/cat.json" --filter no_openat --action-on-violation kill -- cat file.txt
+    # log: the calls run, and are reported
+    expect 0 "$sysfence" run --policy "$here/cat.json" --filter no_openat --report --action-on-violation log -- cat file.txt
+    contains out hello
+    contains err "openat (257).*-> LOG"
+    ;;
+  run_docker)
+    expect 0 "$sysfence" run --profile "$docker/default.json" -- /bin/true
+    expect 0 "$sysfence" run --profile "$docker/default.json" -- cat file.txt
+    contains out hello
+    # the command's own status passes through
+    expect 3 "$sysfence" run --profile "$docker/default.json" -- sh -c 'exit 3'
+    # unshare needs CAP_SYS_ADMIN in Docker's profile: EPERM without it
+    expect 1 "$sysfence" run --profile "$docker/default.json" --report -- unshare -U true
+    contains err "blocked unshare (272)"
+    ;;
+  run_server)
+    # the example network server, confined by Docker's profile (socket, bind, accept allowed)
+    expect 0 "$sysfence" run --profile "$docker/default.json" -- "$1" "$2"
+    expect 0 "$sysfence" run --profile "$docker/default.json" --report -- "$1" "$2"
+    lacks err "blocked"
+    ;;
+  run_errors)
+    expect 1 "$sysfence" run --policy missing.json -- /bin/true
+    contains err "missing.json: cannot be opened"
+    echo '{"f": {"mismatch_action": "allow", "match_action": {"errno": 1}, "filter": [{"syscall": "execve"}]}}' > noexec.json
+    expect 1 "$sysfence" run --policy noexec.json -- /bin/true
+    contains err "does not allow execve"
+    expect 127 "$sysfence" run --profile "$docker/default.json" -- /nonexistent/command
+    contains err "could not be executed"
+    expect 2 "$sysfence" run -- /bin/true
+    expect 2 "$sysfence" run --policy a.json --profile b.json -- /bin/true
+    ;;
+  compile_roundtrip)
+    expect 0 "$sysfence" compile "$docker/default.json" -o default.bpf
+    expect 0 "$sysfence" disasm default.bpf
+    contains out "ld  \$data\[4\]"
+    contains out "# clone3"
+    expect 0 "$sysfence" sim default.bpf ptrace
+    contains out "^ALLOW$"
+    expect 0 "$sysfence" sim default.bpf mount
+    contains out "^ERRNO(1)$"
+    expect 0 "$sysfence" sim default.bpf personality 8
+    contains out "^ALLOW$"
+    expect 0 "$sysfence" sim default.bpf personality 0x1234
+    contains out "^ERRNO(1)$"
+    expect 0 "$sysfence" sim default.bpf 101 --arch x86_64
+    contains out "^ALLOW$"
+    # the raw program and the profile are the same program
+    expect 0 "$sysfence" diff default.bpf "$docker/default.json"
+    expect 0 "$sysfence" compile "$here/cat.json" --filter cat --header cat_policy.hpp
+    contains cat_policy.hpp "prebuilt_policy<"
+    printf '#include "cat_policy.hpp"\nstatic_assert(cat_policy::policy.program().size() > 10);\nint main() {}\n' > use.cpp
+    expect 0 "${CXX:-c++}" -std=c++20 -I"$here/../../include" -fsyntax-only use.cpp
+    expect 0 "$sysfence" compile "$here/cat.json" --filter cat --json
+    contains out '"instructions": \['
+    expect 0 "$sysfence" explain "$here/cat.json" --filter cat
+    contains out "allow .*openat"
+    ;;
+  diff_profiles)
+    expect 1 "$sysfence" diff "$docker/default.json" "$docker/default.json" --caps-b +CAP_SYS_ADMIN
+    contains out "^x86_64 mount (165): A ERRNO(1), B ALLOW$"
+    contains out "^x86_64 unshare (272): A ERRNO(1), B ALLOW$"
+    contains out "^x86_64 clone (56) arg0=0x20000000: A ERRNO(1), B ALLOW$"
+    lacks out "x86_64 read "
+    expect 0 "$sysfence" diff "$docker/default.json" "$docker/default.json"
+    expect 1 "$sysfence" diff "$here/cat.json" "$here/cat.json" --filter-a cat --filter-b no_openat
+    contains out "^x86_64 openat (257): A ALLOW, B ERRNO(1)$"
+    [ "$(wc -l < out)" = 1 ] || fail "cat vs no_openat differ in more than openat"
+    expect 2 "$sysfence" diff "$docker/default.json" missing.json
+    contains err "missing.json"
+    ;;
+  help_and_usage)
+    for sub in run compile disasm explain sim diff; do
+      expect 0 "$sysfence" "$sub" --help
+      contains out "Usage"
+    done
+    expect 2 "$sysfence" compile
+    expect 2 "$sysfence" nonsense
+    expect 2 "$sysfence" compile "$here/cat.json" --filter cat
+    printf 'not json' > bad.json
+    expect 1 "$sysfence" explain bad.json
+    contains err "bad.json"
+    ;;
+  *)
+    fail "unknown case"
+    ;;
+esac
+echo "ok ($case_name)"
