@@ -28,6 +28,7 @@
 #include "sysfence/builtins.hpp"
 #include "sysfence/compile.hpp"
 #include "sysfence/condition.hpp"
+#include "sysfence/diff.hpp"
 #include "sysfence/policy.hpp"
 #include "sysfence/prebuilt.hpp"
 #include "sysfence/rule.hpp"
