@@ -58,8 +58,15 @@ case $case_name in
   run_server)
     # the example network server, confined by Docker's profile (socket, bind, accept allowed)
     expect 0 "$sysfence" run --profile "$docker/default.json" -- "$1" "$2"
+    contains out "all checks held"
     expect 0 "$sysfence" run --profile "$docker/default.json" --report -- "$1" "$2"
+    contains out "all checks held"
     lacks err "blocked"
+    # cat's policy has no pipe2, socket or bind: the harness cannot even start the server
+    "$sysfence" run --policy "$here/cat.json" --filter cat --report -- "$1" "$2" > out 2> err
+    [ $? != 0 ] || fail "the server ran under cat's policy"
+    contains err "blocked pipe2 (293)"
+    lacks out "all checks held"
     ;;
   run_errors)
     expect 1 "$sysfence" run --policy missing.json -- /bin/true
