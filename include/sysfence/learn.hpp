@@ -348,6 +348,7 @@ inline std::string note(const learned& l, const learned_syscall& s) {
     for (const watch& w : watches) {
       if (w.syscall != *s.id) continue;
       const observed_values& v = s.args[w.arg];
+      if (v.values.empty() && !v.more) continue;
       out += "; arg ";
       out += std::to_string(w.arg);
       out += ':';
