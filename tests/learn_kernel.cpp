@@ -241,3 +241,23 @@ TEST_CASE("learn: the timeout stops a command that never ends, and what it start
   CHECK(tree.status() == 0);  // the shell itself exited
   CHECK(std::chrono::steady_clock::now() - begin < std::chrono::seconds(10));
 }
+
+#ifdef SYSFENCE_LEARN_INT80
+TEST_CASE("learn records the ABI: an int $0x80 call of a 64-bit program is i386's getppid") {
+  std::string out;
+  const learned l = capture_stdout(out, [&] { return learn(strings{SYSFENCE_LEARN_INT80}); });
+  REQUIRE(l.ran());
+  CHECK(l.status() == 0);
+  CHECK(out == "same parent\n");
+  const learned_syscall* i386 = l.find("getppid", arch::x86::name);
+  REQUIRE(i386 != nullptr);
+  CHECK(i386->arch == AUDIT_ARCH_I386);
+  CHECK(i386->nr == 64);
+  CHECK(i386->count == 1);
+  const learned_syscall* native = l.find("getppid");
+  REQUIRE(native != nullptr);  // the 64-bit one, from ::getppid()
+  CHECK(native->count == 2);
+  // Rules are the native ABI's; the i386 call is listed in the header's comments.
+  CHECK(learned_header(l).find("//   getppid (x86): 1 call from learn_int80") != std::string::npos);
+}
+#endif
