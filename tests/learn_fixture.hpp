@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // learn_fixture.hpp - a fixed learned set for the writers' tests (tests/learn.cpp) and the header
-// compiled at build time (tests/learn_write_header.cpp, tests/learn_header.cpp): two processes of
-// a shell script, every syscall of system_io's allow_metadata and of pipes, and argument values.
+// compiled at build time (tests/learn_write_header.cpp, tests/learn_header.cpp): three processes
+// of a shell script, every syscall of system_io's allow_metadata, allow_open and pipes, and
+// argument values.
 #pragma once
 
 #include <algorithm>
@@ -49,6 +50,9 @@ inline sysfence::learned script() {
     if (m.expression == "builtins::system_io::nothing().allow_metadata()" || m.expression == "builtins::pipes{}")
       for (const id s : m.syscalls)
         if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0) l.syscalls.push_back(syscall(s, 2, {0}));
+  // open, openat and openat2: allow_open, a method that needs .yes_really().
+  for (const id s : {id::open, id::openat, id::openat2})
+    if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0) l.syscalls.push_back(syscall(s, 1, {1}));
   l.syscalls.push_back(syscall(id::execve, 3, {0, 1, 2}));
   l.syscalls.push_back(syscall(id::write, 7, {1, 2}, {1, 2}));          // stdout and stderr: proposed
   l.syscalls.push_back(syscall(id::read, 5, {0, 2}, {0, 3}));           // fd 3 too: no proposal
