@@ -124,10 +124,13 @@ void add_learn(CLI::App& app) {
       "Run a command, letting every syscall through while recording which ones it made (from every "
       "thread and child process), and write a policy that allows exactly those. The command's exit "
       "status passes through (124 when --timeout stopped it).");
-  sub->add_option("-o,--output", c->header, "write the learned policy as a C++ header (sysfence rule set and policy)");
-  sub->add_option("--json", c->json, "write the learned policy as seccompiler JSON (one filter named after the command)");
-  sub->add_flag("--args", c->args, "record argument values; propose conditions where they were few (fds 0-2, fcntl "
-                                   "commands, socket families and types)");
+  sub->add_option("-o,--output", c->header,
+                  "write the learned policy as a C++ header (sysfence rule set and policy)");
+  sub->add_option("--json", c->json,
+                  "write the learned policy as seccompiler JSON (one filter named after the command)");
+  sub->add_flag("--args", c->args,
+                "record argument values; propose conditions where they were few (fds 0-2, fcntl "
+                "commands, socket families and types)");
   sub->add_option("--timeout", c->timeout, "stop the command and what it started after SECONDS")
       ->check(CLI::PositiveNumber);
   sub->add_option("command", c->command, "the command and its arguments, after --")->required();

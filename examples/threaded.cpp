@@ -10,8 +10,8 @@
 #include <linux/futex.h>
 
 #include <sys/resource.h>
-#include <sys/sysinfo.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/times.h>
 #include <unistd.h>
 

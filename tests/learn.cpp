@@ -27,7 +27,9 @@ const builtin_method* method(std::string_view expression) {
   return nullptr;
 }
 
-bool has(std::span<const sys::id> ids, sys::id id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+bool has(std::span<const sys::id> ids, sys::id id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
 
 std::size_t occurrences(std::string_view text, std::string_view what) {
   std::size_t n = 0;
@@ -57,9 +59,9 @@ TEST_CASE("builtin_methods: each method's syscalls come from its typed rule set"
   CHECK(has(open->syscalls, sys::id::openat));
 
   // Methods with conditional rules are never used for a learned set (their conditions were not seen).
-  for (const auto* name : {"builtins::system_io::nothing().allow_ioctl()", "builtins::fork_and_exec{}",
-                           "builtins::threads::nothing().allow_create()",
-                           "builtins::system_io::nothing().allow_stdout()"}) {
+  for (const auto* name :
+       {"builtins::system_io::nothing().allow_ioctl()", "builtins::fork_and_exec{}",
+        "builtins::threads::nothing().allow_create()", "builtins::system_io::nothing().allow_stdout()"}) {
     CAPTURE(name);
     REQUIRE(method(name) != nullptr);
     CHECK_FALSE(method(name)->unconditional);
@@ -75,8 +77,8 @@ TEST_CASE("proposed_conditions: fds 0-2, few commands and families; never what w
   CHECK(write[0].arg == 0);
   CHECK(write[0].dword);
   CHECK(write[0].values == std::vector<std::uint64_t>{1, 2});
-  CHECK(proposal("read").empty());   // fd 3 seen: not only the standard streams
-  CHECK(proposal("ioctl").empty());  // more values than recorded
+  CHECK(proposal("read").empty());    // fd 3 seen: not only the standard streams
+  CHECK(proposal("ioctl").empty());   // more values than recorded
   CHECK(proposal("execve").empty());  // no watched argument
   const auto fcntl = proposal("fcntl");
   REQUIRE(fcntl.size() == 1);  // the command only: fd 10 is not a standard stream
@@ -90,22 +92,29 @@ TEST_CASE("proposed_conditions: fds 0-2, few commands and families; never what w
 
 TEST_CASE("learned_summary counts syscalls, calls and distinct pids") {
   learned l = learn_fixture::script();
-  const std::string expected = std::to_string(l.syscalls.size()) + " syscalls, " + std::to_string(l.calls) +
-                               " calls, 3 processes";
+  const std::string expected =
+      std::to_string(l.syscalls.size()) + " syscalls, " + std::to_string(l.calls) + " calls, 3 processes";
   CHECK(learned_summary(l) == expected);
   l.processes.push_back({101, "cat", "/usr/bin/cat", 1, 1});  // pid 101 ran another program
   CHECK(learned_summary(l) == expected);
 }
 
-TEST_CASE("learned_seccompiler_json: one filter named after the command, EPERM, a commented rule per syscall") {
+TEST_CASE(
+    "learned_seccompiler_json: one filter named after the command, EPERM, a commented rule per syscall") {
   const learned l = learn_fixture::script();
   const std::string json = learned_seccompiler_json(l);
-  CHECK(json.find("{\n  \"sh\": {\n    \"mismatch_action\": {\"errno\": 1},\n    \"filter_action\": \"allow\",") == 0);
-  CHECK(json.find(R"x({"syscall": "execve", "comment": "3 calls from sh (pid 100), ls (pid 101), wc (pid 102)"})x") !=
-        std::string::npos);
+  CHECK(json.find(
+            "{\n  \"sh\": {\n    \"mismatch_action\": {\"errno\": 1},\n    \"filter_action\": \"allow\",") ==
+        0);
+  CHECK(
+      json.find(
+          R"x({"syscall": "execve", "comment": "3 calls from sh (pid 100), ls (pid 101), wc (pid 102)"})x") !=
+      std::string::npos);
   CHECK(json.find(R"x({"syscall": "write", "args": [{"index": 0, "type": "dword", "op": "eq", "val": 1}], )x"
-                  R"x("comment": "7 calls from ls (pid 101), wc (pid 102); arg 0: 1 2"})x") != std::string::npos);
-  CHECK(json.find(R"x({"syscall": "read", "comment": "5 calls from sh (pid 100), wc (pid 102); arg 0: 0 3"})x") !=
+                  R"x("comment": "7 calls from ls (pid 101), wc (pid 102); arg 0: 1 2"})x") !=
+        std::string::npos);
+  CHECK(json.find(
+            R"x({"syscall": "read", "comment": "5 calls from sh (pid 100), wc (pid 102); arg 0: 0 3"})x") !=
         std::string::npos);
   CHECK(occurrences(json, "\"syscall\": \"socket\"") == 3);  // one rule per (family, type)
   CHECK(occurrences(json, "\"syscall\": \"write\"") == 2);
@@ -164,30 +173,35 @@ TEST_CASE("learned_seccompiler_json: only the native ABI's named syscalls are ru
 TEST_CASE("learned_header: built-ins whose syscalls were all seen, the rest by name, a comment per syscall") {
   const learned l = learn_fixture::script();
   const std::string h = learned_header(l, {"script", "learned"});
-  CHECK(h.find("// SPDX-License-Identifier: MIT\n// script.hpp - the syscalls `/bin/sh -c ls | wc` made") == 0);
+  CHECK(h.find("// SPDX-License-Identifier: MIT\n// script.hpp - the syscalls `/bin/sh -c ls | wc` made") ==
+        0);
   CHECK(h.find("#include <sysfence/sysfence.hpp>") != std::string::npos);
   CHECK(h.find("namespace learned {") != std::string::npos);
   // allow_metadata and pipes: every syscall seen; their syscalls are commented above them.
   CHECK(h.find("    // getdents64: 2 calls from sh (pid 100)\n") != std::string::npos);
-  CHECK(h.find("    .enable(sysfence::builtins::system_io::nothing().allow_metadata())\n") != std::string::npos);
+  CHECK(h.find("    .enable(sysfence::builtins::system_io::nothing().allow_metadata())\n") !=
+        std::string::npos);
   CHECK(h.find("    .enable(sysfence::builtins::pipes{})\n") != std::string::npos);
   CHECK(h.find("    // openat: 1 call from ls (pid 101)\n") != std::string::npos);
-  CHECK(h.find("    .enable(sysfence::builtins::system_io::nothing().allow_open().yes_really())\n") != std::string::npos);
+  CHECK(h.find("    .enable(sysfence::builtins::system_io::nothing().allow_open().yes_really())\n") !=
+        std::string::npos);
   CHECK(h.find("sysfence::sys::getdents64") == std::string::npos);  // not listed again
   // Not all of allow_read's syscalls were seen: read is listed by name.
   CHECK(h.find("allow_read()") == std::string::npos);
   CHECK(h.find("      sysfence::sys::read,  // 5 calls from sh (pid 100), wc (pid 102); arg 0: 0 3\n") !=
         std::string::npos);
   CHECK(h.find("      sysfence::rule{sysfence::sys::write, sysfence::arg32<0> == 1},\n"
-               "      sysfence::rule{sysfence::sys::write, sysfence::arg32<0> == 2},\n") != std::string::npos);
+               "      sysfence::rule{sysfence::sys::write, sysfence::arg32<0> == 2},\n") !=
+        std::string::npos);
   CHECK(h.find("inline constexpr auto script_policy = sysfence::policy<>{}") != std::string::npos);
   CHECK(h.find("    .enable(script_rules{});\n") != std::string::npos);
   // Every learned syscall has its comment.
   for (const learned_syscall& s : l.syscalls) {
     CAPTURE(s.name());
-    const bool commented = h.find(s.name() + ": " + std::to_string(s.count) + " call") != std::string::npos ||
-                           h.find("sysfence::sys::" + s.name() + ",  // " + std::to_string(s.count)) != std::string::npos ||
-                           h.find("sysfence::sys::" + s.name() + "  // " + std::to_string(s.count)) != std::string::npos;
+    const bool commented =
+        h.find(s.name() + ": " + std::to_string(s.count) + " call") != std::string::npos ||
+        h.find("sysfence::sys::" + s.name() + ",  // " + std::to_string(s.count)) != std::string::npos ||
+        h.find("sysfence::sys::" + s.name() + "  // " + std::to_string(s.count)) != std::string::npos;
     CHECK(commented);
   }
 }

@@ -23,8 +23,8 @@ namespace learn_fixture {
 // argument 0 and 1 values.
 inline sysfence::learned_syscall syscall(sysfence::sys::id id, std::uint64_t count,
                                          std::vector<std::size_t> processes,
-                                         std::vector<std::uint64_t> arg0 = {}, std::vector<std::uint64_t> arg1 = {},
-                                         bool arg0_more = false) {
+                                         std::vector<std::uint64_t> arg0 = {},
+                                         std::vector<std::uint64_t> arg1 = {}, bool arg0_more = false) {
   sysfence::learned_syscall s;
   s.id = id;
   s.abi = sysfence::arch::native::name;
@@ -44,21 +44,27 @@ inline sysfence::learned script() {
   sysfence::learned l;
   l.command = {"/bin/sh", "-c", "ls | wc"};
   l.args = true;
-  l.processes = {{100, "sh", "/usr/bin/dash", 40, 1}, {101, "ls", "/usr/bin/ls", 70, 1}, {102, "wc", "/usr/bin/wc", 30, 1}};
+  l.processes = {{100, "sh", "/usr/bin/dash", 40, 1},
+                 {101, "ls", "/usr/bin/ls", 70, 1},
+                 {102, "wc", "/usr/bin/wc", 30, 1}};
   // Every syscall of allow_metadata the native ABI has, and of pipes.
   for (const sysfence::builtin_method& m : sysfence::builtin_methods())
-    if (m.expression == "builtins::system_io::nothing().allow_metadata()" || m.expression == "builtins::pipes{}")
+    if (m.expression == "builtins::system_io::nothing().allow_metadata()" ||
+        m.expression == "builtins::pipes{}")
       for (const id s : m.syscalls)
-        if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0) l.syscalls.push_back(syscall(s, 2, {0}));
+        if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0)
+          l.syscalls.push_back(syscall(s, 2, {0}));
   // open, openat and openat2: allow_open, a method that needs .yes_really().
   for (const id s : {id::open, id::openat, id::openat2})
-    if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0) l.syscalls.push_back(syscall(s, 1, {1}));
+    if (sysfence::arch::native::numbers[static_cast<std::size_t>(s)] >= 0)
+      l.syscalls.push_back(syscall(s, 1, {1}));
   l.syscalls.push_back(syscall(id::execve, 3, {0, 1, 2}));
-  l.syscalls.push_back(syscall(id::write, 7, {1, 2}, {1, 2}));          // stdout and stderr: proposed
-  l.syscalls.push_back(syscall(id::read, 5, {0, 2}, {0, 3}));           // fd 3 too: no proposal
+  l.syscalls.push_back(syscall(id::write, 7, {1, 2}, {1, 2}));  // stdout and stderr: proposed
+  l.syscalls.push_back(syscall(id::read, 5, {0, 2}, {0, 3}));   // fd 3 too: no proposal
   l.syscalls.push_back(syscall(id::fcntl, 4, {0}, {1, 10}, {F_DUPFD, F_GETFD}));  // cmd: proposed
-  l.syscalls.push_back(syscall(id::socket, 2, {1}, {AF_UNIX}, {SOCK_STREAM | SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM}));
-  l.syscalls.push_back(syscall(id::ioctl, 9, {1}, {1}, {}, true));      // requests not recorded: no proposal
+  l.syscalls.push_back(
+      syscall(id::socket, 2, {1}, {AF_UNIX}, {SOCK_STREAM | SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM}));
+  l.syscalls.push_back(syscall(id::ioctl, 9, {1}, {1}, {}, true));  // requests not recorded: no proposal
   l.syscalls.push_back(syscall(id::wait4, 2, {0, 1, 2}));
   l.syscalls.push_back(syscall(id::exit_group, 3, {0, 1, 2}));
   l.calls = 0;

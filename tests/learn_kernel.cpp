@@ -156,7 +156,8 @@ TEST_CASE("learn `ls -l /`: its syscalls, all from ls; the learned policy runs i
   CHECK(names(again) == names(first));
 
   // Without getdents64 ls cannot list / (EPERM): the list is exact, not merely permissive.
-  const runtime_policy short_one = load_seccompiler_json(learned_seccompiler_json(without(l, "getdents64")), "ls");
+  const runtime_policy short_one =
+      load_seccompiler_json(learned_seccompiler_json(without(l, "getdents64")), "ls");
   std::string failed;
   CHECK(capture_stdout(failed, [&] { return run_under(short_one, ls); }) != 0);
   CHECK(failed != first);
@@ -195,7 +196,8 @@ TEST_CASE("learn `ls -l DIR` of a directory nobody else changes: the learned pol
   std::string again;
   CHECK(capture_stdout(again, [&] { return run_under(policy, ls); }) == 0);
   CHECK(again == first);
-  const runtime_policy short_one = load_seccompiler_json(learned_seccompiler_json(without(l, "getdents64")), "ls");
+  const runtime_policy short_one =
+      load_seccompiler_json(learned_seccompiler_json(without(l, "getdents64")), "ls");
   CHECK(capture_stdout(again, [&] { return run_under(short_one, ls); }) == 2);  // ls: serious trouble
   CHECK(again != first);
   remove_fixed_directory(dir);
@@ -229,7 +231,8 @@ TEST_CASE("learn a multithreaded program: each thread's own syscall, all from on
   std::string again;
   CHECK(capture_stdout(again, [&] { return run_under(policy, threaded); }) == 0);
   CHECK(again == out);
-  const runtime_policy short_one = load_seccompiler_json(learned_seccompiler_json(without(l, "sysinfo")), "threaded");
+  const runtime_policy short_one =
+      load_seccompiler_json(learned_seccompiler_json(without(l, "sysinfo")), "threaded");
   CHECK(capture_stdout(again, [&] { return run_under(short_one, threaded); }) == 1);
 }
 

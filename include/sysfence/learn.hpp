@@ -89,7 +89,7 @@ struct learned_syscall {
   std::uint32_t arch = 0;     // seccomp_data.arch
   std::int32_t nr = -1;       // seccomp_data.nr
   std::uint64_t count = 0;
-  std::vector<std::size_t> processes;  // indices in learned::processes, ascending
+  std::vector<std::size_t> processes;   // indices in learned::processes, ascending
   std::array<observed_values, 6> args;  // with learn_options::args, for the syscall's parameters
 
   // `name` is the syscall's kernel name, or "nr N" for a number sysfence's tables lack.
@@ -102,13 +102,13 @@ struct learned_syscall {
 // `learned` is what a run taught: the command, its syscalls and processes, and how it ended.
 struct learned {
   std::vector<std::string> command;
-  std::vector<learned_syscall> syscalls;  // by ABI, then name
+  std::vector<learned_syscall> syscalls;   // by ABI, then name
   std::vector<learned_process> processes;  // in the order first seen
   std::uint64_t calls = 0;
-  bool args = false;     // argument values were recorded
-  spawned start;         // the spawn: failed step and errno when the command could not run
-  waited end;            // the command's wait status (when it ran)
-  bool timed_out = false;  // the timeout stopped the command or what was left of it
+  bool args = false;         // argument values were recorded
+  spawned start;             // the spawn: failed step and errno when the command could not run
+  waited end;                // the command's wait status (when it ran)
+  bool timed_out = false;    // the timeout stopped the command or what was left of it
   notify_status supervised;  // the supervisor's outcome
 
   // `ran` is true when the command was executed.
@@ -122,7 +122,7 @@ struct learned {
   }
   // `find` is the syscall named `name` on the ABI `abi` (the native one by default), or null.
   [[nodiscard]] const learned_syscall* find(std::string_view name,
-                                           std::string_view abi = arch::native::name) const noexcept {
+                                            std::string_view abi = arch::native::name) const noexcept {
     for (const learned_syscall& s : syscalls)
       if (s.id && sys::name(*s.id) == name && s.abi == abi) return &s;
     return nullptr;
@@ -154,7 +154,8 @@ inline std::optional<sys::id> id_for(const arch::target& t, std::int32_t nr) noe
   if (n < t.nr_base) return std::nullopt;
   const auto& numbers = *t.numbers;
   for (std::size_t i = 0; i < numbers.size(); ++i)
-    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == n - t.nr_base) return static_cast<sys::id>(i);
+    if (numbers[i] >= 0 && static_cast<std::uint32_t>(numbers[i]) == n - t.nr_base)
+      return static_cast<sys::id>(i);
   return std::nullopt;
 }
 
@@ -163,7 +164,8 @@ inline std::optional<sys::id> id_for(const arch::target& t, std::int32_t nr) noe
 inline bool narrow_argument(const arch::target& t, sys::id id, std::int32_t nr, std::size_t i) noexcept {
   const signature& sig = syscall_signatures[static_cast<std::size_t>(id)];
   if (t.argument_bits == 32) return true;
-  if ((t.narrow_arguments(static_cast<std::size_t>(id), static_cast<std::uint32_t>(nr) - t.nr_base) >> i) & 1U)
+  if ((t.narrow_arguments(static_cast<std::size_t>(id), static_cast<std::uint32_t>(nr) - t.nr_base) >> i) &
+      1U)
     return true;
   return i < sig.count && sig.bits[i] <= 32;
 }
@@ -182,12 +184,24 @@ struct watch {
   bool standard_fd;
 };
 inline constexpr std::array<watch, 18> watches{{
-    {sys::id::read, 0, true},    {sys::id::write, 0, true},     {sys::id::readv, 0, true},
-    {sys::id::writev, 0, true},  {sys::id::pread64, 0, true},   {sys::id::pwrite64, 0, true},
-    {sys::id::fstat, 0, true},   {sys::id::lseek, 0, true},     {sys::id::fsync, 0, true},
-    {sys::id::ioctl, 1, false},  {sys::id::fcntl, 1, false},    {sys::id::fcntl64, 1, false},
-    {sys::id::socket, 0, false}, {sys::id::socket, 1, false},   {sys::id::prctl, 0, false},
-    {sys::id::arch_prctl, 0, false}, {sys::id::setsockopt, 1, false}, {sys::id::getsockopt, 1, false},
+    {sys::id::read, 0, true},
+    {sys::id::write, 0, true},
+    {sys::id::readv, 0, true},
+    {sys::id::writev, 0, true},
+    {sys::id::pread64, 0, true},
+    {sys::id::pwrite64, 0, true},
+    {sys::id::fstat, 0, true},
+    {sys::id::lseek, 0, true},
+    {sys::id::fsync, 0, true},
+    {sys::id::ioctl, 1, false},
+    {sys::id::fcntl, 1, false},
+    {sys::id::fcntl64, 1, false},
+    {sys::id::socket, 0, false},
+    {sys::id::socket, 1, false},
+    {sys::id::prctl, 0, false},
+    {sys::id::arch_prctl, 0, false},
+    {sys::id::setsockopt, 1, false},
+    {sys::id::getsockopt, 1, false},
 }};
 
 // `max_proposed_rules` bounds the rules one syscall's proposal becomes (one per combination).
@@ -249,7 +263,8 @@ template <class T>
 builtin_method method_of(std::string_view expression) noexcept {
   using set = typename set_of<T>::type;
   std::span<const sys::id> ids;
-  if constexpr (has_simple_rules<set>) ids = {std::ranges::begin(set::simple_rules), std::ranges::size(set::simple_rules)};
+  if constexpr (has_simple_rules<set>)
+    ids = {std::ranges::begin(set::simple_rules), std::ranges::size(set::simple_rules)};
   return {expression, ids, conditional_count<set>() == 0, is_dangerous<T>};
 }
 
@@ -290,7 +305,8 @@ namespace detail::learning {
 
 // `cpp_names` maps kernel names to sysfence's sys:: identifiers (break is sys::break_).
 inline std::string_view cpp_name(sys::id id) noexcept {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> renamed{{{"break", "break_"}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> renamed{
+      {{"break", "break_"}}};
   const std::string_view name = sys::name(id);
   for (const auto& [kernel, cpp] : renamed)
     if (kernel == name) return cpp;
@@ -366,8 +382,9 @@ inline std::vector<const learned_syscall*> native_syscalls(const learned& l) {
   std::vector<const learned_syscall*> out;
   for (const learned_syscall& s : l.syscalls)
     if (s.id && s.abi == arch::native::name) out.push_back(&s);
-  std::sort(out.begin(), out.end(),
-            [](const learned_syscall* a, const learned_syscall* b) { return sys::name(*a->id) < sys::name(*b->id); });
+  std::sort(out.begin(), out.end(), [](const learned_syscall* a, const learned_syscall* b) {
+    return sys::name(*a->id) < sys::name(*b->id);
+  });
   return out;
 }
 
@@ -436,7 +453,8 @@ inline std::string learned_seccompiler_json(const learned& l, const seccompiler_
   const std::string filter = options.filter.empty() ? dl::command_name(l) : options.filter;
   std::string out = "{\n  ";
   out += dl::json_string(filter);
-  out += ": {\n    \"mismatch_action\": {\"errno\": 1},\n    \"filter_action\": \"allow\",\n    \"filter\": [";
+  out +=
+      ": {\n    \"mismatch_action\": {\"errno\": 1},\n    \"filter_action\": \"allow\",\n    \"filter\": [";
   bool first = true;
   auto begin_rule = [&] {
     out += first ? "\n      {" : ",\n      {";
@@ -520,7 +538,8 @@ inline std::string learned_header(const learned& l, const header_options& option
     if (!all || !any || !adds) continue;
     chosen.push_back(&m);
     for (const sys::id id : m.syscalls)
-      if (numbers[static_cast<std::size_t>(id)] >= 0 && std::find(covered.begin(), covered.end(), id) == covered.end())
+      if (numbers[static_cast<std::size_t>(id)] >= 0 &&
+          std::find(covered.begin(), covered.end(), id) == covered.end())
         covered.push_back(id);
   }
   std::vector<const learned_syscall*> simple, conditional;
@@ -537,8 +556,9 @@ inline std::string learned_header(const learned& l, const header_options& option
   out += arch::native::name;
   out += ": ";
   out += learned_summary(l);
-  out += ".\n// A run shows what the command did, not all it may do: review before use.\n#pragma once\n\n"
-         "#include <array>\n#include <string_view>\n\n#include <sysfence/sysfence.hpp>\n\nnamespace ";
+  out +=
+      ".\n// A run shows what the command did, not all it may do: review before use.\n#pragma once\n\n"
+      "#include <array>\n#include <string_view>\n\n#include <sysfence/sysfence.hpp>\n\nnamespace ";
   out += ns;
   out += " {\n\n";
   const bool has_rules = !simple.empty() || !conditional.empty();
@@ -595,7 +615,8 @@ inline std::string learned_header(const learned& l, const header_options& option
   out += "// `";
   out += name;
   out += "_policy` is the learned policy: ";
-  out += chosen.empty() ? "the syscalls seen" : "the built-ins whose syscalls were all seen, the other syscalls seen";
+  out += chosen.empty() ? "the syscalls seen"
+                        : "the built-ins whose syscalls were all seen, the other syscalls seen";
   out += "; everything else fails with EPERM.\ninline constexpr auto ";
   out += name;
   out += "_policy = sysfence::policy<>{}";
@@ -661,7 +682,8 @@ inline std::string read_small_file(const std::string& path) {
 // `recorder` is the supervisor's handler: it answers every call with CONTINUE and records it.
 class recorder {
  public:
-  recorder(learned& out, const learn_options& options, pid_t child) : out_(out), options_(options), child_(child) {}
+  recorder(learned& out, const learn_options& options, pid_t child)
+      : out_(out), options_(options), child_(child) {}
   recorder(const recorder&) = delete;
   recorder& operator=(const recorder&) = delete;
   ~recorder() {
@@ -846,7 +868,8 @@ inline bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline
   for (;;) {
     int wait_ms = -1;
     if (!forever) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       wait_ms = left.count() > 0 ? static_cast<int>(std::min<long long>(left.count(), 1 << 30)) : 0;
     }
     ::pollfd p{fd, POLLIN, 0};
@@ -911,9 +934,11 @@ inline learned learn(std::span<const std::string> argv, const learn_options& opt
 
   // The listener, or the child's end: it failed before sending (exec_outcome says why), or got
   // stuck after installing its filter (then it is killed).
-  const bool arrived = dl::wait_readable(sv[0], std::chrono::steady_clock::now() + std::chrono::seconds(30), false);
+  const bool arrived =
+      dl::wait_readable(sv[0], std::chrono::steady_clock::now() + std::chrono::seconds(30), false);
   if (!arrived) ::kill(s.pid, SIGKILL);
-  received_listener r = arrived ? receive_listener(sv[0]) : received_listener{{notify_step::receive_listener, ETIMEDOUT}, {}};
+  received_listener r =
+      arrived ? receive_listener(sv[0]) : received_listener{{notify_step::receive_listener, ETIMEDOUT}, {}};
   ::close(sv[0]);
   if (!r) {
     exec_outcome(s);
@@ -944,8 +969,10 @@ inline learned learn(std::span<const std::string> argv, const learn_options& opt
   exec_outcome(s);
   out.start = s;
   if (s) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    out.end = wait_command(s.pid, forever ? std::chrono::milliseconds{0} : std::max(left, std::chrono::milliseconds{1}));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    out.end = wait_command(
+        s.pid, forever ? std::chrono::milliseconds{0} : std::max(left, std::chrono::milliseconds{1}));
     out.timed_out = out.end.timed_out;
   }
   // The command is reaped; its children may still run, and the supervisor with them.
