@@ -200,7 +200,8 @@ TEST_CASE("landlock_only without a path rule refuses every file (extrasafe's lan
 struct no_landlock : rule_set_base {
   static constexpr std::string_view name = "no_landlock";
   static constexpr auto simple_rules = syscalls_except<syscalls(sys::landlock_create_ruleset)>();
-  static constexpr std::array conditional_rules{rule{sys::landlock_create_ruleset}.then(action::error(ENOSYS))};
+  static constexpr std::array conditional_rules{
+      rule{sys::landlock_create_ruleset}.then(action::error(ENOSYS))};
 };
 
 TEST_CASE("landlock_only throws apply_error when Landlock fails, restricting nothing") {
@@ -215,7 +216,10 @@ TEST_CASE("landlock_only throws apply_error when Landlock fails, restricting not
   const ending e = in_child([&] {
     r->earlier = static_cast<bool>(policy<no_landlock>{}.try_apply_to_current_thread());
     try {
-      safety_context{}.enable(builtins::system_io::nothing().allow_read_path(t / "granted")).landlock_only().apply_to_current_thread();
+      safety_context{}
+          .enable(builtins::system_io::nothing().allow_read_path(t / "granted"))
+          .landlock_only()
+          .apply_to_current_thread();
     } catch (const apply_error& err) {
       r->threw = true;
       r->status = err.status();
@@ -254,10 +258,11 @@ TEST_CASE("allow_connect_tcp: the granted loopback port connects, another gets E
 
   // Without the port rule (allow_start_tcp_clients), both connect: the EACCES was Landlock's.
   shared<std::array<outcome, 2>> free;
-  applied(safety_context{}.enable(builtins::networking::nothing().allow_start_tcp_clients()).enable(closing), [&] {
-    (*free)[0] = connect_tcp(granted.port);
-    (*free)[1] = connect_tcp(other.port);
-  });
+  applied(safety_context{}.enable(builtins::networking::nothing().allow_start_tcp_clients()).enable(closing),
+          [&] {
+            (*free)[0] = connect_tcp(granted.port);
+            (*free)[1] = connect_tcp(other.port);
+          });
   CHECK((*free)[0].ret == 0);
   CHECK((*free)[1].ret == 0);
 }
@@ -382,7 +387,8 @@ TEST_CASE("confine_signals with a seccomp policy that allows kill") {
   if (kernel_abi() < landlock::scope_abi) return;
   shared<std::array<outcome, 2>> r;
   const pid_t parent = ::getpid();
-  const auto p = safety_context{}.enable(sys::kill).enable(builtins::landlock_scope::nothing().confine_signals());
+  const auto p =
+      safety_context{}.enable(sys::kill).enable(builtins::landlock_scope::nothing().confine_signals());
   applied(p, [&] {
     (*r)[0] = record([&] { return static_cast<long>(::kill(parent, 0)); });
     (*r)[1] = uid_call();
@@ -491,7 +497,8 @@ void play_older_kernel(long abi, const Policy& p, older_kernel& r, std::uint16_t
     }
   });
   supervisor.detach();  // blocked in RECV until the child exits
-  const apply_status s = policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
+  const apply_status s =
+      policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
   r.supervised = static_cast<bool>(s);
   listener.store(s ? s.listener : 0);
   if (!s) return;
@@ -506,7 +513,9 @@ TEST_CASE("a kernel without TCP port rules (ABI 3) fails apply: never a silent n
   for (const bool only : {false, true}) {
     CAPTURE(only);
     shared<older_kernel> r;
-    const auto p = safety_context{}.enable(builtins::networking::nothing().allow_connect_tcp(granted.port)).enable(closing);
+    const auto p = safety_context{}
+                       .enable(builtins::networking::nothing().allow_connect_tcp(granted.port))
+                       .enable(closing);
     const ending e = in_child([&] {
       if (only)
         play_older_kernel(3, p.landlock_only(), *r, other.port);
@@ -520,7 +529,7 @@ TEST_CASE("a kernel without TCP port rules (ABI 3) fails apply: never a silent n
     CHECK(r->status.error == EOPNOTSUPP);
     CHECK(r->status.landlock_abi == 3);
     CHECK_FALSE(r->status.landlock_applied);
-    CHECK(r->size == 0);                // no ruleset was created
+    CHECK(r->size == 0);               // no ruleset was created
     CHECK(r->connect_other.ret == 0);  // nothing installed: neither Landlock
     CHECK(r->uid.ret >= 0);            // nor seccomp
   }
@@ -532,7 +541,9 @@ TEST_CASE("ABI 4 and 5: TCP port rules apply, scopes are refused") {
   for (const long abi : {4L, 5L}) {
     CAPTURE(abi);
     shared<older_kernel> ports, scoped;
-    const auto net = safety_context{}.enable(builtins::networking::nothing().allow_connect_tcp(granted.port)).enable(closing);
+    const auto net = safety_context{}
+                         .enable(builtins::networking::nothing().allow_connect_tcp(granted.port))
+                         .enable(closing);
     ending e = in_child([&] {
       play_older_kernel(abi, net, *ports, other.port);
       return 0;

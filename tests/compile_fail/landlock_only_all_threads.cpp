@@ -7,7 +7,8 @@ using namespace sysfence;
 namespace builtins = sysfence::builtins;
 
 int main() {
-  const auto only = safety_context{}.enable(builtins::networking::nothing().allow_connect_tcp(443)).landlock_only();
+  const auto only =
+      safety_context{}.enable(builtins::networking::nothing().allow_connect_tcp(443)).landlock_only();
 #ifdef SYSFENCE_COMPILE_FAIL
   return only.try_apply_to_all_threads() ? 0 : 1;
 #else

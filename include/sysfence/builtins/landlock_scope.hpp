@@ -29,7 +29,8 @@ struct landlock_scope_rules : rule_set_base {
   static constexpr landlock_scope_rules<> nothing() noexcept { return {}; }
 
   // `confine_signals` refuses signals to processes outside the sandbox (LANDLOCK_SCOPE_SIGNAL).
-  [[nodiscard]] constexpr landlock_scope_rules<Scopes | landlock::scope_signal> confine_signals() const noexcept {
+  [[nodiscard]] constexpr landlock_scope_rules<Scopes | landlock::scope_signal> confine_signals()
+      const noexcept {
     return {};
   }
   // `confine_abstract_unix_sockets` refuses connecting or sending to an abstract UNIX socket
