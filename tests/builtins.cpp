@@ -935,6 +935,67 @@ TEST_CASE("system_io: the Landlock methods allow exactly extrasafe's syscalls an
   CHECK(landlock_paths_recorded());
 }
 
+// --- Landlock TCP ports and scopes ----------------------------------------------------------------
+
+// allow_bind_tcp allows what allow_start_tcp_servers does, allow_connect_tcp what
+// allow_start_tcp_clients does (seccomp), and each records its port and right (Landlock).
+constexpr bool net_bind_tcp_exactly() {
+  return set_allows_exactly(net.allow_bind_tcp(8080), net_bind_running_plain, socket_and_ioctl);
+}
+constexpr bool net_connect_tcp_exactly() {
+  return set_allows_exactly(net.allow_connect_tcp(443), net_connect_running_plain, socket_and_ioctl);
+}
+static_assert(net_bind_tcp_exactly());
+static_assert(net_connect_tcp_exactly());
+
+constexpr bool ports_recorded() {
+  // Ports survive the other methods, dangerous ones included, in call order.
+  const auto set = net.allow_connect_tcp(443).allow_running_udp_sockets().allow_bind_tcp(0).allow_connect().yes_really();
+  const auto ports = set.landlock_port_rules();
+  return ports.size() == 2 && ports[0].port == 443 && ports[0].rights == LANDLOCK_ACCESS_NET_CONNECT_TCP &&
+         ports[1].port == 0 && ports[1].rights == LANDLOCK_ACCESS_NET_BIND_TCP;
+}
+static_assert(ports_recorded());
+// A networking rule set without ports stays an empty type (enabled twice, it counts once).
+static_assert(std::is_empty_v<decltype(net.allow_start_tcp_clients())>);
+static_assert(!std::is_empty_v<decltype(net.allow_connect_tcp(1))>);
+static_assert(decltype(net.allow_connect_tcp(1).allow_bind_tcp(2))::landlock_port_count == 2);
+// The port methods need no `.yes_really()`, and after a dangerous method they ask for it first.
+static_assert(rule_set<decltype(net.allow_bind_tcp(80))>);
+static_assert(std::is_same_v<detail::shown<decltype(net.allow_connect_tcp(443))>,
+                             b::networking_with<m::allow_running_sockets, m::allow_start_tcp_clients, m::port_methods>>);
+
+// Scopes: a rule set without syscalls; the policy ORs what its rule sets ask.
+constexpr bool scopes_recorded() {
+  using P = std::remove_cvref_t<decltype(safety_context{}
+                                             .enable(b::landlock_scope::nothing().confine_signals())
+                                             .enable(b::landlock_scope::nothing().confine_abstract_unix_sockets())
+                                             .enable(net.allow_connect_tcp(22)))>;
+  return P::landlock_scopes == (LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET) &&
+         P::landlock_port_count == 1 && P::landlock_count == 0 && P::uses_landlock &&
+         !policy<b::landlock_scope>::uses_landlock && set_allows_exactly(b::landlock_scope::nothing().confine_signals(), none);
+}
+static_assert(scopes_recorded());
+
+// What each Landlock ABI offers: network rights from ABI 4, scopes from ABI 6, with the kernel's
+// uapi values (include/uapi/linux/landlock.h).
+constexpr bool net_and_scopes_by_abi() {
+  using namespace sysfence::landlock;
+  return bind_tcp == 1 && connect_tcp == 2 && scope_abstract_unix_socket == 1 && scope_signal == 2 &&
+         rule_net_port == 2 && available_net_rights(3) == 0 && available_net_rights(4) == 3 &&
+         available_net_rights(7) == 3 && available_scopes(5) == 0 && available_scopes(6) == 3 &&
+         available_scopes(7) == 3;
+}
+static_assert(net_and_scopes_by_abi());
+
+TEST_CASE("networking: the Landlock port methods allow the TCP syscalls and record their ports; scopes by ABI") {
+  CHECK(net_bind_tcp_exactly());
+  CHECK(net_connect_tcp_exactly());
+  CHECK(ports_recorded());
+  CHECK(scopes_recorded());
+  CHECK(net_and_scopes_by_abi());
+}
+
 // --- other targets: what a built-in leaves out there, it allows in its newer form ---------------
 
 // Old syscalls aarch64 and riscv64 lack, and what glibc calls there instead (docs/builtins.md).

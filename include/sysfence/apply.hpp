@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// apply.hpp - installing a policy: checks, no_new_privs, Landlock's path rules if any, then one
-// seccomp() call. The only header that talks to the kernel.
+// apply.hpp - installing a policy: checks, no_new_privs, Landlock's rules if any, then one
+// seccomp() call (none for a landlock_only() policy). The only header that talks to the kernel.
 #pragma once
 
 #include <array>
@@ -48,6 +48,8 @@ enum class apply_step : std::uint8_t {
   check_actions,       // the kernel lacks an action the program returns (SECCOMP_GET_ACTION_AVAIL)
   landlock,            // Landlock is missing, or refused the ruleset or restrict_self
   landlock_path,       // a Landlock path could not be opened or added (`thread` is its index)
+  landlock_port,       // a Landlock TCP port rule was refused (`thread` is its index)
+  landlock_abi,        // the kernel's Landlock ABI lacks TCP port rules (4) or scopes (6) the policy has
   set_no_new_privs,    // prctl(PR_SET_NO_NEW_PRIVS)
   install_filter,      // seccomp(SECCOMP_SET_MODE_FILTER), or seccomp() denied by an earlier filter
   synchronise_threads, // TSYNC: another thread could not take the filter
@@ -59,8 +61,9 @@ struct apply_status {
   int error = 0;     // errno of the failed call (EINVAL for check_values)
   pid_t thread = 0;  // synchronise_threads: the thread that could not be synchronised
   int listener = -1; // install_flag::new_listener: the user-notification fd
-  bool landlock_applied = false;  // the policy's Landlock path rules restrict this thread (they
+  bool landlock_applied = false;  // the policy's Landlock rules restrict this thread (they
                                   // stay even when the seccomp step after them failed)
+  long landlock_abi = 0;  // the kernel's Landlock ABI, when apply asked it (0: not asked, or none)
 
   explicit operator bool() const noexcept { return failed == apply_step::none; }
 
@@ -80,6 +83,12 @@ struct apply_status {
       case apply_step::landlock_path:
         return "sysfence: a Landlock path (its index in `thread`) could not be opened or added; "
                "nothing was installed";
+      case apply_step::landlock_port:
+        return "sysfence: a Landlock TCP port rule (its index in `thread`) was refused (a port above 65535?); "
+               "nothing was installed";
+      case apply_step::landlock_abi:
+        return "sysfence: this kernel's Landlock ABI (in `landlock_abi`) lacks what the policy asks: TCP port "
+               "rules need ABI 4 (Linux 6.7), scopes ABI 6 (Linux 6.12); nothing was installed";
       case apply_step::set_no_new_privs:
         return "sysfence: prctl(PR_SET_NO_NEW_PRIVS) failed; nothing was installed";
       case apply_step::install_filter:
@@ -108,6 +117,11 @@ class apply_error : public std::system_error {
   static std::string message(const apply_status& s) {
     std::string m(s.what());
     if (s.failed == apply_step::synchronise_threads) m += " (thread " + std::to_string(s.thread) + ")";
+    if (s.failed == apply_step::landlock_abi) {
+      m += " (Landlock ABI ";  // appended piecewise: g++ 12 -O3 warns -Wrestrict on "lit" + string&&
+      m += std::to_string(s.landlock_abi);
+      m += ")";
+    }
     return m;
   }
   apply_status status_;
@@ -145,31 +159,118 @@ struct owned_fd {
   }
 };
 
-// `build_ruleset` makes the Landlock ruleset of `rules` in `ruleset`, changing nothing yet: it
+// `landlock_request` is what a policy asks of Landlock: its path rules, its TCP port rules, its
+// scopes, and whether to handle the filesystem rights (a policy with path rules, or landlock_only).
+struct landlock_request {
+  std::span<const landlock::path_rule> paths;
+  std::span<const landlock::port_rule> ports;
+  std::uint64_t scopes = 0;
+  bool filesystem = false;
+};
+
+// `build_ruleset` makes the Landlock ruleset of `request` in `ruleset`, changing nothing yet. It
 // handles every filesystem right of the kernel's ABI (best effort: an older kernel handles fewer)
-// and grants each path its rights among those, one path-beneath rule per path. Landlock missing
-// (ENOSYS, or EOPNOTSUPP when disabled at boot) fails: path rules are never skipped.
-inline apply_status build_ruleset(std::span<const landlock::path_rule> rules, owned_fd& ruleset) noexcept {
+// and grants each path its rights among those, one path-beneath rule per path; it handles the
+// network rights the port rules grant and the scopes asked, which the ABI must have (refused
+// otherwise: dropping them would leave bind, connect or signals unrestricted). Landlock missing
+// (ENOSYS, or EOPNOTSUPP when disabled at boot) fails: rules are never skipped.
+inline apply_status build_ruleset(const landlock_request& request, owned_fd& ruleset) noexcept {
+  std::uint64_t net = 0;
+  for (std::size_t i = 0; i < request.ports.size(); ++i) {
+    const landlock::port_rule& p = request.ports[i];
+    if (p.port > 65535 || p.rights == 0 || (p.rights & ~landlock::net_rights) != 0)
+      return {apply_step::landlock_port, EINVAL, static_cast<pid_t>(i)};
+    net |= p.rights;
+  }
+  if ((request.scopes & ~landlock::scopes) != 0) return {apply_step::landlock_abi, EINVAL, 0};
   const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) return {apply_step::landlock, abi < 0 ? errno : EOPNOTSUPP, 0};
-  const std::uint64_t handled = landlock::handled_rights(abi);
-  const ::landlock_ruleset_attr attr{handled};
-  ruleset.fd = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
-  if (ruleset.fd < 0) return {apply_step::landlock, errno, 0};
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    const owned_fd path{::open(rules[i].path, O_PATH | O_CLOEXEC)};
+  apply_status failed{apply_step::landlock_abi, EOPNOTSUPP, 0};
+  failed.landlock_abi = abi;
+  if ((net & ~landlock::available_net_rights(abi)) != 0 || (request.scopes & ~landlock::available_scopes(abi)) != 0)
+    return failed;
+  const std::uint64_t handled = request.filesystem ? landlock::handled_rights(abi) : 0;
+  const landlock::ruleset_attr attr{handled, net, request.scopes};
+  // The prefix of the attribute this request uses: a kernel older than a field never sees it.
+  const std::size_t size = request.scopes != 0 ? sizeof attr
+                           : net != 0          ? offsetof(landlock::ruleset_attr, scoped)
+                                               : offsetof(landlock::ruleset_attr, handled_access_net);
+  apply_status status;
+  status.landlock_abi = abi;
+  auto fail = [&](apply_step step, int error, std::size_t index) {
+    status.failed = step;
+    status.error = error;
+    status.thread = static_cast<pid_t>(index);
+    return status;
+  };
+  ruleset.fd = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
+  if (ruleset.fd < 0) return fail(apply_step::landlock, errno, 0);
+  for (std::size_t i = 0; i < request.paths.size(); ++i) {
+    const landlock::path_rule& rule = request.paths[i];
+    const owned_fd path{::open(rule.path, O_PATH | O_CLOEXEC)};
     if (path.fd < 0) {
-      if (rules[i].optional && errno == ENOENT) continue;
-      return {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+      if (rule.optional && errno == ENOENT) continue;
+      return fail(apply_step::landlock_path, errno, i);
     }
     // The kernel refuses a rule granting a right the ruleset does not handle, or nothing at all.
-    const ::landlock_path_beneath_attr beneath{rules[i].rights & handled, path.fd};
+    const ::landlock_path_beneath_attr beneath{rule.rights & handled, path.fd};
     if (beneath.allowed_access == 0) continue;
     if (::syscall(SYS_landlock_add_rule, ruleset.fd, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0)
-      return {apply_step::landlock_path, errno, static_cast<pid_t>(i)};
+      return fail(apply_step::landlock_path, errno, i);
   }
-  return {};
+  for (std::size_t i = 0; i < request.ports.size(); ++i) {
+    const landlock::net_port_attr port{request.ports[i].rights, request.ports[i].port};
+    if (::syscall(SYS_landlock_add_rule, ruleset.fd, landlock::rule_net_port, &port, 0) != 0)
+      return fail(apply_step::landlock_port, errno, i);
+  }
+  return status;
 }
+
+// `restrict_with_landlock` builds the ruleset of `request` (a failure changes nothing), then sets
+// no_new_privs and restricts the calling thread with it.
+inline apply_status restrict_with_landlock(const landlock_request& request) noexcept {
+  owned_fd ruleset;
+  apply_status s = build_ruleset(request, ruleset);
+  if (!s) return s;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) {
+    s.failed = apply_step::set_no_new_privs;
+    s.error = errno;
+    return s;
+  }
+  if (::syscall(SYS_landlock_restrict_self, ruleset.fd, 0) != 0) {
+    s.failed = apply_step::landlock;
+    s.error = errno;
+    return s;
+  }
+  s.landlock_applied = true;
+  return s;
+}
+
+// `landlock_rules_of<Policy>` gathers a policy's Landlock path and port rules from its rule sets.
+// Path rules point into the policy's rule sets (literals or strings they own): the policy must
+// outlive it.
+template <class Policy>
+struct landlock_rules_of {
+  std::array<landlock::path_rule, Policy::landlock_count> paths{};
+  std::array<landlock::port_rule, Policy::landlock_port_count> ports{};
+
+  explicit landlock_rules_of(const Policy& p) noexcept {
+    std::size_t n = 0;
+    std::size_t m = 0;
+    boost::hana::for_each(p.sets(), [&](const auto& set) {
+      using S = std::remove_cvref_t<decltype(set)>;
+      if constexpr (landlock_count<S>() > 0)
+        for (const auto& rule : set.landlock_rules()) paths[n++] = rule;
+      if constexpr (landlock_port_count<S>() > 0)
+        for (const auto& rule : set.landlock_port_rules()) ports[m++] = rule;
+    });
+  }
+  // `request` asks for these rules and the policy's scopes; `filesystem` handles the
+  // filesystem rights even without a path rule (landlock_only).
+  [[nodiscard]] landlock_request request(bool filesystem) const noexcept {
+    return {paths, ports, Policy::landlock_scopes, filesystem || Policy::landlock_count > 0};
+  }
+};
 
 // `actions_available` asks the kernel whether it knows every action kind the program returns.
 // Allow and errno exist on every seccomp kernel; the others are checked. Only EOPNOTSUPP means
@@ -197,10 +298,10 @@ struct installer<basic_policy<Default, Sets...>> {
                   "sysfence: the ABIs a program serves must include arch::native, the process's own");
     using compiled = program<policy_type, Abis...>;
     static_assert((std::is_same_v<Flags, install_flag> && ...), "sysfence: apply takes sysfence::install_flag values");
-    static_assert(!AllThreads || policy_type::landlock_count == 0,
-                  "sysfence: Landlock restricts only the calling thread, so a policy with path rules "
-                  "(allow_read_path, ...) cannot apply_to_all_threads; apply it in each thread, or "
-                  "before starting threads (they inherit it)");
+    static_assert(!AllThreads || !policy_type::uses_landlock,
+                  "sysfence: Landlock restricts only the calling thread, so a policy with Landlock rules "
+                  "(allow_read_path, allow_connect_tcp, landlock_scope, ...) cannot apply_to_all_threads; "
+                  "apply it in each thread, or before starting threads (they inherit it)");
     const unsigned long flags =
         (AllThreads ? SECCOMP_FILTER_FLAG_TSYNC : 0UL) | (0UL | ... | static_cast<unsigned long>(extra));
     // Everything that can be checked is checked before the first step that cannot be undone
@@ -230,23 +331,15 @@ struct installer<basic_policy<Default, Sets...>> {
   // no_new_privs, restricts the thread with Landlock and installs the program.
   static apply_status install_with_paths(const policy_type& p, std::span<const bpf::insn> program,
                                          unsigned long flags) noexcept {
-    if constexpr (policy_type::landlock_count == 0) {
+    if constexpr (!policy_type::uses_landlock) {
       return install(program, flags);
     } else {
-      // The rules point into `p`'s rule sets (literals or strings they own), alive until we return.
-      std::array<landlock::path_rule, policy_type::landlock_count> paths{};
-      std::size_t n = 0;
-      boost::hana::for_each(p.sets(), [&](const auto& set) {
-        using S = std::remove_cvref_t<decltype(set)>;
-        if constexpr (landlock_count<S>() > 0)
-          for (const auto& rule : set.landlock_rules()) paths[n++] = rule;
-      });
-      owned_fd ruleset;
-      if (const apply_status s = build_ruleset(paths, ruleset); !s) return s;
-      if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0) return {apply_step::set_no_new_privs, errno, 0};
-      if (::syscall(SYS_landlock_restrict_self, ruleset.fd, 0) != 0) return {apply_step::landlock, errno, 0};
+      const landlock_rules_of<policy_type> rules(p);
+      const apply_status landlocked = restrict_with_landlock(rules.request(false));
+      if (!landlocked) return landlocked;
       apply_status s = install(program, flags);
       s.landlock_applied = true;
+      s.landlock_abi = landlocked.landlock_abi;
       return s;
     }
   }
@@ -256,6 +349,20 @@ struct installer<basic_policy<Default, Sets...>> {
     const apply_status s = try_apply<AllThreads, Abis...>(p, flags...);
     if (!s) throw apply_error(s);
     return s;  // carries the listener fd for install_flag::new_listener
+  }
+};
+
+// A landlock_only() policy: its Landlock rules, every filesystem right handled, no seccomp filter.
+template <class Policy>
+struct installer<landlock_only_policy<Policy>> {
+  static apply_status try_apply(const landlock_only_policy<Policy>& p) noexcept {
+    const landlock_rules_of<Policy> rules(p.policy());
+    return restrict_with_landlock(rules.request(true));
+  }
+  static apply_status apply(const landlock_only_policy<Policy>& p) {
+    const apply_status s = try_apply(p);
+    if (!s) throw apply_error(s);
+    return s;
   }
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sysfence/builtins/basic_capabilities.hpp"
+#include "sysfence/builtins/landlock_scope.hpp"
 #include "sysfence/builtins/networking.hpp"
 #include "sysfence/builtins/system_io.hpp"
 #include "sysfence/builtins/threads.hpp"

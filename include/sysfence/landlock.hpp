@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// landlock.hpp - filesystem access rules that go with seccomp: paths and the rights on them.
+// landlock.hpp - the Landlock rules that go with seccomp: paths and their rights, TCP ports, scopes.
 //
-// seccomp cannot see paths (they are pointers), Landlock can: the system_io methods that name a
-// path (allow_read_path, allow_list_dir, ...) allow the syscalls with seccomp and restrict which
-// files they reach with Landlock. This header is data only; apply.hpp talks to the kernel.
+// seccomp cannot see paths (they are pointers) nor the address a socket binds or connects to,
+// Landlock can: the system_io methods that name a path (allow_read_path, allow_list_dir, ...)
+// allow the syscalls with seccomp and restrict which files they reach with Landlock; the
+// networking methods that name a port (allow_bind_tcp, allow_connect_tcp) do the same for TCP
+// ports, and builtins::landlock_scope confines signals and abstract UNIX sockets to the sandbox.
+// This header is data only; apply.hpp talks to the kernel.
 #pragma once
 
 #include <concepts>
@@ -15,16 +18,52 @@
 
 #include <linux/landlock.h>
 
-// Rights newer than Debian 12's kernel headers, with the values of the kernel's
-// include/uapi/linux/landlock.h (the kernel defines them with these very tokens).
+// Everything Landlock has that Debian 12's kernel headers (linux-libc-dev 6.1) lack, in one place,
+// with the values of the kernel's include/uapi/linux/landlock.h (linux-source-6.12). The macros
+// are the kernel's very tokens, defined only where the headers lack them.
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)  // Linux 6.2, Landlock ABI 3
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)  // Linux 6.10, Landlock ABI 5
 #endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)  // Linux 6.7, Landlock ABI 4
+#endif
+#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)  // Linux 6.7, Landlock ABI 4
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)  // Linux 6.12, Landlock ABI 6
+#endif
+#ifndef LANDLOCK_SCOPE_SIGNAL
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)  // Linux 6.12, Landlock ABI 6
+#endif
 
 namespace sysfence::landlock {
+
+// The kernel's enum landlock_rule_type member LANDLOCK_RULE_NET_PORT (an enumerator, so no
+// #ifndef can tell whether the headers have it): the rule type of a net_port_attr.
+inline constexpr int rule_net_port = 2;
+
+// `ruleset_attr` is the kernel's struct landlock_ruleset_attr as of ABI 6: Debian 12's has only
+// handled_access_fs. apply passes the kernel the prefix it needs (8, 16 or 24 bytes), so a
+// kernel older than the fields it does not use accepts it.
+struct ruleset_attr {
+  std::uint64_t handled_access_fs = 0;
+  std::uint64_t handled_access_net = 0;  // ABI 4
+  std::uint64_t scoped = 0;              // ABI 6
+};
+static_assert(sizeof(ruleset_attr) == 24);
+
+// `net_port_attr` is the kernel's struct landlock_net_port_attr (ABI 4): the rights granted on a
+// port, in host byte order.
+struct net_port_attr {
+  std::uint64_t allowed_access = 0;
+  std::uint64_t port = 0;
+};
+static_assert(sizeof(net_port_attr) == 16);
+
 
 // The filesystem rights of Landlock ABI 1 (Linux 5.13): execute, read, write, and making or
 // removing each kind of file.
@@ -48,6 +87,40 @@ constexpr std::uint64_t handled_rights(long abi) noexcept {
   if (abi >= 5) rights |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
   return rights;
 }
+
+// `net_abi` is the first Landlock ABI with TCP port rules (Linux 6.7), `scope_abi` the first
+// with scopes (Linux 6.12).
+inline constexpr long net_abi = 4;
+inline constexpr long scope_abi = 6;
+
+// `bind_tcp` and `connect_tcp` are the network rights (ABI 4): binding a TCP socket to a port,
+// and connecting one to a remote port.
+inline constexpr std::uint64_t bind_tcp = LANDLOCK_ACCESS_NET_BIND_TCP;
+inline constexpr std::uint64_t connect_tcp = LANDLOCK_ACCESS_NET_CONNECT_TCP;
+// `net_rights` is every network right sysfence knows.
+inline constexpr std::uint64_t net_rights = bind_tcp | connect_tcp;
+
+// `scope_abstract_unix_socket` refuses connecting (or sending) to an abstract UNIX socket
+// created outside the sandbox; `scope_signal` refuses sending a signal to a process outside it
+// (ABI 6). A process is inside when it runs in the same Landlock domain or a nested one.
+inline constexpr std::uint64_t scope_abstract_unix_socket = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
+inline constexpr std::uint64_t scope_signal = LANDLOCK_SCOPE_SIGNAL;
+// `scopes` is every scope sysfence knows.
+inline constexpr std::uint64_t scopes = scope_abstract_unix_socket | scope_signal;
+
+// `available_net_rights` is the network rights Landlock ABI `abi` knows, `available_scopes` its
+// scopes. Unlike a filesystem right, a network right or a scope the policy asks for and the
+// kernel lacks is not dropped: apply refuses (apply_step::landlock_abi), since dropping it would
+// leave bind and connect unrestricted, or signals free.
+constexpr std::uint64_t available_net_rights(long abi) noexcept { return abi >= net_abi ? net_rights : 0; }
+constexpr std::uint64_t available_scopes(long abi) noexcept { return abi >= scope_abi ? scopes : 0; }
+
+// `port_rule` grants `rights` (bind_tcp, connect_tcp) on the TCP port `port`, in host byte order.
+// The kernel refuses a port above 65535 (EINVAL): apply fails at that rule.
+struct port_rule {
+  std::uint64_t port = 0;
+  std::uint64_t rights = 0;
+};
 
 // The rights each path method grants. A kernel whose ABI lacks a right does not handle it, so
 // apply drops it from every rule (the kernel refuses a rule granting an unhandled right) and the

@@ -155,6 +155,9 @@ struct installer;
 
 }  // namespace detail
 
+template <class Policy>
+class landlock_only_policy;
+
 // `newer_syscalls_answer<A>` is a rule set without rules that makes a policy answer syscalls
 // newer than sysfence's tables with A: `policy.with_newer_syscalls<A>()` enables it.
 template <action A>
@@ -235,6 +238,21 @@ class basic_policy {
   static constexpr action newer_syscalls = detail::newer_syscalls_of<Default, Sets...>();
   // `landlock_count` is how many Landlock path rules apply installs with the filter.
   static constexpr std::size_t landlock_count = (std::size_t{0} + ... + detail::landlock_count<Sets>());
+  // `landlock_port_count` is how many Landlock TCP port rules apply installs with the filter.
+  static constexpr std::size_t landlock_port_count =
+      (std::size_t{0} + ... + detail::landlock_port_count<Sets>());
+  // `landlock_scopes` is the Landlock scopes (landlock::scope_*) the rule sets ask for.
+  static constexpr std::uint64_t landlock_scopes = (std::uint64_t{0} | ... | detail::landlock_scopes<Sets>());
+  // `uses_landlock` is true when apply restricts the thread with Landlock as well as seccomp.
+  static constexpr bool uses_landlock = landlock_count > 0 || landlock_port_count > 0 || landlock_scopes != 0;
+
+  // `landlock_only` is this policy's Landlock rules without its seccomp filter (extrasafe's
+  // `landlock_only()`): applied, every syscall stays allowed, and Landlock handles every
+  // filesystem right (files no path rule grants are refused, even with no path rule at all),
+  // the TCP ports of the port rules and the scopes asked for.
+  [[nodiscard]] constexpr landlock_only_policy<basic_policy> landlock_only() const {
+    return landlock_only_policy<basic_policy>{*this};
+  }
 
   // `report` turns a diagnosis of this policy into a compile error naming the culprits.
   template <detail::diagnosis D, class Arch = void>
@@ -277,6 +295,42 @@ class basic_policy {
   static constexpr auto rules_checked_ = report<diagnosis_>();
 
   boost::hana::tuple<Sets...> sets_;
+};
+
+// `landlock_only_policy<Policy>` is a policy applied by its Landlock rules alone, no seccomp
+// filter: `policy.landlock_only().apply_to_current_thread()`. Made by basic_policy::landlock_only.
+template <class Policy>
+class landlock_only_policy {
+ public:
+  constexpr explicit landlock_only_policy(const Policy& p) : policy_(p) {}
+
+  // `policy` is the policy whose Landlock rules are applied.
+  [[nodiscard]] constexpr const Policy& policy() const noexcept { return policy_; }
+
+  // Installing (defined in apply.hpp): no_new_privs, then landlock_restrict_self; no seccomp().
+  // `apply_to_current_thread` throws sysfence::apply_error, `try_` returns an apply_status.
+  auto apply_to_current_thread() const { return detail::installer<landlock_only_policy>::apply(*this); }
+  auto try_apply_to_current_thread() const noexcept { return detail::installer<landlock_only_policy>::try_apply(*this); }
+  // Landlock has no thread synchronisation: apply_to_all_threads is a compile error.
+  template <class T = void>
+  auto apply_to_all_threads() const {
+    return all_threads_refused<T>();
+  }
+  template <class T = void>
+  auto try_apply_to_all_threads() const noexcept {
+    return all_threads_refused<T>();
+  }
+
+ private:
+  template <class T>
+  static bool all_threads_refused() noexcept {
+    static_assert(detail::always_false<T>,
+                  "sysfence: Landlock restricts only the calling thread, so a landlock_only() policy cannot "
+                  "apply_to_all_threads; apply it in each thread, or before starting threads (they inherit it)");
+    return false;
+  }
+
+  Policy policy_;
 };
 
 // `policy<Sets...>` is a policy whose default action is extrasafe's: fail with EPERM.

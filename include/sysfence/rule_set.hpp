@@ -36,8 +36,10 @@ concept has_conditional_rules = requires {
 // `rule_set` is a type with a `name` and `static constexpr` ranges `simple_rules` (syscalls
 // allowed whatever their arguments) and/or `conditional_rules` (rules with conditions), as
 // extrasafe's RuleSet trait. A rule set with run-time values also has `slot_count` and a member
-// `values()` returning that many std::uint64_t; one with Landlock rules has `landlock_count` and
-// a member `landlock_rules()` returning that many landlock::path_rule.
+// `values()` returning that many std::uint64_t; one with Landlock path rules has `landlock_count`
+// and a member `landlock_rules()` returning that many landlock::path_rule, one with Landlock TCP
+// port rules `landlock_port_count` and `landlock_port_rules()` (landlock::port_rule), one with
+// Landlock scopes `static constexpr std::uint64_t landlock_scopes` (landlock::scope_*).
 template <class T>
 concept rule_set = requires {
   { T::name } -> std::convertible_to<std::string_view>;
@@ -62,6 +64,20 @@ template <class T>
 constexpr std::size_t landlock_count() noexcept {
   if constexpr (requires { T::landlock_count; })
     return T::landlock_count;
+  else
+    return 0;
+}
+template <class T>
+constexpr std::size_t landlock_port_count() noexcept {
+  if constexpr (requires { T::landlock_port_count; })
+    return T::landlock_port_count;
+  else
+    return 0;
+}
+template <class T>
+constexpr std::uint64_t landlock_scopes() noexcept {
+  if constexpr (requires { T::landlock_scopes; })
+    return T::landlock_scopes;
   else
     return 0;
 }
@@ -95,7 +111,7 @@ constexpr bool yes_really_missing_after() noexcept {
   X(allow_running_tcp_servers) X(allow_start_tcp_servers) X(allow_running_udp_sockets)                \
   X(allow_start_udp_servers) X(allow_connect) X(allow_start_tcp_clients) X(allow_running_tcp_clients) \
   X(allow_start_unix_servers) X(allow_running_unix_servers) X(allow_running_unix_clients)             \
-  X(allow_create) X(allow_sleep)
+  X(allow_create) X(allow_sleep) X(allow_bind_tcp) X(allow_connect_tcp)
 
 // `dangerous<Set, Method>` is what a method that allows something risky returns (extrasafe's
 // YesReally): it is not a rule set until `.yes_really()` says you mean it.

@@ -32,6 +32,7 @@ struct allow_create_in_dir;
 struct allow_create_dir;
 struct allow_remove_dir;
 struct path_methods;  // allow_read_path and the other Landlock methods (their paths are values)
+struct port_methods;  // allow_bind_tcp and allow_connect_tcp (their ports are values)
 struct allow_running_sockets;  // allow_running_{tcp,udp,unix}_* (they add the same syscalls)
 struct allow_start_tcp_servers;
 struct allow_start_udp_servers;

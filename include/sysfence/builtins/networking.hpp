@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// networking.hpp - sockets: extrasafe's Networking, with exact socket domain and type checks.
+// networking.hpp - sockets: extrasafe's Networking, with exact socket domain and type checks,
+// and Landlock TCP port rules.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include <linux/net.h>
 #include <linux/sockios.h>
@@ -14,6 +16,7 @@
 
 #include "sysfence/builtins/detail.hpp"
 #include "sysfence/condition.hpp"
+#include "sysfence/landlock.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/syscall.hpp"
@@ -67,30 +70,45 @@ enum flag : std::uint32_t {
 };
 }  // namespace net
 
+namespace detail {
+// `no_ports` is the storage of a networking_rules without port rules: none, so it stays empty.
+struct no_ports {};
+}  // namespace detail
+
 // `networking_rules` allows sockets, method by method, like extrasafe's Networking. Every method also
 // allows read and write unconditionally (sockets use them), so it conflicts with
 // system_io::allow_stdout() and friends: split network and file work across processes. ioctl is
-// allowed only for the socket requests in net::socket_ioctls.
-template <std::uint32_t Flags = 0>
-struct networking_rules : rule_set_base {
+// allowed only for the socket requests in net::socket_ioctls. `Ports` is how many Landlock TCP port
+// rules (allow_bind_tcp, allow_connect_tcp) it holds.
+template <std::uint32_t Flags = 0, std::size_t Ports = 0>
+class networking_rules : public rule_set_base {
+  using port_storage = std::conditional_t<Ports == 0, detail::no_ports, std::array<landlock::port_rule, Ports>>;
+
+ public:
   static constexpr std::string_view name = "networking";
   static constexpr bool portable = true;  // a syscall the target lacks is left out
+  static constexpr std::size_t landlock_port_count = Ports;
+
+  constexpr networking_rules() noexcept = default;
+  constexpr explicit networking_rules(port_storage ports) noexcept : ports_(ports) {}
 
   static constexpr networking_rules<> nothing() noexcept { return {}; }
 
   [[nodiscard]] constexpr auto allow_running_tcp_servers() const noexcept { return with<net::running>(); }
   // `allow_start_tcp_servers` also allows creating TCP sockets and binding: needs `.yes_really()`.
   [[nodiscard]] constexpr auto allow_start_tcp_servers() const noexcept {
-    return dangerous<networking_rules<Flags | net::running | net::bind | net::tcp_socket>, method::allow_start_tcp_servers>{};
+    return dangerous<decltype(with<net::running | net::bind | net::tcp_socket>()), method::allow_start_tcp_servers>{
+        with<net::running | net::bind | net::tcp_socket>()};
   }
   [[nodiscard]] constexpr auto allow_running_udp_sockets() const noexcept { return with<net::running>(); }
   // `allow_start_udp_servers` also allows creating UDP sockets and binding: needs `.yes_really()`.
   [[nodiscard]] constexpr auto allow_start_udp_servers() const noexcept {
-    return dangerous<networking_rules<Flags | net::running | net::bind | net::udp_socket>, method::allow_start_udp_servers>{};
+    return dangerous<decltype(with<net::running | net::bind | net::udp_socket>()), method::allow_start_udp_servers>{
+        with<net::running | net::bind | net::udp_socket>()};
   }
   // `allow_connect` allows connect(2) on any socket: needs `.yes_really()`.
   [[nodiscard]] constexpr auto allow_connect() const noexcept {
-    return dangerous<networking_rules<Flags | net::connect>, method::allow_connect>{};
+    return dangerous<decltype(with<net::connect>()), method::allow_connect>{with<net::connect>()};
   }
   [[nodiscard]] constexpr auto allow_start_tcp_clients() const noexcept {
     return with<net::running | net::connect | net::tcp_socket>();
@@ -98,10 +116,36 @@ struct networking_rules : rule_set_base {
   [[nodiscard]] constexpr auto allow_running_tcp_clients() const noexcept { return with<net::running>(); }
   // `allow_start_unix_servers` also allows creating Unix sockets and binding: needs `.yes_really()`.
   [[nodiscard]] constexpr auto allow_start_unix_servers() const noexcept {
-    return dangerous<networking_rules<Flags | net::running | net::bind | net::unix_socket>, method::allow_start_unix_servers>{};
+    return dangerous<decltype(with<net::running | net::bind | net::unix_socket>()), method::allow_start_unix_servers>{
+        with<net::running | net::bind | net::unix_socket>()};
   }
   [[nodiscard]] constexpr auto allow_running_unix_servers() const noexcept { return with<net::running>(); }
   [[nodiscard]] constexpr auto allow_running_unix_clients() const noexcept { return with<net::running>(); }
+
+  // Landlock port methods (Landlock ABI 4, Linux 6.7): seccomp allows the syscalls, Landlock
+  // limits the TCP ports they reach. The first bind (connect) port rule makes Landlock handle
+  // TCP bind (connect): every other port is refused with EACCES, also where another method allows
+  // the syscall for any port. A kernel without them fails apply (apply_step::landlock_abi). Only
+  // TCP is restricted: bind and connect on UDP and UNIX sockets are not. Call a method once per port.
+
+  // `allow_bind_tcp` allows TCP servers (allow_start_tcp_servers's syscalls: TCP sockets, bind,
+  // listen, accept) and binds to TCP port `port` only (0: a port the kernel picks).
+  [[nodiscard]] constexpr auto allow_bind_tcp(std::uint64_t port) const noexcept {
+    return with_port<net::running | net::bind | net::tcp_socket>({port, landlock::bind_tcp});
+  }
+  // `allow_connect_tcp` allows TCP clients (allow_start_tcp_clients's syscalls) and connecting to
+  // the remote TCP port `port` only.
+  [[nodiscard]] constexpr auto allow_connect_tcp(std::uint64_t port) const noexcept {
+    return with_port<net::running | net::connect | net::tcp_socket>({port, landlock::connect_tcp});
+  }
+
+  // `landlock_port_rules` are the ports and rights of the port methods, in call order.
+  [[nodiscard]] constexpr std::array<landlock::port_rule, Ports> landlock_port_rules() const noexcept {
+    if constexpr (Ports == 0)
+      return {};
+    else
+      return ports_;
+  }
 
   static constexpr auto simple_rules = [] {
     detail::bounded_list<sys::id, 48> out;
@@ -140,9 +184,19 @@ struct networking_rules : rule_set_base {
 
  private:
   template <std::uint32_t F>
-  constexpr networking_rules<Flags | F> with() const noexcept {
-    return {};
+  constexpr networking_rules<Flags | F, Ports> with() const noexcept {
+    return networking_rules<Flags | F, Ports>{ports_};
   }
+  template <std::uint32_t F>
+  constexpr networking_rules<Flags | F, Ports + 1> with_port(landlock::port_rule rule) const noexcept {
+    std::array<landlock::port_rule, Ports + 1> ports{};
+    if constexpr (Ports > 0)
+      for (std::size_t i = 0; i < Ports; ++i) ports[i] = ports_[i];
+    ports[Ports] = rule;
+    return networking_rules<Flags | F, Ports + 1>{ports};
+  }
+
+  [[no_unique_address]] port_storage ports_{};
 };
 
 // `networking` is the rule set that allows nothing yet: `networking::nothing().allow_...()`.
@@ -155,8 +209,8 @@ struct networking_with {};
 }  // namespace sysfence::builtins
 
 namespace sysfence::detail {
-template <std::uint32_t F>
-struct shown_as<builtins::networking_rules<F>> {
+template <std::uint32_t F, std::size_t P>
+struct shown_as<builtins::networking_rules<F, P>> {
   static constexpr bool tcp = (F & builtins::net::tcp_socket) != 0, bind = (F & builtins::net::bind) != 0;
   using type = list_as<builtins::networking_with,  //
                        kept_if<(F & builtins::net::running) != 0, builtins::method::allow_running_sockets>,
@@ -164,7 +218,8 @@ struct shown_as<builtins::networking_rules<F>> {
                        kept_if<tcp && !bind, builtins::method::allow_start_tcp_clients>,
                        kept_if<(F & builtins::net::udp_socket) != 0, builtins::method::allow_start_udp_servers>,
                        kept_if<(F & builtins::net::unix_socket) != 0, builtins::method::allow_start_unix_servers>,
-                       kept_if<(F & builtins::net::connect) != 0 && !tcp, builtins::method::allow_connect>>;
+                       kept_if<(F & builtins::net::connect) != 0 && !tcp, builtins::method::allow_connect>,
+                       kept_if<(P > 0), builtins::method::port_methods>>;
 };
 }  // namespace sysfence::detail
 
