@@ -87,13 +87,15 @@ void run_learn(const learn_command& c) {
     throw exit_code{l.status()};
   }
   std::string wrote;
-  if (!c.json.empty()) {
+  // With neither output asked for, the JSON goes to learned.json, ready for `sysfence run --policy`.
+  const std::string json = c.json.empty() && c.header.empty() ? std::string("learned.json") : c.json;
+  if (!json.empty()) {
     const std::string text = learned_seccompiler_json(l);
     const std::string filter = seccompiler_filter_names(text).front();
     // Read back as `sysfence run --policy` will: it compiles, and its size is worth knowing.
-    const runtime_policy policy = load_seccompiler_json(text, filter, {c.json});
-    write_file(c.json, text);
-    wrote += "; wrote " + c.json + " (filter \"";
+    const runtime_policy policy = load_seccompiler_json(text, filter, {json});
+    write_file(json, text);
+    wrote += "; wrote " + json + " (filter \"";
     wrote += filter;
     wrote += "\", ";
     wrote += std::to_string(policy.program().size());
@@ -127,7 +129,8 @@ void add_learn(CLI::App& app) {
   sub->add_option("-o,--output", c->header,
                   "write the learned policy as a C++ header (sysfence rule set and policy)");
   sub->add_option("--json", c->json,
-                  "write the learned policy as seccompiler JSON (one filter named after the command)");
+                  "write the learned policy as seccompiler JSON (one filter named after the command); "
+                  "without --json and -o: learned.json");
   sub->add_flag("--args", c->args,
                 "record argument values; propose conditions where they were few (fds 0-2, fcntl "
                 "commands, socket families and types)");

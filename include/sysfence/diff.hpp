@@ -142,9 +142,10 @@ struct assignments {
     }
     done = true;
   }
-  [[nodiscard]] std::size_t count() const noexcept {
-    std::size_t n = 1;
-    for (const std::size_t w : words) n = n > (std::size_t{1} << 40) ? n : n * probes[w].size();
+  // (counted in 64 bits and capped at 2^40, so that a 32-bit size_t cannot wrap)
+  [[nodiscard]] std::uint64_t count() const noexcept {
+    std::uint64_t n = 1;
+    for (const std::size_t w : words) n = n > (std::uint64_t{1} << 40) ? n : n * probes[w].size();
     return n;
   }
 };

@@ -26,6 +26,19 @@ contains() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks \"$2\""; }; 
 lacks() { ! grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 has \"$2\""; }; }
 
 case $case_name in
+  learn_then_run)
+    # The README's session: learn writes learned.json by default; run applies it to the same command.
+    expect 0 "$sysfence" learn -- ls -l /
+    contains err "wrote learned.json (filter \"ls\""
+    ls -1 / > names
+    expect 0 "$sysfence" run --policy learned.json -- ls -1 /
+    cmp -s out names || fail "ls -1 / under the learned policy printed something else"
+    # The list is exact: without one learned syscall (getdents64) ls cannot read the directory.
+    contains learned.json '"syscall": "getdents64"'
+    grep -v '"syscall": "getdents64"' learned.json > without.json
+    expect 2 "$sysfence" run --policy without.json -- ls -l /
+    contains err "Operation not permitted"
+    ;;
   run_seccompiler)
     # the same file's two filters: one allows cat's work, one lacks openat
     expect 0 "$sysfence" run --policy "$here/cat.json" --filter cat -- /bin/true

@@ -9,10 +9,12 @@ function(run)
   endif()
 endfunction()
 # As on a machine with only the library's own dependency (Boost): no option given, the test and
-# example dependencies hidden. The tests must then default off, and configure and install work.
+# example dependencies hidden. The tests and the sysfence command must then default off, and
+# configure and install work.
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/sysfence -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix
     -DCMAKE_DISABLE_FIND_PACKAGE_doctest=ON -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON
-    -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+    -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/sysfence)
 # A cross build passes its TOOLCHAIN_FILE and EMULATOR (both empty otherwise).
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/consumer
