@@ -814,35 +814,11 @@ class recorder {
 // the child's copy is at the same address, which the learning filter lets sendmsg send from (with
 // this socket and these flags) without notifying it: the only call a supervisor without the
 // listener yet would have to answer.
-struct handoff {
+struct handoff : listener_message {
   static constexpr int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
-  char byte = 'L';
-  ::iovec iov{};
-  alignas(::cmsghdr) std::array<unsigned char, CMSG_SPACE(sizeof(int))> control{};
-  ::msghdr msg{};
-
-  handoff() noexcept {
-    iov = {&byte, 1};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-  }
-  handoff(const handoff&) = delete;
-  handoff& operator=(const handoff&) = delete;
 
   // `send` sends `fd` over `socket` (async-signal-safe: for the child).
-  bool send(int socket, int fd) noexcept {
-    std::memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof fd);
-    ssize_t n;
-    do n = ::sendmsg(socket, &msg, flags);
-    while (n < 0 && errno == EINTR);
-    return n == 1;
-  }
+  bool send(int socket, int fd) noexcept { return listener_message::send(socket, fd, flags) == 0; }
 };
 
 // `learn_targets` is the ABIs the kernel may see calls of from this machine's programs.

@@ -425,30 +425,51 @@ notify_status supervise(const notify_listener& listener, Handler&& handler, int 
   }
 }
 
+namespace detail {
+
+// `listener_message` is the one-byte SCM_RIGHTS message a listener travels in. It stays at one
+// address (not copyable): learn.hpp's filter lets through exactly the sendmsg that sends it.
+struct listener_message {
+  char byte = 'L';
+  ::iovec iov{};
+  alignas(::cmsghdr) std::array<unsigned char, CMSG_SPACE(sizeof(int))> control{};
+  ::msghdr msg{};
+
+  listener_message() noexcept {
+    iov = {&byte, 1};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+  }
+  listener_message(const listener_message&) = delete;
+  listener_message& operator=(const listener_message&) = delete;
+
+  // `send` sends `fd` over `socket` with `flags`, retrying on EINTR; 0 or the errno
+  // (async-signal-safe: a child may send).
+  int send(int socket, int fd, int flags) noexcept {
+    std::memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof fd);
+    for (;;) {
+      if (::sendmsg(socket, &msg, flags) == 1) return 0;
+      if (errno != EINTR) return errno;
+    }
+  }
+};
+
+}  // namespace detail
+
 // `send_listener` sends a copy of the listener over a Unix socket (SCM_RIGHTS), with one byte of
 // data. The sending thread's own filter must let sendmsg run (not notify it): nobody would answer.
 inline notify_status send_listener(int socket, const notify_listener& listener) noexcept {
-  char byte = 'L';
-  ::iovec iov{&byte, 1};
-  alignas(::cmsghdr) std::array<unsigned char, CMSG_SPACE(sizeof(int))> control{};
-  ::msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  const int fd = listener.fd();
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  for (;;) {
-    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) == 1) return {};
-    if (errno != EINTR) return {notify_step::send_listener, errno};
-  }
+  detail::listener_message m;
+  if (const int e = m.send(socket, listener.fd(), MSG_NOSIGNAL); e != 0) return {notify_step::send_listener, e};
+  return {};
 }
 
-// `received_listener` is the outcome of receive_listener: the listener when status is true.
 struct received_listener {
   notify_status status;
   notify_listener listener;
