@@ -78,7 +78,8 @@ case $case_name in
     # cat's policy has no pipe2, socket or bind: the harness cannot even start the server
     "$sysfence" run --policy "$here/cat.json" --filter cat --report -- "$1" "$2" > out 2> err
     [ $? != 0 ] || fail "the server ran under cat's policy"
-    contains err "blocked pipe2 (293)"
+    # (under AddressSanitizer its run-time dies first, on calls cat's policy refuses before pipe2)
+    if [ -n "${SYSFENCE_SANITIZED:-}" ]; then contains err "blocked"; else contains err "blocked pipe2 (293)"; fi
     lacks out "all checks held"
     ;;
   run_errors)
