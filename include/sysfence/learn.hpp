@@ -497,9 +497,9 @@ inline std::string learned_seccompiler_json(const learned& l, const seccompiler_
   return out;
 }
 
-// `header_options` names what learned_header defines: `name`_rules and `name`_policy in
+// `learned_header_options` names what learned_header defines: `name`_rules and `name`_policy in
 // namespace `ns` (default: the command's name, and "learned").
-struct header_options {
+struct learned_header_options {
   std::string name;
   std::string ns = "learned";
 };
@@ -510,7 +510,7 @@ struct header_options {
 // them whatever their arguments, and `NAME_rules`, a rule set of the other syscalls by sys::
 // name (with argument conditions where proposed); a comment per syscall says how often it was
 // called and by which processes.
-inline std::string learned_header(const learned& l, const header_options& options = {}) {
+inline std::string learned_header(const learned& l, const learned_header_options& options = {}) {
   namespace dl = detail::learning;
   const std::string name = dl::identifier(options.name.empty() ? dl::command_name(l) : options.name);
   const std::string ns = dl::identifier(options.ns.empty() ? std::string("learned") : options.ns);
