@@ -46,6 +46,7 @@
 #include "sysfence/builtins.hpp"
 #include "sysfence/condition.hpp"
 #include "sysfence/dump.hpp"
+#include "sysfence/formats/write.hpp"
 #include "sysfence/notify.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/runtime_policy.hpp"
@@ -322,16 +323,9 @@ inline std::string printable(std::string_view text) {
   return out;
 }
 
-// `json_string` is `text` as a JSON string literal (printable first, then quotes escaped).
-inline std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : printable(text)) {
-    if (c == '"') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
+// `json_string` is `text` as a JSON string literal, made printable first (formats/write.hpp
+// escapes the rest).
+inline std::string json_string(std::string_view text) { return detail::json_string(printable(text)); }
 
 // `number` is a value as a comment shows it: decimal below 4096, hex above.
 inline std::string number(std::uint64_t v) {

@@ -61,6 +61,8 @@ inline std::string disassembly_comment(const std::vector<std::string>& dump, std
   return line.substr(first, colon + 1 - first) + " " + line.substr(text + 3);
 }
 
+// `json_string` is `s` as a JSON string literal: quotes and backslashes escaped, control
+// characters as \u00XX.
 inline std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
