@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <sysfence/confine.hpp>
+#include <sysfence/systemd.hpp>
 
 #include "commands.hpp"
 #include "input.hpp"
@@ -18,11 +19,16 @@ namespace {
 
 struct run_args {
   std::string policy, profile, on_violation;
+  std::vector<std::string> systemd;  // SystemCallFilter= assignments
+  std::string systemd_errno;         // SystemCallErrorNumber=
   input_options input;
   bool report = false;
   double timeout = 0;
   std::vector<std::string> command;
 };
+
+void run_policy(const run_args& a, runtime_policy policy, const std::vector<std::string>& notes,
+                const std::string& source);
 
 action violation_action(const std::string& name) {
   if (name == "errno") return action::error(EPERM);
@@ -32,7 +38,21 @@ action violation_action(const std::string& name) {
   throw policy_error("sysfence: --action-on-violation " + name + ": expected errno, kill, trap or log");
 }
 
+// `systemd_policy` is the policy of --systemd's SystemCallFilter= assignments (systemd.hpp).
+runtime_policy systemd_policy(const run_args& a) {
+  systemd_filter_options o;
+  o.context = "--systemd";
+  if (!a.systemd_errno.empty() && a.systemd_errno != "kill") {
+    o.error_number = detail::errno_number(a.systemd_errno);
+    if (o.error_number < 1 || o.error_number > 4095)
+      fail("sysfence: --systemd-errno " + a.systemd_errno + ": expected an errno name (EPERM), 1 to 4095, or kill", 2);
+  }
+  const std::vector<std::string_view> assignments(a.systemd.begin(), a.systemd.end());
+  return systemd_filter(assignments, o);
+}
+
 void run(const run_args& a) {
+  if (!a.systemd.empty()) return run_policy(a, systemd_policy(a), {}, "--systemd");
   const std::string& path = a.policy.empty() ? a.profile : a.policy;
   load_options o = options_for(a.input);
   o.kind = a.policy.empty() ? policy_kind::oci : policy_kind::automatic;
@@ -40,9 +60,14 @@ void run(const run_args& a) {
   if (!loaded.policy) fail("sysfence: " + path + ": run takes a JSON policy (a raw BPF program has no rules to run)");
   if (!a.profile.empty() && loaded.kind != policy_kind::oci)
     fail("sysfence: " + path + ": --profile takes a Docker/OCI profile (with defaultAction); use --policy");
-  runtime_policy policy = std::move(*loaded.policy);
-  if (!a.on_violation.empty()) policy = with_default_action(policy, violation_action(a.on_violation), path);
-  for (const std::string& note : loaded.notes)
+  run_policy(a, std::move(*loaded.policy), loaded.notes, path);
+}
+
+// `run_policy` runs the command under `policy` (from `source`) and ends with its status.
+void run_policy(const run_args& a, runtime_policy policy, const std::vector<std::string>& notes,
+                const std::string& source) {
+  if (!a.on_violation.empty()) policy = with_default_action(policy, violation_action(a.on_violation), source);
+  for (const std::string& note : notes)
     if (a.report) std::fprintf(stderr, "sysfence: note: %s\n", note.c_str());
   std::vector<char*> argv;
   for (const std::string& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));
@@ -72,11 +97,18 @@ void run(const run_args& a) {
 void add_run(CLI::App& app) {
   auto a = std::make_shared<run_args>();
   CLI::App* sub = app.add_subcommand("run", "Run a command under a policy file; its exit status is passed through");
-  auto* policy = sub->add_option("--policy", a->policy, "The policy file (seccompiler JSON, or a Docker/OCI profile)")
-                     ;
+  auto* policy = sub->add_option("--policy", a->policy, "The policy file (seccompiler JSON, or a Docker/OCI profile)");
   auto* profile = sub->add_option("--profile", a->profile, "A Docker/OCI seccomp profile");
+  auto* systemd = sub->add_option("--systemd", a->systemd,
+                                  "systemd's SystemCallFilter= setting: \"@system-service @network-io\" allows those "
+                                  "groups (and @default), \"~@mount\" all but those; repeat it for later assignments")
+                     ->allow_extra_args(false);
+  sub->add_option("--systemd-errno", a->systemd_errno,
+                  "systemd's SystemCallErrorNumber=: the errno refused calls get (default: kill)")
+      ->needs(systemd);
   policy->excludes(profile);
   profile->excludes(policy);
+  systemd->excludes(policy)->excludes(profile);
   add_filter_and_caps(*sub, a->input);
   sub->add_option("--action-on-violation", a->on_violation,
                   "What calls the policy does not allow get, replacing its default action")
@@ -90,8 +122,9 @@ void add_run(CLI::App& app) {
       "Exit status: the command's own, or 128 + the signal that ended it; 126 if the policy could not be "
       "installed, 127 if the command could not be run; 1 for a bad policy file, 2 for a bad command line.\n"
       "Example: sysfence run --profile default.json -- cat /etc/hostname");
-  sub->callback([a, policy, profile] {
-    if (policy->count() + profile->count() != 1) fail("sysfence run: give --policy FILE or --profile FILE", 2);
+  sub->callback([a, policy, profile, systemd] {
+    if (policy->count() + profile->count() + (systemd->count() > 0 ? 1 : 0) != 1)
+      fail("sysfence run: give --policy FILE, --profile FILE or --systemd SETTING", 2);
     run(*a);
   });
 }

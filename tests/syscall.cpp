@@ -4,6 +4,8 @@
 
 #include <sys/syscall.h>
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "sysfence/arch.hpp"
@@ -27,3 +29,12 @@ TEST_CASE("syscall constants know their name and number") {
   CHECK(sys::getppid.number<arch::native>() == SYS_getppid);
   CHECK(sys::name(sys::id::io_uring_setup) == "io_uring_setup");
 }
+
+// sys::find is a binary search: the generated names must stay sorted.
+static_assert(std::is_sorted(sysfence::detail::syscall_names.begin(), sysfence::detail::syscall_names.end()));
+static_assert(sys::find("openat") == sys::id::openat);
+static_assert(sys::find("break") == sys::id::break_);
+static_assert(sys::find("_llseek") == sys::id::_llseek);
+static_assert(!sys::find("break_").has_value());
+static_assert(!sys::find("newstat").has_value());
+static_assert(!sys::find("").has_value());

@@ -2,9 +2,11 @@
 // syscall.hpp - the syscall constants sysfence::sys::<name>, each its own one-syscall rule set.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "sysfence/detail/syscall_table.hpp"
@@ -15,6 +17,16 @@ namespace sysfence::sys {
 // `name` is the kernel's name of a syscall.
 constexpr std::string_view name(id s) noexcept {
   return detail::syscall_names[static_cast<std::size_t>(s)];
+}
+
+// `find` is the syscall with the kernel name `kernel_name` ("break", not "break_"), if any of the
+// ABIs sysfence knows has it.
+constexpr std::optional<id> find(std::string_view kernel_name) noexcept {
+  // The names are sorted (tools/gen_syscalls.cmake; tests/syscall.cpp checks it).
+  const auto& names = detail::syscall_names;
+  const auto it = std::lower_bound(names.begin(), names.end(), kernel_name);
+  if (it == names.end() || *it != kernel_name) return std::nullopt;
+  return static_cast<id>(it - names.begin());
 }
 
 // `syscall<I>` is the constant `sys::<name>`: it converts to its `id`, knows its name and its

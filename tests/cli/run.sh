@@ -39,6 +39,29 @@ case $case_name in
     expect 2 "$sysfence" run --policy without.json -- ls -l /
     contains err "Operation not permitted"
     ;;
+  run_systemd)
+    # systemd's SystemCallFilter= groups: @system-service runs cat; @basic-io @file-system lacks
+    # fadvise64 (@system-service's own), which kills cat with SIGSYS as systemd would
+    expect 0 "$sysfence" run --systemd "@system-service" -- cat file.txt
+    contains out hello
+    expect 159 "$sysfence" run --systemd "@basic-io @file-system" -- cat file.txt
+    lacks out hello
+    expect 137 "$sysfence" run --systemd "@basic-io @file-system" --report -- cat file.txt
+    contains err "blocked fadvise64"
+    # SystemCallErrorNumber=: the refused call fails instead, and cat goes on without its advice
+    expect 0 "$sysfence" run --systemd "@basic-io @file-system" --systemd-errno EPERM -- cat file.txt
+    contains out hello
+    # a deny list with an errno; a later assignment takes from the first
+    expect 1 "$sysfence" run --systemd "~uname:EPERM" -- uname
+    contains err "Operation not permitted"
+    expect 0 "$sysfence" run --systemd "~uname:EPERM" --systemd uname -- uname
+    contains out Linux
+    # errors name the word; a bad errno is a usage error
+    expect 1 "$sysfence" run --systemd "@system-servic" -- true
+    contains err '"@system-servic" is not a systemd 252 group'
+    expect 2 "$sysfence" run --systemd "@basic-io" --systemd-errno EBOGUS -- true
+    expect 2 "$sysfence" run --systemd "@basic-io" --policy x.json -- true
+    ;;
   run_seccompiler)
     # the same file's two filters: one allows cat's work, one lacks openat
     expect 0 "$sysfence" run --policy "$here/cat.json" --filter cat -- /bin/true
