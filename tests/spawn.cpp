@@ -149,6 +149,9 @@ TEST_CASE("run_confined refuses a policy that does not allow execve, before star
 TEST_CASE("reply_for: what the supervisor does for each default action") {
   CHECK(reply_for(action::error(13)).reply.err == 13);
   CHECK(reply_for(action::error(13)).signal == 0);
+  // ERRNO(0): the kernel returns 0 without running the call; so does the supervisor.
+  CHECK(reply_for(action::error(0)).reply.what == notify_reply::kind::value);
+  CHECK(reply_for(action::error(0)).reply.val == 0);
   CHECK(reply_for(action::kill_process).signal == SIGKILL);
   CHECK(reply_for(action::trap()).signal == SIGSYS);
   CHECK(reply_for(action::log).reply.what == notify_reply::kind::continue_call);

@@ -67,7 +67,8 @@ constexpr violation_reply reply_for(action a) noexcept {
     case action::kind::log:
       return {notify_reply::continue_call(), 0};
     case action::kind::error:
-      return {notify_reply::error(a.data() == 0 ? EPERM : a.data()), 0};
+      // ERRNO(0) makes the kernel return 0 from the call without running it: the same here.
+      return {a.data() == 0 ? notify_reply::value(0) : notify_reply::error(a.data()), 0};
     case action::kind::kill_process:
     case action::kind::kill_thread:
       return {notify_reply::error(EPERM), SIGKILL};
