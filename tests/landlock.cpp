@@ -29,43 +29,15 @@
 #include <doctest/doctest.h>
 
 #include "kernel.hpp"
+#include "landlock_fixture.hpp"
 #include "sysfence/sysfence.hpp"
 
 using namespace sysfence;
 using namespace kernel_test;
+using namespace landlock_test;
 namespace builtins = sysfence::builtins;
 
 namespace {
-
-// A scratch tree: granted/ (with a file and a subdirectory), other/ (with a file).
-struct tree {
-  std::string root;
-  tree() {
-    char tmpl[] = "/tmp/sysfence-landlock-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-    for (const char* d : {"/granted", "/granted/sub", "/other"}) REQUIRE(::mkdir((root + d).c_str(), 0700) == 0);
-    for (const char* f : {"/granted/file", "/other/file"}) {
-      const int fd = ::open((root + f).c_str(), O_CREAT | O_WRONLY, 0600);
-      REQUIRE(fd >= 0);
-      REQUIRE(::write(fd, "data", 4) == 4);
-      ::close(fd);
-    }
-  }
-  ~tree() { (void)std::system(("rm -rf " + root).c_str()); }
-  [[nodiscard]] std::string operator/(const char* p) const { return root + "/" + p; }
-};
-
-outcome open_read(const std::string& path) {
-  return record([&] {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) return -1L;
-    char c;
-    const long n = ::read(fd, &c, 1);
-    ::close(fd);
-    return n;
-  });
-}
 
 outcome open_write(const std::string& path) {
   return record([&] {
@@ -83,22 +55,6 @@ long file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1L;
 }
 
-// `open_flags` opens `path` with `flags` and closes it: 0, or -1 and errno.
-outcome open_flags(const std::string& path, int flags) {
-  return record([&] {
-    const int fd = ::open(path.c_str(), flags);
-    if (fd < 0) return -1L;
-    ::close(fd);
-    return 0L;
-  });
-}
-
-// `kernel_abi` is the running kernel's Landlock ABI (0 without Landlock).
-long kernel_abi() {
-  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  return abi < 0 ? 0 : abi;
-}
-
 // `all_but<S, E>` allows every syscall but S, which fails with errno E: installed first, it
 // plays a kernel without Landlock, or one that refuses a Landlock or seccomp call.
 template <auto S, std::uint16_t E>
@@ -111,32 +67,13 @@ template <auto S, std::uint16_t E>
 constexpr policy<all_but<S, E>> earlier_filter{};
 
 
-// `uid_call` is a call the path policies below deny (seccomp, EPERM) and the earlier filters allow.
-outcome uid_call() {
-  return record([] { return ::syscall(SYS_getuid); });
-}
-
-template <class Policy, class Body>
-void in_sandbox(const Policy& policy, Body body) {
-  shared<apply_status> status;
-  const ending e = in_child([&] {
-    *status = policy.try_apply_to_current_thread();
-    if (!*status) return 10;
-    body();
-    return 0;
-  });
-  INFO(status->what() << " errno " << status->error);
-  REQUIRE(e.exited);
-  REQUIRE(e.code == 0);
-}
-
 }  // namespace
 
 TEST_CASE("allow_read_path: read beneath the path, EACCES elsewhere") {
   tree t;
   const std::string granted = t / "granted";
   shared<std::array<outcome, 3>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_read_path(granted.c_str())), [&] {
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_read_path(granted.c_str())), [&] {
     (*r)[0] = open_read(t / "granted/file");
     (*r)[1] = open_read(t / "other/file");
     (*r)[2] = open_write(t / "granted/file");  // seccomp denies write: EPERM
@@ -150,7 +87,7 @@ TEST_CASE("allow_write_file: that file only") {
   tree t;
   const std::string file = t / "granted/file";
   shared<std::array<outcome, 2>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_write_file(file.c_str())), [&] {
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_write_file(file.c_str())), [&] {
     (*r)[0] = open_write(t / "granted/file");
     (*r)[1] = open_write(t / "other/file");
   });
@@ -162,7 +99,7 @@ TEST_CASE("allow_create_in_dir: create there, not elsewhere") {
   tree t;
   const std::string dir = t / "granted";
   shared<std::array<outcome, 3>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_create_in_dir(dir.c_str()).allow_close()), [&] {
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_create_in_dir(dir.c_str()).allow_close()), [&] {
     (*r)[0] = record([&] { return static_cast<long>(::open((t / "granted/new").c_str(), O_CREAT | O_WRONLY, 0600)); });
     (*r)[1] = record([&] { return static_cast<long>(::open((t / "other/new").c_str(), O_CREAT | O_WRONLY, 0600)); });
     (*r)[2] = record([&] { return static_cast<long>(::creat((t / "granted/made_by_creat").c_str(), 0600)); });
@@ -176,7 +113,7 @@ TEST_CASE("allow_list_dir: list that directory, EACCES for another") {
   tree t;
   const std::string dir = t / "granted";
   shared<std::array<outcome, 2>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_list_dir(dir.c_str())), [&] {
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_list_dir(dir.c_str())), [&] {
     auto list = [&](const std::string& path) {
       return record([&] {
         const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
@@ -202,7 +139,7 @@ TEST_CASE("allow_create_dir, allow_remove_file, allow_remove_dir") {
                       .allow_create_dir(dir.c_str())
                       .allow_remove_file(dir.c_str())
                       .allow_remove_dir(dir.c_str());
-  in_sandbox(safety_context{}.enable(io), [&] {
+  applied(safety_context{}.enable(io), [&] {
     (*r)[0] = record([&] { return static_cast<long>(::mkdir((t / "granted/d").c_str(), 0700)); });
     (*r)[1] = record([&] { return static_cast<long>(::mkdir((t / "other/d").c_str(), 0700)); });
     (*r)[2] = record([&] { return static_cast<long>(::unlink((t / "granted/file").c_str())); });
@@ -221,7 +158,7 @@ TEST_CASE("allow_create_dir, allow_remove_file, allow_remove_dir") {
 TEST_CASE("allow_dns_files and allow_ssl_files: those files, not others; missing ones skipped") {
   shared<std::array<outcome, 3>> r;
   const auto io = builtins::system_io::nothing().allow_dns_files().allow_ssl_files();
-  in_sandbox(safety_context{}.enable(io), [&] {
+  applied(safety_context{}.enable(io), [&] {
     (*r)[0] = open_read("/etc/hosts");
     (*r)[1] = open_read("/etc/passwd");
     (*r)[2] = record([] {
@@ -253,7 +190,7 @@ TEST_CASE("a missing path given by the user fails apply, installing nothing") {
 
 TEST_CASE("policies without paths install no Landlock ruleset") {
   shared<std::array<outcome, 1>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_open_readonly().allow_read().allow_close()),
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_open_readonly().allow_read().allow_close()),
              [&] { (*r)[0] = open_read("/etc/passwd"); });
   CHECK((*r)[0].ret == 1);
 }
@@ -309,7 +246,7 @@ TEST_CASE("allow_read_path: O_RDONLY | O_TRUNC is refused and the file keeps its
   }
   tree t;
   shared<std::array<outcome, 2>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_read_path(t / "granted")), [&] {
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_read_path(t / "granted")), [&] {
     (*r)[0] = open_flags(t / "granted/file", O_RDONLY | O_TRUNC);
     (*r)[1] = open_read(t / "granted/file");
   });
@@ -322,7 +259,7 @@ TEST_CASE("allow_list_dir: a file beneath cannot be truncated either") {
   if (kernel_abi() < 3) return;
   tree t;
   shared<std::array<outcome, 1>> r;
-  in_sandbox(safety_context{}.enable(builtins::system_io::nothing().allow_list_dir(t / "granted")),
+  applied(safety_context{}.enable(builtins::system_io::nothing().allow_list_dir(t / "granted")),
              [&] { (*r)[0] = open_flags(t / "granted/file", O_RDONLY | O_TRUNC); });
   CHECK((*r)[0].err == EACCES);
   CHECK(file_size(t / "granted/file") == 4);
@@ -334,7 +271,7 @@ TEST_CASE("allow_write_file and allow_create_in_dir may truncate their files, no
   const auto io = builtins::system_io::nothing()
                       .allow_write_file(t / "granted/file")
                       .allow_create_in_dir(t / "granted/sub");
-  in_sandbox(safety_context{}.enable(io), [&] {
+  applied(safety_context{}.enable(io), [&] {
     (*r)[0] = open_flags(t / "granted/file", O_WRONLY | O_TRUNC);
     (*r)[1] = open_flags(t / "granted/sub/new", O_WRONLY | O_CREAT | O_TRUNC);
     (*r)[2] = open_flags(t / "other/file", O_WRONLY | O_TRUNC);
@@ -406,37 +343,13 @@ struct older_kernel {
 // `granted`, not in `writable`) and `outside`, then opens `file` with O_TRUNC.
 void play_older_kernel(long abi, older_kernel& r, const std::string& granted, const std::string& writable,
                        const std::string& file, const std::string& outside) {
-  std::atomic<int> listener{-1};
-  // Started before the filter, which applies to the calling thread only.
-  std::thread supervisor([&] {
-    while (listener.load() < 0) {
-    }
-    for (;;) {
-      seccomp_notif req{};
-      if (::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
-      seccomp_notif_resp resp{};
-      resp.id = req.id;
-      if (req.data.nr == SYS_landlock_create_ruleset &&
-          (req.data.args[2] & LANDLOCK_CREATE_RULESET_VERSION) != 0) {
-        resp.val = abi;  // the only call answered here
-      } else {
-        // Same address space: the blocked caller's arguments can be read directly.
-        if (req.data.nr == SYS_landlock_create_ruleset)
-          r.handled = reinterpret_cast<const landlock_ruleset_attr*>(req.data.args[0])->handled_access_fs;
-        else if (r.rules < 4)
-          r.granted[r.rules++] =
-              reinterpret_cast<const landlock_path_beneath_attr*>(req.data.args[2])->allowed_access;
-        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      }
-      ::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_SEND, &resp);
-    }
+  r.supervised = landlock_test::play_landlock_abi<landlock_supervised>(abi, [&r](const seccomp_notif& req) {
+    if (req.data.nr == SYS_landlock_create_ruleset)
+      r.handled = reinterpret_cast<const landlock_ruleset_attr*>(req.data.args[0])->handled_access_fs;
+    else if (r.rules < 4)
+      r.granted[r.rules++] = reinterpret_cast<const landlock_path_beneath_attr*>(req.data.args[2])->allowed_access;
   });
-  supervisor.detach();  // blocked in RECV until the child exits
-  const apply_status s =
-      policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
-  r.supervised = static_cast<bool>(s);
-  listener.store(s ? s.listener : 0);
-  if (!s) return;
+  if (!r.supervised) return;
   r.status = safety_context{}
                  .enable(builtins::system_io::nothing().allow_read_path(granted).allow_write_file(writable))
                  .try_apply_to_current_thread();
@@ -642,7 +555,7 @@ TEST_CASE("a path from a temporary std::string is copied: its buffer can be free
     std::string junk(t.root.size() + 16, 'j');  // likely to take the freed buffers
     junk[0] = '/';
   }
-  in_sandbox(safety_context{}.enable(io), [&] {
+  applied(safety_context{}.enable(io), [&] {
     (*r)[0] = open_read(t / "granted/file");
     (*r)[1] = open_read(t / "other/file");
     (*r)[2] = record([&] { return static_cast<long>(::mkdir((t / "granted/sub/d").c_str(), 0700)); });

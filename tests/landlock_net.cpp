@@ -31,54 +31,15 @@
 #include <doctest/doctest.h>
 
 #include "kernel.hpp"
+#include "landlock_fixture.hpp"
 #include "sysfence/sysfence.hpp"
 
 using namespace sysfence;
 using namespace kernel_test;
+using namespace landlock_test;
 namespace builtins = sysfence::builtins;
 
 namespace {
-
-// `kernel_abi` is the running kernel's Landlock ABI (0 without Landlock).
-long kernel_abi() {
-  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  return abi < 0 ? 0 : abi;
-}
-
-// A scratch directory with granted/file and other/file.
-struct tree {
-  std::string root;
-  tree() {
-    char tmpl[] = "/tmp/sysfence-landlock-net-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-    for (const char* d : {"/granted", "/other"}) REQUIRE(::mkdir((root + d).c_str(), 0700) == 0);
-    for (const char* f : {"/granted/file", "/other/file"}) {
-      const int fd = ::open((root + f).c_str(), O_CREAT | O_WRONLY, 0600);
-      REQUIRE(fd >= 0);
-      REQUIRE(::write(fd, "data", 4) == 4);
-      ::close(fd);
-    }
-  }
-  ~tree() { (void)std::system(("rm -rf " + root).c_str()); }
-  [[nodiscard]] std::string operator/(const char* p) const { return root + "/" + p; }
-};
-
-outcome open_read(const std::string& path) {
-  return record([&] {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) return -1L;
-    char c;
-    const long n = ::read(fd, &c, 1);
-    ::close(fd);
-    return n;
-  });
-}
-
-// `uid_call` is a call no policy here allows with seccomp.
-outcome uid_call() {
-  return record([] { return ::syscall(SYS_getuid); });
-}
 
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
@@ -137,22 +98,6 @@ outcome bind_tcp(std::uint16_t port) {
     errno = err;
     return r;
   });
-}
-
-// `applied` runs `body` in a child after applying `policy` there; the status is kept.
-template <class Policy, class Body>
-apply_status applied(const Policy& policy, Body body) {
-  shared<apply_status> status;
-  const ending e = in_child([&] {
-    *status = policy.try_apply_to_current_thread();
-    if (!*status) return 10;
-    body();
-    return 0;
-  });
-  INFO(status->what() << " errno " << status->error);
-  REQUIRE(e.exited);
-  REQUIRE(e.code == 0);
-  return *status;
 }
 
 // The seccomp side of the network policies below: TCP clients or servers, and close.
@@ -475,33 +420,12 @@ struct older_kernel {
 // `play_older_kernel` applies `p` with Landlock ABI `abi` played, then connects to `other`.
 template <class Policy>
 void play_older_kernel(long abi, const Policy& p, older_kernel& r, std::uint16_t other) {
-  std::atomic<int> listener{-1};
-  std::thread supervisor([&] {
-    while (listener.load() < 0) {
-    }
-    for (;;) {
-      seccomp_notif req{};
-      if (::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
-      seccomp_notif_resp resp{};
-      resp.id = req.id;
-      if ((req.data.args[2] & LANDLOCK_CREATE_RULESET_VERSION) != 0) {
-        resp.val = abi;
-      } else {
-        // Same address space: the blocked caller's attribute can be read directly.
-        r.size = req.data.args[1];
-        std::memcpy(&r.handled, reinterpret_cast<const void*>(req.data.args[0]),
-                    r.size < sizeof r.handled ? r.size : sizeof r.handled);
-        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      }
-      ::ioctl(listener.load(), SECCOMP_IOCTL_NOTIF_SEND, &resp);
-    }
+  r.supervised = landlock_test::play_landlock_abi<landlock_supervised>(abi, [&r](const seccomp_notif& req) {
+    r.size = req.data.args[1];
+    std::memcpy(&r.handled, reinterpret_cast<const void*>(req.data.args[0]),
+                r.size < sizeof r.handled ? r.size : sizeof r.handled);
   });
-  supervisor.detach();  // blocked in RECV until the child exits
-  const apply_status s =
-      policy<landlock_supervised>{}.try_apply_to_current_thread(install_flag::new_listener);
-  r.supervised = static_cast<bool>(s);
-  listener.store(s ? s.listener : 0);
-  if (!s) return;
+  if (!r.supervised) return;
   r.status = p.try_apply_to_current_thread();
   r.connect_other = connect_tcp(other);
   r.uid = uid_call();
