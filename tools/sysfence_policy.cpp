@@ -6,6 +6,7 @@
 //
 //   sysfence_policy --format seccompiler|oci --input FILE --file-name NAME_IN_MESSAGES --output HEADER
 //                   --namespace NS [--filter NAME] [--arch ABI]... [--option KEY=VALUE]...
+#include <sysfence/formats/load.hpp>
 #include <sysfence/formats/oci.hpp>
 #include <sysfence/formats/seccompiler.hpp>
 #include <sysfence/formats/write.hpp>
@@ -43,22 +44,16 @@ struct usage_error {
   std::string message;
 };
 
-// `abis` are the ABIs ARCH may name, spelled as sysfence::arch's types.
-constexpr sysfence::arch::target abis[] = {sysfence::arch::x86_64::value, sysfence::arch::x86::value,
-                                           sysfence::arch::x32::value, sysfence::arch::aarch64::value,
-                                           sysfence::arch::riscv64::value};
-
+// `abi_named` is the ABI ARCH names (formats/load.hpp's find_abi), or a usage error listing them.
 sysfence::arch::target abi_named(std::string_view name) {
-  std::string known;
-  for (const sysfence::arch::target& t : abis) {
-    if (t.name == name) return t;
-    known += ' ';
-    known += t.name;
-  }
+  if (const auto t = sysfence::find_abi(name)) return *t;
   std::string m = "unknown ARCH \"";
   m += name;
   m += "\" (known:";
-  m += known;
+  for (const sysfence::arch::target& t : sysfence::known_abis) {
+    m += ' ';
+    m += t.name;
+  }
   m += ')';
   throw usage_error{m};
 }
@@ -98,20 +93,6 @@ request read_command_line(std::span<char*> args) {
   if (r.file_name.empty()) r.file_name = r.input;
   if (r.targets.empty()) r.targets.push_back(sysfence::arch::native::value);
   return r;
-}
-
-// `read_file` is the whole file, or a policy_error naming it.
-std::string read_file(const request& r) {
-  std::ifstream in(r.input, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    std::string m = "sysfence: ";
-    m += r.file_name;
-    m += ": cannot be read: ";
-    m += std::strerror(errno);
-    throw sysfence::policy_error(m);
-  }
-  return text;
 }
 
 // --- one function per FORMAT: the file's text to a compiled policy --------------------------------
@@ -233,7 +214,7 @@ void write_if_changed(const std::string& path, const std::string& content) {
 int main(int argc, char** argv) {
   try {
     const request r = read_command_line(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
-    const loaded file = load(read_file(r), r);
+    const loaded file = load(sysfence::read_policy_file(r.input, r.file_name), r);
     write_if_changed(r.output, header(r, file));
     return 0;
   } catch (const sysfence::policy_error& e) {

@@ -233,12 +233,14 @@ inline loaded_policy load_policy(std::string_view text, std::string_view file_na
   return out;
 }
 
-// `read_policy_file` is the bytes of file `path`, or a policy_error naming it.
-inline std::string read_policy_file(const std::string& path) {
+// `read_policy_file` is the bytes of file `path`, or a policy_error naming it (as `shown_as` when
+// given: a build names the file as its CMakeLists.txt does).
+inline std::string read_policy_file(const std::string& path, const std::string& shown_as = {}) {
+  const std::string& name = shown_as.empty() ? path : shown_as;
   std::ifstream in(path, std::ios::binary);
-  if (!in) detail::load_failed(path, std::string("cannot be opened: ") + std::strerror(errno));
+  if (!in) detail::load_failed(name, std::string("cannot be opened: ") + std::strerror(errno));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) detail::load_failed(path, std::string("cannot be read: ") + std::strerror(errno));
+  if (in.bad()) detail::load_failed(name, std::string("cannot be read: ") + std::strerror(errno));
   return text;
 }
 
