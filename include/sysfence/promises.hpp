@@ -109,7 +109,7 @@ struct openbsd_promise_without_linux_counterpart {};
 template <class Named>
 constexpr bool promise_is_unknown() noexcept {
   static_assert(always_false<Named>,
-                "sysfence: promises<\"...\">: this word (named here) is no promise; the promises are stdio "
+                "sysfence: promises<...>: this word (named here) is no promise; the promises are stdio "
                 "rpath wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd proc exec id chown "
                 "settime prot_exec unveil vminfo tmppath mcast error");
   return true;
@@ -117,7 +117,7 @@ constexpr bool promise_is_unknown() noexcept {
 template <class Named>
 constexpr bool promise_is_openbsd_only() noexcept {
   static_assert(always_false<Named>,
-                "sysfence: promises<\"...\">: this OpenBSD promise (named here) has no Linux counterpart "
+                "sysfence: promises<...>: this OpenBSD promise (named here) has no Linux counterpart "
                 "sysfence can confine; leave it out");
   return true;
 }

@@ -31,6 +31,7 @@
 #include "sysfence/diff.hpp"
 #include "sysfence/policy.hpp"
 #include "sysfence/prebuilt.hpp"
+#include "sysfence/promises.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/simulate.hpp"
