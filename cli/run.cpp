@@ -3,14 +3,19 @@
 // exit status passed through.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <sysfence/confine.hpp>
+#include <sysfence/promises.hpp>
 
 #include "commands.hpp"
 #include "input.hpp"
+#include "promises_preload.hpp"
 
 namespace sysfence::cli {
 
@@ -18,6 +23,7 @@ namespace {
 
 struct run_args {
   std::string policy, profile, on_violation;
+  std::string promises;  // --promises: pledge promises instead of a policy file
   input_options input;
   bool report = false;
   double timeout = 0;
@@ -32,6 +38,52 @@ action violation_action(const std::string& name) {
   throw policy_error("sysfence: --action-on-violation " + name + ": expected errno, kill, trap or log");
 }
 
+void run_policy(const run_args& a, runtime_policy policy);
+
+// `preload_path` is libsysfence_preload.so: next to this binary (the build tree), else at the
+// install's library directory relative to it.
+std::string preload_path() {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) fail("sysfence run --promises: cannot read /proc/self/exe to find " + std::string(preload_library));
+  std::string dir(self, static_cast<std::size_t>(n));
+  dir.erase(dir.rfind('/') + 1);
+  for (const std::string& candidate : {dir + preload_library, dir + SYSFENCE_PRELOAD_RELATIVE + "/" + preload_library})
+    if (::access(candidate.c_str(), R_OK) == 0) {
+      // LD_PRELOAD splits on spaces and colons.
+      if (candidate.find_first_of(" :") != std::string::npos)
+        fail("sysfence run --promises: " + candidate + ": LD_PRELOAD cannot name a path with a space or colon");
+      return candidate;
+    }
+  fail("sysfence run --promises: " + std::string(preload_library) + " not found next to the sysfence binary (" + dir +
+       ")");
+  return {};
+}
+
+// `run_promises`: the command starts under the wider promise_exec_policy (its loader maps code
+// and reads libraries); the preloaded library then applies exactly the promises (a second filter:
+// the stricter answer wins). A statically linked command keeps the wider filter.
+void run_promises(const run_args& a) {
+  if (a.report) fail("sysfence run: --report does not report what the promises refuse; use --action-on-violation trap", 2);
+  const std::string penalty = a.on_violation.empty() ? "errno" : a.on_violation;
+  if (penalty == "log") fail("sysfence run: --promises takes --action-on-violation errno, kill or trap", 2);
+  const action answer = violation_action(penalty);
+  (void)promise_policy(a.promises, answer);  // a bad promise string is reported before anything starts
+  const std::string library = preload_path();
+  std::string preload = library;
+  if (const char* before = std::getenv("LD_PRELOAD"); before != nullptr && *before != 0) {
+    ::setenv(preload_variable, before, 1);
+    preload += ':';
+    preload += before;
+  } else {
+    ::unsetenv(preload_variable);
+  }
+  ::setenv("LD_PRELOAD", preload.c_str(), 1);
+  ::setenv(promises_variable, a.promises.c_str(), 1);
+  ::setenv(penalty_variable, penalty.c_str(), 1);
+  run_policy(a, promise_exec_policy(a.promises, answer));
+}
+
 void run(const run_args& a) {
   const std::string& path = a.policy.empty() ? a.profile : a.policy;
   load_options o = options_for(a.input);
@@ -44,6 +96,10 @@ void run(const run_args& a) {
   if (!a.on_violation.empty()) policy = with_default_action(policy, violation_action(a.on_violation), path);
   for (const std::string& note : loaded.notes)
     if (a.report) std::fprintf(stderr, "sysfence: note: %s\n", note.c_str());
+  run_policy(a, std::move(policy));
+}
+
+void run_policy(const run_args& a, runtime_policy policy) {
   std::vector<char*> argv;
   for (const std::string& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
@@ -77,6 +133,10 @@ void add_run(CLI::App& app) {
   auto* profile = sub->add_option("--profile", a->profile, "A Docker/OCI seccomp profile");
   policy->excludes(profile);
   profile->excludes(policy);
+  auto* promises = sub->add_option("--promises", a->promises,
+                                   "Pledge promises instead of a policy file, e.g. \"stdio rpath\" (see docs/promises.md)");
+  promises->excludes(policy);
+  promises->excludes(profile);
   add_filter_and_caps(*sub, a->input);
   sub->add_option("--action-on-violation", a->on_violation,
                   "What calls the policy does not allow get, replacing its default action")
@@ -89,8 +149,10 @@ void add_run(CLI::App& app) {
   sub->footer(
       "Exit status: the command's own, or 128 + the signal that ended it; 126 if the policy could not be "
       "installed, 127 if the command could not be run; 1 for a bad policy file, 2 for a bad command line.\n"
-      "Example: sysfence run --profile default.json -- cat /etc/hostname");
-  sub->callback([a, policy, profile] {
+      "Example: sysfence run --profile default.json -- cat /etc/hostname\n"
+      "Example: sysfence run --promises \"stdio rpath\" -- cat /etc/hostname");
+  sub->callback([a, policy, profile, promises] {
+    if (promises->count() == 1) return run_promises(*a);
     if (policy->count() + profile->count() != 1) fail("sysfence run: give --policy FILE or --profile FILE", 2);
     run(*a);
   });

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -200,23 +201,56 @@ struct promises : rule_set_base {
 template <detail::promise_string S, action Penalty = action::kill_process>
 using pledged = basic_policy<promises<S>::error_penalty ? action::error(ENOSYS) : Penalty, promises<S>>;
 
-// `promise_policy` is the run-time policy of the promises in `promise_string` (as pledged<>
-// builds at compile time, the same program); a word that is no promise throws policy_error
-// naming it and its column.
-inline runtime_policy promise_policy(std::string_view promise_string, action penalty = action::kill_process,
-                                     std::vector<arch::target> targets = {arch::native::value}) {
-  const detail::parsed_promises p = detail::parse_promises(promise_string);
-  if (p.problem != detail::promise_problem::none) throw policy_error(detail::promise_words(promise_string, p));
-  std::vector<rule> rules(detail::lowered_rule_count_max);
-  rules.resize(detail::lower_promises(p.bits, rules.data()));
-  std::vector<detail::entry> entries;
+namespace detail {
+// `policy_of_promises` is the run-time policy of a promise set (the rules lower_promises writes,
+// one rule set), its calls outside answered by `penalty`.
+inline runtime_policy policy_of_promises(std::uint32_t bits, action penalty, std::vector<arch::target> targets,
+                                         std::string_view promise_string) {
+  std::vector<rule> rules(lowered_rule_count_max);
+  rules.resize(lower_promises(bits, rules.data()));
+  std::vector<entry> entries;
   entries.reserve(rules.size());
   for (const rule& r : rules) entries.push_back({r, 0, 0, true});
   std::string context = "promises \"";
   context += promise_string;
   context += '"';
-  return runtime_policy(std::move(entries), {std::string(promise_rule_set_name)},
-                        p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets), context);
+  return runtime_policy(std::move(entries), {std::string(promise_rule_set_name)}, penalty, std::move(targets),
+                        context);
+}
+
+inline parsed_promises checked_promises(std::string_view promise_string, std::span<const arch::target> targets) {
+  const parsed_promises p = parse_promises(promise_string);
+  if (p.problem != promise_problem::none) throw policy_error(promise_words(promise_string, p));
+  // i386's `mmap` (90) is old_mmap, whose arguments are in memory: stdio's and prot_exec's
+  // checks of its registers would mean nothing there.
+  for (const arch::target& t : targets)
+    if (t.audit == arch::x86::value.audit)
+      throw policy_error("sysfence: promises \"" + std::string(promise_string) +
+                         "\": i386 is not supported (its old mmap reads its arguments from memory)");
+  return p;
+}
+}  // namespace detail
+
+// `promise_policy` is the run-time policy of the promises in `promise_string` (as pledged<>
+// builds at compile time, the same program); a word that is no promise throws policy_error
+// naming it and its column.
+inline runtime_policy promise_policy(std::string_view promise_string, action penalty = action::kill_process,
+                                     std::vector<arch::target> targets = {arch::native::value}) {
+  const detail::parsed_promises p = detail::checked_promises(promise_string, targets);
+  return detail::policy_of_promises(p.bits, p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets),
+                                    promise_string);
+}
+
+// `promise_exec_policy` is the wider policy a command runs under from its execve until its
+// promises apply (what `sysfence run --promises` installs before exec, like Cosmopolitan's
+// pledge.com): the promises plus stdio, rpath, prot_exec and exec, and arch_prctl(ARCH_SET_FS),
+// which the dynamic loader and libc's start-up need. A statically linked command keeps it.
+inline runtime_policy promise_exec_policy(std::string_view promise_string, action penalty = action::kill_process,
+                                          std::vector<arch::target> targets = {arch::native::value}) {
+  const detail::parsed_promises p = detail::checked_promises(promise_string, targets);
+  using namespace detail;
+  return policy_of_promises(p.bits | p_stdio | p_rpath | p_prot_exec | p_exec | p_loader,
+                            p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets), promise_string);
 }
 
 // `pledge` confines every thread of the process to the promises in `promise_string` from now on,

@@ -61,6 +61,9 @@ enum promise_bit : std::uint32_t {
   p_chown = 1U << 21,
   p_anet = 1U << 22,
   p_mcast = 1U << 23,
+  // Not a promise (no name): what a dynamically linked program's start-up needs beyond stdio,
+  // rpath and prot_exec, for the filter a command runs under until its promises apply.
+  p_loader = 1U << 24,
 };
 
 // `promise_name` is a promise as spelled in a promise string.
@@ -335,6 +338,10 @@ inline constexpr auto promise_table = [] {
 
   // vminfo: memory statistics (OpenBSD's sysctl vm.*; /proc/meminfo is rpath's).
   allow(p_vminfo, sys::sysinfo);
+
+  // The loader: glibc's x86_64 start-up sets the thread pointer with arch_prctl (Cosmopolitan
+  // allows it in every promise set).
+  when(p_loader, rule{sys::arch_prctl, arg<0> == 0x1002});  // ARCH_SET_FS (x86's asm/prctl.h)
 
   // tmppath: Cosmopolitan's, for pledge.com to unveil /tmp; without Landlock it is any path.
   allow(p_tmppath, sys::lstat, sys::lstat64, sys::unlink, sys::unlinkat);
