@@ -31,7 +31,6 @@
 #include "sysfence/diff.hpp"
 #include "sysfence/policy.hpp"
 #include "sysfence/prebuilt.hpp"
-#include "sysfence/promises.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
 #include "sysfence/simulate.hpp"

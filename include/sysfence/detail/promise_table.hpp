@@ -116,11 +116,16 @@ inline constexpr std::uint64_t clone_forbidden = CLONE_NEWNS | CLONE_PTRACE | CL
 inline constexpr std::uint64_t socket_type_mask = 0xffffffffU & ~std::uint64_t{SOCK_NONBLOCK | SOCK_CLOEXEC};
 }  // namespace promise_values
 
-// `promise_table` is every row, grouped by promise. Syscalls a target lacks (open on aarch64,
-// the i386 forms elsewhere) are left out when compiling (the rule set is portable).
+// `lowered_rule_count_max` bounds the table's rows, and so the rules of one promise set.
+inline constexpr std::size_t lowered_rule_count_max = 560;
+
+// `promise_table<>` is every row, grouped by promise. Syscalls a target lacks (open on aarch64,
+// the i386 forms elsewhere) are left out when compiling (the rule set is portable). A variable
+// template: computed only by a translation unit that uses promises (0.6 s of g++ 12 otherwise).
+template <int = 0>
 inline constexpr auto promise_table = [] {
   using namespace promise_values;
-  builtins::detail::bounded_list<promise_row, 560> t;
+  builtins::detail::bounded_list<promise_row, lowered_rule_count_max> t;
   auto allow = [&](std::uint32_t p, auto... s) { (t.add({p, 0, rule{s}}), ...); };
   auto when = [&](std::uint32_t p, rule r) { t.add({p, 0, r}); };
   auto when_all = [&](std::uint32_t all, rule r) { t.add({0, all, r}); };
@@ -348,8 +353,6 @@ inline constexpr auto promise_table = [] {
   return t;
 }();
 
-// `lowered_rule_count_max` bounds the rules of one promise set.
-inline constexpr std::size_t lowered_rule_count_max = promise_table.items.size();
 
 // `lower_promises` writes the rules of a promise set into `out` (capacity lowered_rule_count_max)
 // and returns how many: the selected rows in table order, a syscall's conditional rules dropped
@@ -357,19 +360,21 @@ inline constexpr std::size_t lowered_rule_count_max = promise_table.items.size()
 // promises sharing a call). The compile-time and run-time paths both call it. Linear in the
 // table (with chains of one syscall's rules), so a compile-time promises<> stays within clang's
 // constexpr step limit.
+template <int I = 0>
 constexpr std::size_t lower_promises(std::uint32_t promises, rule* out) noexcept {
+  constexpr auto& table = promise_table<I>;
   constexpr std::size_t syscall_count = syscall_names.size();
   std::array<bool, syscall_count> simple{};
-  for (std::size_t i = 0; i < promise_table.count; ++i)
-    if (promise_table.items[i].r.is_simple() && row_selected(promise_table.items[i], promises))
-      simple[static_cast<std::size_t>(promise_table.items[i].r.syscall)] = true;
+  for (std::size_t i = 0; i < table.count; ++i)
+    if (table.items[i].r.is_simple() && row_selected(table.items[i], promises))
+      simple[static_cast<std::size_t>(table.items[i].r.syscall)] = true;
   // last[s]: the last rule written for syscall s, plus one (0: none); previous[k]: the rule for
   // the same syscall written before rule k, plus one.
   std::array<std::uint16_t, syscall_count> last{};
   std::array<std::uint16_t, lowered_rule_count_max> previous{};
   std::size_t n = 0;
-  for (std::size_t i = 0; i < promise_table.count; ++i) {
-    const promise_row& row = promise_table.items[i];
+  for (std::size_t i = 0; i < table.count; ++i) {
+    const promise_row& row = table.items[i];
     if (!row_selected(row, promises)) continue;
     const auto s = static_cast<std::size_t>(row.r.syscall);
     if (simple[s] && !row.r.is_simple()) continue;
