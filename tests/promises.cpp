@@ -281,3 +281,30 @@ TEST_CASE("the penalty is the default action; \"error\" makes it ENOSYS") {
 }
 
 }  // namespace
+
+namespace {
+// `promise_exec_policy` (sysfence run --promises' start-up filter) allows all the exact promises
+// allow, plus what the loader needs: checked for each promise alone over every x86_64 syscall.
+TEST_CASE("promise_exec_policy: the start-up filter allows what the promises allow, and the loader's calls") {
+  for (const auto& p : detail::promise_names) {
+    const runtime_policy exact = promise_policy(p.name, action::kill_process, {arch::x86_64::value});
+    const runtime_policy wide = promise_exec_policy(p.name, action::kill_process, {arch::x86_64::value});
+    for (std::size_t s = 0; s < detail::syscall_names.size(); ++s) {
+      const seccomp_data d = call<arch::x86_64>(static_cast<sys::id>(s));
+      if (d.nr < 0 || !(evaluate(exact.program(), d) == action::allow)) continue;
+      CHECK_MESSAGE(evaluate(wide.program(), d) == action::allow, p.name, " ", detail::syscall_names[s]);
+    }
+  }
+  const runtime_policy wide = promise_exec_policy("stdio", action::kill_process, {arch::x86_64::value});
+  CHECK(evaluate(wide.program(), x64(sys::id::arch_prctl, 0x1002)) == action::allow);  // ARCH_SET_FS
+  CHECK(evaluate(wide.program(), x64(sys::id::arch_prctl, 0x1001)) == action::kill_process);  // ARCH_SET_GS
+  CHECK(evaluate(wide.program(), x64(sys::id::execve)) == action::allow);
+  CHECK(evaluate(wide.program(), x64(sys::id::openat, at_fdcwd, 0, O_RDONLY)) == action::allow);
+  CHECK(evaluate(wide.program(), x64(sys::id::openat, at_fdcwd, 0, O_WRONLY)) == action::kill_process);
+  CHECK_FALSE(allowed("stdio", x64(sys::id::arch_prctl, 0x1002)));
+}
+
+TEST_CASE("promise_policy refuses i386, whose mmap reads its arguments from memory") {
+  CHECK_THROWS_AS(promise_policy("stdio", action::kill_process, {arch::x86::value}), policy_error);
+}
+}  // namespace
