@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // run.cpp - `sysfence run`: a command run under a policy file (run_confined, confine.hpp), its
 // exit status passed through.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <elf.h>
 #include <unistd.h>
 
 #include <sysfence/confine.hpp>
@@ -60,6 +62,44 @@ std::string preload_path() {
   return {};
 }
 
+// `statically_linked` is true when `command` (searched in PATH as execvp does) is an ELF file
+// without an interpreter (PT_INTERP): the loader never runs, so LD_PRELOAD is ignored.
+bool statically_linked(const std::string& command) {
+  std::string path = command;
+  if (command.find('/') == std::string::npos) {
+    const char* env = std::getenv("PATH");
+    std::string dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+    path.clear();
+    for (std::size_t at = 0; at <= dirs.size();) {
+      const std::size_t end = std::min(dirs.find(':', at), dirs.size());
+      const std::string candidate = (end == at ? std::string(".") : dirs.substr(at, end - at)) + "/" + command;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        path = candidate;
+        break;
+      }
+      at = end + 1;
+    }
+  }
+  std::FILE* f = path.empty() ? nullptr : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  Elf64_Ehdr h{};
+  bool interp = false, elf64 = false;
+  if (std::fread(&h, sizeof h, 1, f) == 1 && std::memcmp(h.e_ident, ELFMAG, SELFMAG) == 0 &&
+      h.e_ident[EI_CLASS] == ELFCLASS64) {
+    elf64 = true;
+    for (unsigned i = 0; i < h.e_phnum && !interp; ++i) {
+      Elf64_Phdr ph{};
+      if (std::fseek(f, static_cast<long>(h.e_phoff + i * sizeof ph), SEEK_SET) != 0 || std::fread(&ph, sizeof ph, 1, f) != 1) {
+        interp = true;  // unreadable: say nothing
+        break;
+      }
+      interp = ph.p_type == PT_INTERP;
+    }
+  }
+  std::fclose(f);
+  return elf64 && !interp;
+}
+
 // `run_promises`: the command starts under the wider promise_exec_policy (its loader maps code
 // and reads libraries); the preloaded library then applies exactly the promises (a second filter:
 // the stricter answer wins). A statically linked command keeps the wider filter.
@@ -70,6 +110,11 @@ void run_promises(const run_args& a) {
   const action answer = violation_action(penalty);
   (void)promise_policy(a.promises, answer);  // a bad promise string is reported before anything starts
   const std::string library = preload_path();
+  if (statically_linked(a.command[0]))
+    std::fprintf(stderr,
+                 "sysfence: note: %s is statically linked: it ignores the preloaded library that applies the "
+                 "promises, and runs under the wider start-up filter (the promises and stdio rpath prot_exec exec)\n",
+                 a.command[0].c_str());
   std::string preload = library;
   if (const char* before = std::getenv("LD_PRELOAD"); before != nullptr && *before != 0) {
     ::setenv(preload_variable, before, 1);
