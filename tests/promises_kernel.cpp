@@ -3,6 +3,7 @@
 // fails with the kernel's own error), a neighbour outside the promises is refused by the filter.
 #include "sysfence/promises.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -335,6 +336,26 @@ TEST_CASE("prot_exec: executable mappings run; without it, refused") {
                  [] { return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY)); });
   CHECK(r.allowed.ret == 0);
   r = under("stdio", [] { return 0L; }, exec_map);
+}
+
+TEST_CASE("pledge confines every thread, also one started before it") {
+  shared<outcome> o;
+  const ending e = in_child([&] {
+    std::atomic<int> stage{0};
+    std::thread t([&] {
+      while (stage.load() == 0) {
+      }
+      *o = record([] { return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY)); });
+      stage = 2;
+    });
+    pledge("stdio", action::error(EPERM));
+    stage = 1;
+    t.join();
+    return stage.load() == 2 ? 0 : 1;
+  });
+  CHECK(e.exited);
+  CHECK(e.code == 0);
+  CHECK(o->err == EPERM);
 }
 
 TEST_CASE("pledging again only narrows") {
