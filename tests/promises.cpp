@@ -175,6 +175,8 @@ TEST_CASE("stdio: descriptors, memory without PROT_EXEC, threads; not files, soc
   CHECK(allowed("stdio", x64(sys::id::prctl, PR_SET_NO_NEW_PRIVS, 1)));
   CHECK_FALSE(allowed("stdio", x64(sys::id::prctl, PR_SET_DUMPABLE, 1)));
   CHECK(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, 0, 0x1000)));
+  CHECK(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0x1000)));
+  CHECK_FALSE(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, 0x1000)));
   CHECK_FALSE(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_STRICT)));
   for (const sys::id s : {sys::id::openat, sys::id::open, sys::id::socket, sys::id::connect, sys::id::kill,
                           sys::id::tgkill, sys::id::execve, sys::id::fork, sys::id::unlink, sys::id::ptrace})

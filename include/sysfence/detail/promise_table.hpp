@@ -199,8 +199,10 @@ inline constexpr auto promise_table = [] {
                            PR_CAPBSET_READ, PR_CAPBSET_DROP})
     when(p_stdio, rule{sys::prctl, arg<0> == option});
   // Pledging again (narrowing): a new filter is only ever stricter; apply() asks the kernel which
-  // actions it has first.
-  when(p_stdio, rule{sys::seccomp, arg<0> == SECCOMP_SET_MODE_FILTER});
+  // actions it has first. Not with SPEC_ALLOW, which would turn off the speculative store bypass
+  // mitigation seccomp otherwise turns on.
+  when(p_stdio, rule{sys::seccomp, arg<0> == SECCOMP_SET_MODE_FILTER,
+                     (arg<1> & std::uint64_t{SECCOMP_FILTER_FLAG_SPEC_ALLOW}) == 0});
   when(p_stdio, rule{sys::seccomp, arg<0> == SECCOMP_GET_ACTION_AVAIL});
 
   // rpath: reading the file system.
