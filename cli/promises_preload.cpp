@@ -34,8 +34,10 @@ __attribute__((constructor)) void sysfence_apply_promises() {
   ::unsetenv(promises_variable);
   ::unsetenv(penalty_variable);
   sysfence::action penalty = sysfence::action::error(EPERM);
-  if (penalty_word == "kill") penalty = sysfence::action::kill_process;
-  else if (penalty_word == "trap") penalty = sysfence::action::trap();
+  if (penalty_word == "kill")
+    penalty = sysfence::action::kill_process;
+  else if (penalty_word == "trap")
+    penalty = sysfence::action::trap();
   try {
     sysfence::pledge(promise_string, penalty);
   } catch (const std::exception& e) {

@@ -38,10 +38,12 @@ std::vector<unsigned char> read_all(int fd) {
 bool parse_pgm(const std::vector<unsigned char>& data, unsigned& width, unsigned& height, double& mean) {
   std::size_t at = 0;
   auto number = [&](unsigned& out) {
-    while (at < data.size() && (data[at] == ' ' || data[at] == '\n' || data[at] == '\t' || data[at] == '\r')) ++at;
+    while (at < data.size() && (data[at] == ' ' || data[at] == '\n' || data[at] == '\t' || data[at] == '\r'))
+      ++at;
     if (at >= data.size() || data[at] < '0' || data[at] > '9') return false;
     out = 0;
-    while (at < data.size() && data[at] >= '0' && data[at] <= '9' && out < 100000) out = out * 10 + (data[at++] - '0');
+    while (at < data.size() && data[at] >= '0' && data[at] <= '9' && out < 100000)
+      out = out * 10 + (data[at++] - '0');
     return true;
   };
   unsigned max = 0;
@@ -64,10 +66,14 @@ int main(int argc, char** argv) {
   std::vector<const char*> files;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--attack") attack = true;
-    else if (a == "--report") report = true;
-    else if (a == "--compile-time") compile_time = true;
-    else files.push_back(argv[i]);
+    if (a == "--attack")
+      attack = true;
+    else if (a == "--report")
+      report = true;
+    else if (a == "--compile-time")
+      compile_time = true;
+    else
+      files.push_back(argv[i]);
   }
   if (files.size() != 2) {
     std::fprintf(stderr, "usage: pledge_parser IN.pgm OUT.txt [--attack] [--report] [--compile-time]\n");

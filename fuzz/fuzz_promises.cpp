@@ -19,10 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   namespace arch = sysfence::arch;
   try {
-    const sysfence::runtime_policy exact = sysfence::promise_policy(text, sysfence::action::kill_process,
-                                                                    {arch::x86_64::value});
-    const sysfence::runtime_policy wide = sysfence::promise_exec_policy(text, sysfence::action::kill_process,
-                                                                        {arch::x86_64::value});
+    const sysfence::runtime_policy exact =
+        sysfence::promise_policy(text, sysfence::action::kill_process, {arch::x86_64::value});
+    const sysfence::runtime_policy wide =
+        sysfence::promise_exec_policy(text, sysfence::action::kill_process, {arch::x86_64::value});
     if (sysfence::check(exact.program()) != sysfence::bpf_error::none ||
         sysfence::check(wide.program()) != sysfence::bpf_error::none) {
       std::fprintf(stderr, "fuzz_promises: a program fails check()\n");

@@ -31,11 +31,13 @@ using detail::promise_problem;
 
 constexpr bool parsed_case_insensitively() {
   const auto p = parse_promises("  STDIO\tRpath\r\nprot_EXEC ");
-  return p.problem == promise_problem::none && p.bits == (detail::p_stdio | detail::p_rpath | detail::p_prot_exec) &&
-         !p.error_penalty;
+  return p.problem == promise_problem::none &&
+         p.bits == (detail::p_stdio | detail::p_rpath | detail::p_prot_exec) && !p.error_penalty;
 }
 static_assert(parsed_case_insensitively());
-TEST_CASE("promise strings: words split on spaces, tabs, CR and LF, any case") { CHECK(parsed_case_insensitively()); }
+TEST_CASE("promise strings: words split on spaces, tabs, CR and LF, any case") {
+  CHECK(parsed_case_insensitively());
+}
 
 constexpr bool empty_string_is_no_promise() {
   const auto p = parse_promises("");
@@ -85,10 +87,12 @@ std::string error_of(std::string_view s) {
 }
 
 TEST_CASE("promise_policy: a bad word throws policy_error naming it and its column") {
-  CHECK(error_of("stdio rpth") ==
-        "sysfence: promises \"stdio rpth\": unknown promise \"rpth\" at column 7; the promises are stdio rpath "
-        "wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd proc exec id chown settime prot_exec "
-        "unveil vminfo tmppath mcast error");
+  CHECK(
+      error_of("stdio rpth") ==
+      "sysfence: promises \"stdio rpth\": unknown promise \"rpth\" at column 7; the promises are stdio rpath "
+      "wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd proc exec id chown settime "
+      "prot_exec "
+      "unveil vminfo tmppath mcast error");
   CHECK(error_of("stdio\taudio").find("OpenBSD promise \"audio\" at column 7 has no Linux counterpart") !=
         std::string::npos);
   CHECK(error_of("stdio rpath").empty());
@@ -109,8 +113,9 @@ void same_program() {
   }
 }
 
-#define SYSFENCE_ALL_PROMISES                                                                                  \
-  "stdio rpath wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd proc exec id chown settime " \
+#define SYSFENCE_ALL_PROMISES                                                                          \
+  "stdio rpath wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd proc exec id chown " \
+  "settime "                                                                                           \
   "prot_exec unveil vminfo tmppath mcast"
 
 TEST_CASE("promises<> and promise_policy give byte-identical programs") {
@@ -132,7 +137,9 @@ action judged(std::string_view promises, const seccomp_data& data) {
   REQUIRE(e.error == bpf_error::none);
   return e.result;
 }
-bool allowed(std::string_view promises, const seccomp_data& data) { return judged(promises, data) == action::allow; }
+bool allowed(std::string_view promises, const seccomp_data& data) {
+  return judged(promises, data) == action::allow;
+}
 template <class... A>
 seccomp_data x64(sys::id s, A... a) {
   return call<arch::x86_64>(s, static_cast<std::uint64_t>(a)...);
@@ -150,8 +157,10 @@ TEST_CASE("stdio: descriptors, memory without PROT_EXEC, threads; not files, soc
   CHECK(allowed("stdio", x64(sys::id::write, 1, 0, 0)));
   CHECK(allowed("stdio", x64(sys::id::read, 0, 0, 0)));
   CHECK(allowed("stdio", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)));
-  CHECK_FALSE(allowed("stdio", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS)));
-  CHECK_FALSE(allowed("stdio", x64(sys::id::mmap, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED)));
+  CHECK_FALSE(
+      allowed("stdio", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS)));
+  CHECK_FALSE(
+      allowed("stdio", x64(sys::id::mmap, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED)));
   CHECK(allowed("stdio", x64(sys::id::mprotect, 0, 4096, PROT_READ)));
   CHECK_FALSE(allowed("stdio", x64(sys::id::mprotect, 0, 4096, PROT_READ | PROT_EXEC)));
   // the upper half of prot is read by the kernel (unsigned long): not ignored
@@ -176,7 +185,8 @@ TEST_CASE("stdio: descriptors, memory without PROT_EXEC, threads; not files, soc
   CHECK_FALSE(allowed("stdio", x64(sys::id::prctl, PR_SET_DUMPABLE, 1)));
   CHECK(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, 0, 0x1000)));
   CHECK(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0x1000)));
-  CHECK_FALSE(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, 0x1000)));
+  CHECK_FALSE(allowed(
+      "stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, 0x1000)));
   CHECK_FALSE(allowed("stdio", x64(sys::id::seccomp, SECCOMP_SET_MODE_STRICT)));
   for (const sys::id s : {sys::id::openat, sys::id::open, sys::id::socket, sys::id::connect, sys::id::kill,
                           sys::id::tgkill, sys::id::execve, sys::id::fork, sys::id::unlink, sys::id::ptrace})
@@ -267,7 +277,8 @@ TEST_CASE("tty, recvfd, sendfd, proc, exec, id, settime, prot_exec, unveil, vmin
   CHECK_FALSE(allowed("id", x64(sys::id::capset)));
   CHECK(allowed("settime", x64(sys::id::clock_settime, 0)));
   CHECK(allowed("prot_exec", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, 3, 0)));
-  CHECK_FALSE(allowed("prot_exec", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_HUGETLB)));
+  CHECK_FALSE(
+      allowed("prot_exec", x64(sys::id::mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_HUGETLB)));
   CHECK(allowed("prot_exec", x64(sys::id::mprotect, 0, 4096, PROT_READ | PROT_EXEC)));
   CHECK(allowed("unveil", x64(sys::id::landlock_restrict_self, 3, 0)));
   CHECK(allowed("vminfo", x64(sys::id::sysinfo, 0)));
@@ -298,7 +309,7 @@ TEST_CASE("promise_exec_policy: the start-up filter allows what the promises all
     }
   }
   const runtime_policy wide = promise_exec_policy("stdio", action::kill_process, {arch::x86_64::value});
-  CHECK(evaluate(wide.program(), x64(sys::id::arch_prctl, 0x1002)) == action::allow);  // ARCH_SET_FS
+  CHECK(evaluate(wide.program(), x64(sys::id::arch_prctl, 0x1002)) == action::allow);         // ARCH_SET_FS
   CHECK(evaluate(wide.program(), x64(sys::id::arch_prctl, 0x1001)) == action::kill_process);  // ARCH_SET_GS
   CHECK(evaluate(wide.program(), x64(sys::id::execve)) == action::allow);
   CHECK(evaluate(wide.program(), x64(sys::id::openat, at_fdcwd, 0, O_RDONLY)) == action::allow);

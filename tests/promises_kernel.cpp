@@ -16,8 +16,8 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,9 +54,7 @@ struct directory {
     (void)::write(fd, "x", 1);
     ::close(fd);
   }
-  ~directory() {
-    (void)std::system(("rm -rf " + path).c_str());
-  }
+  ~directory() { (void)std::system(("rm -rf " + path).c_str()); }
   [[nodiscard]] std::string operator/(std::string_view name) const { return path + "/" + std::string(name); }
 };
 
@@ -81,7 +79,8 @@ two_calls under(std::string_view promises, Setup setup, Allowed allowed, Refused
 }
 template <class Allowed, class Refused>
 two_calls under(std::string_view promises, Allowed allowed, Refused refused) {
-  return under(promises, [] {}, allowed, refused);
+  return under(
+      promises, [] {}, allowed, refused);
 }
 
 // Descriptors a setup opens before pledging, for the calls after it.
@@ -91,69 +90,78 @@ int fd_b = -1;
 }  // namespace
 
 TEST_CASE("no promise: only exiting") {
-  const auto r = under("", [] { return 0L; }, [] { return ::syscall(SYS_getpid); });
+  const auto r = under(
+      "", [] { return 0L; }, [] { return ::syscall(SYS_getpid); });
   CHECK(r.allowed.ret == 0);
 }
 
 TEST_CASE("stdio: write, memory and threads run; open, PROT_EXEC and fork are refused") {
-  auto r = under("stdio", [] { return ::write(STDOUT_FILENO, "", 0); },
-                 [] { return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY)); });
+  auto r = under(
+      "stdio", [] { return ::write(STDOUT_FILENO, "", 0); },
+      [] { return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY)); });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio",
-            [] {
-              void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-              return p == MAP_FAILED ? -1L : 0L;
-            },
-            [] {
-              void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-              return p == MAP_FAILED ? -1L : 0L;
-            });
+  r = under(
+      "stdio",
+      [] {
+        void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? -1L : 0L;
+      },
+      [] {
+        void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? -1L : 0L;
+      });
   CHECK(r.allowed.ret == 0);
   // A thread starts (glibc's clone3 gets ENOSYS, then clone with a thread's flags); fork's clone is refused.
-  r = under("stdio",
-            [] {
-              int ran = 0;
-              std::thread t([&] { ran = 1; });
-              t.join();
-              return ran == 1 ? 0L : -2L;
-            },
-            [] { return static_cast<long>(::fork()); });
+  r = under(
+      "stdio",
+      [] {
+        int ran = 0;
+        std::thread t([&] { ran = 1; });
+        t.join();
+        return ran == 1 ? 0L : -2L;
+      },
+      [] { return static_cast<long>(::fork()); });
   CHECK(r.allowed.ret == 0);
 }
 
 TEST_CASE("rpath: read-only open runs; open for writing is refused") {
   const directory d;
   const std::string f = d / "f";
-  const auto r = under("stdio rpath", [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_RDONLY)); },
-                       [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_WRONLY)); });
+  const auto r = under(
+      "stdio rpath", [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_RDONLY)); },
+      [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_WRONLY)); });
   CHECK(r.allowed.ret >= 0);
 }
 
 TEST_CASE("wpath: open for writing runs; creating is refused") {
   const directory d;
   const std::string f = d / "f", g = d / "g";
-  const auto r = under("stdio wpath", [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_WRONLY)); },
-                       [&] { return static_cast<long>(::openat(AT_FDCWD, g.c_str(), O_WRONLY | O_CREAT, 0600)); });
+  const auto r = under(
+      "stdio wpath", [&] { return static_cast<long>(::openat(AT_FDCWD, f.c_str(), O_WRONLY)); },
+      [&] { return static_cast<long>(::openat(AT_FDCWD, g.c_str(), O_WRONLY | O_CREAT, 0600)); });
   CHECK(r.allowed.ret >= 0);
 }
 
 TEST_CASE("cpath: with wpath creating runs; alone it makes directories but opens nothing") {
   const directory d;
   const std::string g = d / "g", sub = d / "sub", h = d / "h";
-  auto r = under("stdio wpath cpath",
-                 [&] { return static_cast<long>(::openat(AT_FDCWD, g.c_str(), O_WRONLY | O_CREAT, 0600)); },
-                 [&] { return static_cast<long>(::openat(AT_FDCWD, h.c_str(), O_WRONLY | O_CREAT, 04755)); });
+  auto r = under(
+      "stdio wpath cpath",
+      [&] { return static_cast<long>(::openat(AT_FDCWD, g.c_str(), O_WRONLY | O_CREAT, 0600)); },
+      [&] { return static_cast<long>(::openat(AT_FDCWD, h.c_str(), O_WRONLY | O_CREAT, 04755)); });
   CHECK(r.allowed.ret >= 0);
-  r = under("stdio cpath", [&] { return static_cast<long>(::mkdirat(AT_FDCWD, sub.c_str(), 0700)); },
-            [&] { return static_cast<long>(::openat(AT_FDCWD, h.c_str(), O_WRONLY | O_CREAT, 0600)); });
+  r = under(
+      "stdio cpath", [&] { return static_cast<long>(::mkdirat(AT_FDCWD, sub.c_str(), 0700)); },
+      [&] { return static_cast<long>(::openat(AT_FDCWD, h.c_str(), O_WRONLY | O_CREAT, 0600)); });
   CHECK(r.allowed.ret == 0);
 }
 
 TEST_CASE("dpath: a FIFO is made; a regular file by mknod is refused") {
   const directory d;
   const std::string p = d / "p", q = d / "q";
-  const auto r = under("stdio dpath", [&] { return static_cast<long>(::mknodat(AT_FDCWD, p.c_str(), S_IFIFO | 0600, 0)); },
-                       [&] { return static_cast<long>(::mknodat(AT_FDCWD, q.c_str(), S_IFREG | 0600, 0)); });
+  const auto r = under(
+      "stdio dpath", [&] { return static_cast<long>(::mknodat(AT_FDCWD, p.c_str(), S_IFIFO | 0600, 0)); },
+      [&] { return static_cast<long>(::mknodat(AT_FDCWD, q.c_str(), S_IFREG | 0600, 0)); });
   CHECK(r.allowed.ret == 0);
 }
 
@@ -161,56 +169,66 @@ TEST_CASE("flock: flock runs; without it, refused") {
   const directory d;
   const std::string f = d / "f";
   auto setup = [&] { fd_a = ::openat(AT_FDCWD, f.c_str(), O_RDWR); };
-  auto r = under("stdio flock", setup, [] { return static_cast<long>(::flock(fd_a, LOCK_EX)); },
-                 [] { return static_cast<long>(::fchmod(fd_a, 0600)); });
+  auto r = under(
+      "stdio flock", setup, [] { return static_cast<long>(::flock(fd_a, LOCK_EX)); },
+      [] { return static_cast<long>(::fchmod(fd_a, 0600)); });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio", setup, [] { return 0L; }, [] { return static_cast<long>(::flock(fd_a, LOCK_EX)); });
+  r = under(
+      "stdio", setup, [] { return 0L; }, [] { return static_cast<long>(::flock(fd_a, LOCK_EX)); });
 }
 
 TEST_CASE("fattr: chmod runs; a set-id mode and chown are refused") {
   const directory d;
   const std::string f = d / "f";
   auto setup = [&] { fd_a = ::openat(AT_FDCWD, f.c_str(), O_RDWR); };
-  auto r = under("stdio fattr", setup, [] { return static_cast<long>(::fchmod(fd_a, 0640)); },
-                 [] { return static_cast<long>(::fchmod(fd_a, 04755)); });
+  auto r = under(
+      "stdio fattr", setup, [] { return static_cast<long>(::fchmod(fd_a, 0640)); },
+      [] { return static_cast<long>(::fchmod(fd_a, 04755)); });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio fattr", setup, [] { return 0L; }, [] { return static_cast<long>(::fchown(fd_a, -1, -1)); });
+  r = under(
+      "stdio fattr", setup, [] { return 0L; }, [] { return static_cast<long>(::fchown(fd_a, -1, -1)); });
   // chown: changing nothing is allowed to anyone by the kernel
-  r = under("stdio chown", setup, [] { return static_cast<long>(::fchown(fd_a, -1, -1)); },
-            [] { return static_cast<long>(::fchmod(fd_a, 0600)); });
+  r = under(
+      "stdio chown", setup, [] { return static_cast<long>(::fchown(fd_a, -1, -1)); },
+      [] { return static_cast<long>(::fchmod(fd_a, 0600)); });
   CHECK(r.allowed.ret == 0);
 }
 
 TEST_CASE("inet: TCP and UDP sockets; SOCK_SEQPACKET and AF_UNIX refused by the filter") {
-  auto r = under("stdio inet",
-                 [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)); },
-                 [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
+  auto r = under(
+      "stdio inet",
+      [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)); },
+      [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
   CHECK(r.allowed.ret >= 0);
   // (the kernel alone would answer ESOCKTNOSUPPORT or EPROTONOSUPPORT)
-  r = under("stdio inet", [] { return static_cast<long>(::socket(AF_INET6, SOCK_DGRAM, 0)); },
-            [] { return static_cast<long>(::socket(AF_INET, SOCK_SEQPACKET, 0)); });
+  r = under(
+      "stdio inet", [] { return static_cast<long>(::socket(AF_INET6, SOCK_DGRAM, 0)); },
+      [] { return static_cast<long>(::socket(AF_INET, SOCK_SEQPACKET, 0)); });
   CHECK(r.allowed.ret >= 0);
 }
 
 TEST_CASE("anet: TCP sockets, no connect") {
   auto setup = [] { fd_a = ::socket(AF_INET, SOCK_STREAM, 0); };
-  const auto r = under("stdio anet", setup, [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM, 0)); },
-                       [] {
-                         sockaddr_in a{};
-                         a.sin_family = AF_INET;
-                         a.sin_port = htons(1);
-                         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                         return static_cast<long>(::connect(fd_a, reinterpret_cast<sockaddr*>(&a), sizeof a));
-                       });
+  const auto r = under(
+      "stdio anet", setup, [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM, 0)); },
+      [] {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(1);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return static_cast<long>(::connect(fd_a, reinterpret_cast<sockaddr*>(&a), sizeof a));
+      });
   CHECK(r.allowed.ret >= 0);
 }
 
 TEST_CASE("unix and dns") {
-  auto r = under("stdio unix", [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); },
-                 [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM, 0)); });
+  auto r = under(
+      "stdio unix", [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); },
+      [] { return static_cast<long>(::socket(AF_INET, SOCK_STREAM, 0)); });
   CHECK(r.allowed.ret >= 0);
-  r = under("stdio dns", [] { return static_cast<long>(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)); },
-            [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
+  r = under(
+      "stdio dns", [] { return static_cast<long>(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)); },
+      [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
   CHECK(r.allowed.ret >= 0);
 }
 
@@ -220,9 +238,11 @@ TEST_CASE("mcast: multicast socket options, with inet") {
     const int v = 2;
     return static_cast<long>(::setsockopt(fd_a, IPPROTO_IP, IP_MULTICAST_TTL, &v, sizeof v));
   };
-  auto r = under("stdio inet mcast", setup, ttl, [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
+  auto r = under("stdio inet mcast", setup, ttl,
+                 [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio inet", setup, [] { return 0L; }, ttl);
+  r = under(
+      "stdio inet", setup, [] { return 0L; }, ttl);
 }
 
 TEST_CASE("tty: terminal ioctls reach the kernel (ENOTTY on a pipe); TIOCSTI is refused") {
@@ -231,15 +251,16 @@ TEST_CASE("tty: terminal ioctls reach the kernel (ENOTTY on a pipe); TIOCSTI is 
     (void)::pipe(p);
     fd_a = p[0];
   };
-  const auto r = under("stdio tty", setup,
-                       [] {
-                         winsize w{};
-                         return static_cast<long>(::ioctl(fd_a, TIOCGWINSZ, &w));
-                       },
-                       [] {
-                         char c = 'x';
-                         return static_cast<long>(::ioctl(fd_a, TIOCSTI, &c));
-                       });
+  const auto r = under(
+      "stdio tty", setup,
+      [] {
+        winsize w{};
+        return static_cast<long>(::ioctl(fd_a, TIOCGWINSZ, &w));
+      },
+      [] {
+        char c = 'x';
+        return static_cast<long>(::ioctl(fd_a, TIOCSTI, &c));
+      });
   CHECK(r.allowed.err == ENOTTY);
 }
 
@@ -273,57 +294,63 @@ TEST_CASE("recvfd and sendfd: recvmsg and sendmsg, each without the other") {
 }
 
 TEST_CASE("proc: fork runs; exec is refused. exec: execve reaches the kernel; fork is refused") {
-  auto r = under("stdio proc",
-                 [] {
-                   const pid_t pid = ::fork();
-                   if (pid == 0) ::_exit(0);
-                   int status = 0;
-                   ::waitpid(pid, &status, 0);
-                   return pid > 0 && WIFEXITED(status) ? 0L : -2L;
-                 },
-                 [] {
-                   char* argv[] = {nullptr};
-                   return static_cast<long>(::execve("/nonexistent", argv, argv));
-                 });
+  auto r = under(
+      "stdio proc",
+      [] {
+        const pid_t pid = ::fork();
+        if (pid == 0) ::_exit(0);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return pid > 0 && WIFEXITED(status) ? 0L : -2L;
+      },
+      [] {
+        char* argv[] = {nullptr};
+        return static_cast<long>(::execve("/nonexistent", argv, argv));
+      });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio exec",
-            [] {
-              char* argv[] = {nullptr};
-              return static_cast<long>(::execve("/nonexistent", argv, argv));
-            },
-            [] { return static_cast<long>(::fork()); });
+  r = under(
+      "stdio exec",
+      [] {
+        char* argv[] = {nullptr};
+        return static_cast<long>(::execve("/nonexistent", argv, argv));
+      },
+      [] { return static_cast<long>(::fork()); });
   CHECK(r.allowed.err == ENOENT);
 }
 
 TEST_CASE("id, settime, unveil, vminfo, tmppath: each call runs, a call outside is refused") {
-  auto r = under("id", [] { return static_cast<long>(::setresuid(-1, -1, -1)); },
-                 [] { return ::syscall(SYS_getuid); });
+  auto r = under(
+      "id", [] { return static_cast<long>(::setresuid(-1, -1, -1)); }, [] { return ::syscall(SYS_getuid); });
   CHECK(r.allowed.ret == 0);
-  r = under("settime",
-            [] {
-              timex t{};  // modes 0: reads the clock's state, allowed to anyone
-              return static_cast<long>(::clock_adjtime(CLOCK_REALTIME, &t));
-            },
-            [] {
-              timespec t{};
-              return ::syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
-            });
+  r = under(
+      "settime",
+      [] {
+        timex t{};  // modes 0: reads the clock's state, allowed to anyone
+        return static_cast<long>(::clock_adjtime(CLOCK_REALTIME, &t));
+      },
+      [] {
+        timespec t{};
+        return ::syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
+      });
   CHECK(r.allowed.ret >= 0);
-  r = under("unveil",
-            [] { return ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION); },
-            [] { return ::syscall(SYS_getpid); });
+  r = under(
+      "unveil",
+      [] { return ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION); },
+      [] { return ::syscall(SYS_getpid); });
   CHECK(r.allowed.err != EPERM);
-  r = under("vminfo",
-            [] {
-              struct sysinfo i {};
-              return static_cast<long>(::sysinfo(&i));
-            },
-            [] { return static_cast<long>(::openat(AT_FDCWD, "/proc/meminfo", O_RDONLY)); });
+  r = under(
+      "vminfo",
+      [] {
+        struct sysinfo i {};
+        return static_cast<long>(::sysinfo(&i));
+      },
+      [] { return static_cast<long>(::openat(AT_FDCWD, "/proc/meminfo", O_RDONLY)); });
   CHECK(r.allowed.ret == 0);
   const directory d;
   const std::string f = d / "f", sub = d / "sub";
-  r = under("tmppath", [&] { return static_cast<long>(::unlinkat(AT_FDCWD, f.c_str(), 0)); },
-            [&] { return static_cast<long>(::mkdirat(AT_FDCWD, sub.c_str(), 0700)); });
+  r = under(
+      "tmppath", [&] { return static_cast<long>(::unlinkat(AT_FDCWD, f.c_str(), 0)); },
+      [&] { return static_cast<long>(::mkdirat(AT_FDCWD, sub.c_str(), 0700)); });
   CHECK(r.allowed.ret == 0);
 }
 
@@ -335,7 +362,8 @@ TEST_CASE("prot_exec: executable mappings run; without it, refused") {
   auto r = under("stdio prot_exec", exec_map,
                  [] { return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY)); });
   CHECK(r.allowed.ret == 0);
-  r = under("stdio", [] { return 0L; }, exec_map);
+  r = under(
+      "stdio", [] { return 0L; }, exec_map);
 }
 
 TEST_CASE("pledge confines every thread, also one started before it") {
@@ -359,12 +387,13 @@ TEST_CASE("pledge confines every thread, also one started before it") {
 }
 
 TEST_CASE("pledging again only narrows") {
-  const auto r = under("stdio rpath", [] { return 0L; },
-                       [] {
-                         pledge("stdio", action::error(EPERM));
-                         pledge("stdio rpath", action::error(EPERM));  // cannot widen
-                         return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY));
-                       });
+  const auto r = under(
+      "stdio rpath", [] { return 0L; },
+      [] {
+        pledge("stdio", action::error(EPERM));
+        pledge("stdio rpath", action::error(EPERM));  // cannot widen
+        return static_cast<long>(::openat(AT_FDCWD, "/etc/hostname", O_RDONLY));
+      });
   (void)r;
 }
 

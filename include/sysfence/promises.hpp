@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -45,7 +45,9 @@ struct parsed_promises {
 };
 
 constexpr bool promise_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-constexpr char promise_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char promise_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 constexpr bool same_word(std::string_view word, std::string_view name) noexcept {
   if (word.size() != name.size()) return false;
   for (std::size_t i = 0; i < word.size(); ++i)
@@ -167,7 +169,8 @@ inline std::string promise_words(std::string_view s, const parsed_promises& p) {
   m += std::to_string(p.begin + 1);
   m += p.problem == promise_problem::openbsd_only
            ? " has no Linux counterpart sysfence can confine; leave it out"
-           : "; the promises are stdio rpath wpath cpath dpath flock fattr inet anet unix dns tty recvfd sendfd "
+           : "; the promises are stdio rpath wpath cpath dpath flock fattr inet anet unix dns tty recvfd "
+             "sendfd "
              "proc exec id chown settime prot_exec unveil vminfo tmppath mcast error";
   return m;
 }
@@ -204,8 +207,8 @@ using pledged = basic_policy<promises<S>::error_penalty ? action::error(ENOSYS) 
 namespace detail {
 // `policy_of_promises` is the run-time policy of a promise set (the rules lower_promises writes,
 // one rule set), its calls outside answered by `penalty`.
-inline runtime_policy policy_of_promises(std::uint32_t bits, action penalty, std::vector<arch::target> targets,
-                                         std::string_view promise_string) {
+inline runtime_policy policy_of_promises(std::uint32_t bits, action penalty,
+                                         std::vector<arch::target> targets, std::string_view promise_string) {
   std::vector<rule> rules(lowered_rule_count_max);
   rules.resize(lower_promises(bits, rules.data()));
   std::vector<entry> entries;
@@ -218,7 +221,8 @@ inline runtime_policy policy_of_promises(std::uint32_t bits, action penalty, std
                         context);
 }
 
-inline parsed_promises checked_promises(std::string_view promise_string, std::span<const arch::target> targets) {
+inline parsed_promises checked_promises(std::string_view promise_string,
+                                        std::span<const arch::target> targets) {
   const parsed_promises p = parse_promises(promise_string);
   if (p.problem != promise_problem::none) throw policy_error(promise_words(promise_string, p));
   // i386's `mmap` (90) is old_mmap, whose arguments are in memory: stdio's and prot_exec's
@@ -237,20 +241,22 @@ inline parsed_promises checked_promises(std::string_view promise_string, std::sp
 inline runtime_policy promise_policy(std::string_view promise_string, action penalty = action::kill_process,
                                      std::vector<arch::target> targets = {arch::native::value}) {
   const detail::parsed_promises p = detail::checked_promises(promise_string, targets);
-  return detail::policy_of_promises(p.bits, p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets),
-                                    promise_string);
+  return detail::policy_of_promises(p.bits, p.error_penalty ? action::error(ENOSYS) : penalty,
+                                    std::move(targets), promise_string);
 }
 
 // `promise_exec_policy` is the wider policy a command runs under from its execve until its
 // promises apply (what `sysfence run --promises` installs before exec, like Cosmopolitan's
 // pledge.com): the promises plus stdio, rpath, prot_exec and exec, and arch_prctl(ARCH_SET_FS),
 // which the dynamic loader and libc's start-up need. A statically linked command keeps it.
-inline runtime_policy promise_exec_policy(std::string_view promise_string, action penalty = action::kill_process,
+inline runtime_policy promise_exec_policy(std::string_view promise_string,
+                                          action penalty = action::kill_process,
                                           std::vector<arch::target> targets = {arch::native::value}) {
   const detail::parsed_promises p = detail::checked_promises(promise_string, targets);
   using namespace detail;
   return policy_of_promises(p.bits | p_stdio | p_rpath | p_prot_exec | p_exec | p_loader,
-                            p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets), promise_string);
+                            p.error_penalty ? action::error(ENOSYS) : penalty, std::move(targets),
+                            promise_string);
 }
 
 // `pledge` confines every thread of the process to the promises in `promise_string` from now on,

@@ -73,12 +73,30 @@ struct promise_name {
 };
 
 inline constexpr std::array<promise_name, 24> promise_names{{
-    {"stdio", p_stdio},   {"rpath", p_rpath},     {"wpath", p_wpath},       {"cpath", p_cpath},
-    {"dpath", p_dpath},   {"flock", p_flock},     {"fattr", p_fattr},       {"inet", p_inet},
-    {"unix", p_unix},     {"dns", p_dns},         {"tty", p_tty},           {"recvfd", p_recvfd},
-    {"proc", p_proc},     {"exec", p_exec},       {"id", p_id},             {"unveil", p_unveil},
-    {"sendfd", p_sendfd}, {"settime", p_settime}, {"prot_exec", p_prot_exec}, {"vminfo", p_vminfo},
-    {"tmppath", p_tmppath}, {"chown", p_chown},   {"anet", p_anet},         {"mcast", p_mcast},
+    {"stdio", p_stdio},
+    {"rpath", p_rpath},
+    {"wpath", p_wpath},
+    {"cpath", p_cpath},
+    {"dpath", p_dpath},
+    {"flock", p_flock},
+    {"fattr", p_fattr},
+    {"inet", p_inet},
+    {"unix", p_unix},
+    {"dns", p_dns},
+    {"tty", p_tty},
+    {"recvfd", p_recvfd},
+    {"proc", p_proc},
+    {"exec", p_exec},
+    {"id", p_id},
+    {"unveil", p_unveil},
+    {"sendfd", p_sendfd},
+    {"settime", p_settime},
+    {"prot_exec", p_prot_exec},
+    {"vminfo", p_vminfo},
+    {"tmppath", p_tmppath},
+    {"chown", p_chown},
+    {"anet", p_anet},
+    {"mcast", p_mcast},
 }};
 
 // OpenBSD's promises that name no Linux facility sysfence can confine with seccomp (pledge.2):
@@ -109,7 +127,8 @@ inline constexpr std::uint64_t set_id_bits = S_ISUID | S_ISGID | S_ISVTX;
 inline constexpr std::uint64_t open_judged = O_ACCMODE | O_CREAT | O_TRUNC | o_tmpfile_bit;
 // clone: a thread shares memory, files, fs and signal handlers and is in the same thread group;
 // it may not be traced, nor make namespaces (Cosmopolitan forbids NEWNS, PTRACE and UNTRACED).
-inline constexpr std::uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+inline constexpr std::uint64_t thread_flags =
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 inline constexpr std::uint64_t clone_forbidden = CLONE_NEWNS | CLONE_PTRACE | CLONE_UNTRACED | CLONE_NEWUSER |
                                                  CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
                                                  CLONE_NEWCGROUP;
@@ -129,7 +148,9 @@ inline constexpr auto promise_table = [] {
   auto allow = [&](std::uint32_t p, auto... s) { (t.add({p, 0, rule{s}}), ...); };
   auto when = [&](std::uint32_t p, rule r) { t.add({p, 0, r}); };
   auto when_all = [&](std::uint32_t all, rule r) { t.add({0, all, r}); };
-  auto ioctls = [&](std::uint32_t p, auto... request) { (when(p, rule{sys::ioctl, arg<1> == request}), ...); };
+  auto ioctls = [&](std::uint32_t p, auto... request) {
+    (when(p, rule{sys::ioctl, arg<1> == request}), ...);
+  };
   auto fcntls = [&](std::uint32_t p, auto... cmd) {
     (when(p, rule{sys::fcntl, arg<1> == cmd}), ...);
     (when(p, rule{sys::fcntl64, arg<1> == cmd}), ...);
@@ -141,7 +162,8 @@ inline constexpr auto promise_table = [] {
   // SOCK_CLOEXEC are masked off (Cosmopolitan tests the type's bits, which SOCK_RAW shares with
   // SOCK_STREAM and SOCK_DGRAM), this protocol.
   auto socket = [&](std::uint32_t p, int domain, int type, auto... protocol) {
-    (when(p, rule{sys::socket, arg<0> == domain, (arg<1> & socket_type_mask) == type, arg<2> == protocol}), ...);
+    (when(p, rule{sys::socket, arg<0> == domain, (arg<1> & socket_type_mask) == type, arg<2> == protocol}),
+     ...);
   };
 
   // Every promise set: exiting. clone3 gets ENOSYS, as in Cosmopolitan, so glibc falls back to
@@ -159,21 +181,21 @@ inline constexpr auto promise_table = [] {
         sys::sysinfo, sys::getrandom, sys::getgroups, sys::getgroups32, sys::getpgid, sys::getpgrp,
         sys::getpid, sys::gettid, sys::getuid, sys::getuid32, sys::getgid, sys::getgid32, sys::getsid,
         sys::getppid, sys::geteuid, sys::geteuid32, sys::getegid, sys::getegid32, sys::getrlimit,
-        sys::ugetrlimit, sys::getresgid, sys::getresgid32, sys::getresuid, sys::getresuid32,
-        sys::getitimer, sys::setitimer, sys::timerfd_create, sys::timerfd_settime, sys::timerfd_settime64,
-        sys::timerfd_gettime, sys::timerfd_gettime64, sys::copy_file_range, sys::gettimeofday,
-        sys::sendfile, sys::sendfile64, sys::vmsplice, sys::splice, sys::lseek, sys::_llseek, sys::tee,
-        sys::brk, sys::msync, sys::mlock, sys::mlock2, sys::munlock, sys::mremap, sys::munmap,
-        sys::mincore, sys::madvise, sys::fadvise64, sys::fadvise64_64, sys::sync_file_range,
-        sys::set_tid_address, sys::membarrier, sys::nanosleep, sys::pipe, sys::pipe2, sys::poll,
-        sys::ppoll, sys::ppoll_time64, sys::select, sys::_newselect, sys::pselect6, sys::pselect6_time64,
-        sys::epoll_create, sys::epoll_create1, sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait,
-        sys::epoll_pwait2, sys::recvfrom, sys::shutdown, sys::alarm, sys::pause, sys::eventfd,
-        sys::eventfd2, sys::signalfd, sys::signalfd4, sys::rt_sigaction, sys::sigaction, sys::sigaltstack,
-        sys::rt_sigprocmask, sys::sigprocmask, sys::rt_sigsuspend, sys::sigsuspend, sys::rt_sigpending,
-        sys::sigpending, sys::rt_sigtimedwait, sys::rt_sigtimedwait_time64, sys::socketpair,
-        sys::getrusage, sys::times, sys::umask, sys::wait4, sys::uname, sys::futex, sys::futex_time64,
-        sys::set_robust_list, sys::get_robust_list, sys::getcpu, sys::rseq);
+        sys::ugetrlimit, sys::getresgid, sys::getresgid32, sys::getresuid, sys::getresuid32, sys::getitimer,
+        sys::setitimer, sys::timerfd_create, sys::timerfd_settime, sys::timerfd_settime64,
+        sys::timerfd_gettime, sys::timerfd_gettime64, sys::copy_file_range, sys::gettimeofday, sys::sendfile,
+        sys::sendfile64, sys::vmsplice, sys::splice, sys::lseek, sys::_llseek, sys::tee, sys::brk, sys::msync,
+        sys::mlock, sys::mlock2, sys::munlock, sys::mremap, sys::munmap, sys::mincore, sys::madvise,
+        sys::fadvise64, sys::fadvise64_64, sys::sync_file_range, sys::set_tid_address, sys::membarrier,
+        sys::nanosleep, sys::pipe, sys::pipe2, sys::poll, sys::ppoll, sys::ppoll_time64, sys::select,
+        sys::_newselect, sys::pselect6, sys::pselect6_time64, sys::epoll_create, sys::epoll_create1,
+        sys::epoll_ctl, sys::epoll_wait, sys::epoll_pwait, sys::epoll_pwait2, sys::recvfrom, sys::shutdown,
+        sys::alarm, sys::pause, sys::eventfd, sys::eventfd2, sys::signalfd, sys::signalfd4, sys::rt_sigaction,
+        sys::sigaction, sys::sigaltstack, sys::rt_sigprocmask, sys::sigprocmask, sys::rt_sigsuspend,
+        sys::sigsuspend, sys::rt_sigpending, sys::sigpending, sys::rt_sigtimedwait,
+        sys::rt_sigtimedwait_time64, sys::socketpair, sys::getrusage, sys::times, sys::umask, sys::wait4,
+        sys::uname, sys::futex, sys::futex_time64, sys::set_robust_list, sys::get_robust_list, sys::getcpu,
+        sys::rseq);
   fcntls(p_stdio, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL);
   // TCGETS is isatty(): glibc's stdio asks it of every character device it buffers (OpenBSD's
   // stdio allows it too); the rest of the terminal ioctls are tty's.
@@ -236,8 +258,8 @@ inline constexpr auto promise_table = [] {
   // for O_RDONLY, wpath otherwise), with no set-id or sticky bit in the mode. Cosmopolitan lets
   // cpath alone open any file for writing this way.
   for (const std::uint64_t creating : {std::uint64_t{O_CREAT}, o_tmpfile_bit})
-    for (const auto& [promise, mode] : {std::pair{p_rpath, O_RDONLY}, std::pair{p_wpath, O_WRONLY},
-                                        std::pair{p_wpath, O_RDWR}}) {
+    for (const auto& [promise, mode] :
+         {std::pair{p_rpath, O_RDONLY}, std::pair{p_wpath, O_WRONLY}, std::pair{p_wpath, O_RDWR}}) {
       when_all(p_cpath | promise, rule{sys::open, (arg<1> & (O_ACCMODE | creating)) == (mode | creating),
                                        (arg<2> & set_id_bits) == 0});
       when_all(p_cpath | promise, rule{sys::openat, (arg<2> & (O_ACCMODE | creating)) == (mode | creating),
@@ -261,7 +283,7 @@ inline constexpr auto promise_table = [] {
     socket(p_inet | p_anet, domain, SOCK_STREAM, 0, IPPROTO_TCP);
     socket(p_inet, domain, SOCK_DGRAM, 0, IPPROTO_UDP);
   }
-  socket(p_inet, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);     // ping sockets
+  socket(p_inet, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);  // ping sockets
   socket(p_inet, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
   allow(p_inet | p_anet | p_unix, sys::listen, sys::bind, sys::sendto, sys::accept, sys::accept4,
         sys::getpeername, sys::getsockname);
@@ -304,8 +326,8 @@ inline constexpr auto promise_table = [] {
   ioctls(p_dns, FIONREAD);
 
   // tty: terminal settings, window size, foreground process group.
-  ioctls(p_tty, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSPGRP, TIOCGPGRP, TIOCSWINSZ, TCFLSH, TCXONC,
-         TCSBRK, TIOCSBRK, TIOCCBRK);
+  ioctls(p_tty, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSPGRP, TIOCGPGRP, TIOCSWINSZ, TCFLSH,
+         TCXONC, TCSBRK, TIOCSBRK, TIOCCBRK);
 
   // recvfd and sendfd: the calls that carry SCM_RIGHTS (and any other message).
   allow(p_recvfd, sys::recvmsg, sys::recvmmsg, sys::recvmmsg_time64);
@@ -354,7 +376,6 @@ inline constexpr auto promise_table = [] {
   allow(p_tmppath, sys::lstat, sys::lstat64, sys::unlink, sys::unlinkat);
   return t;
 }();
-
 
 // `lower_promises` writes the rules of a promise set into `out` (capacity lowered_rule_count_max)
 // and returns how many: the selected rows in table order, a syscall's conditional rules dropped
