@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -319,5 +322,22 @@ TEST_CASE("promise_exec_policy: the start-up filter allows what the promises all
 
 TEST_CASE("promise_policy refuses i386, whose mmap reads its arguments from memory") {
   CHECK_THROWS_AS(promise_policy("stdio", action::kill_process, {arch::x86::value}), policy_error);
+}
+}  // namespace
+
+namespace {
+// The stdio program and its rules as text, for a reader: tests/golden/promises_stdio.*
+// (SYSFENCE_UPDATE_GOLDEN=1 rewrites them).
+TEST_CASE("golden: \"stdio\" explained and disassembled (x86_64)") {
+  const runtime_policy p = promise_policy("stdio", action::kill_process, {arch::x86_64::value});
+  for (const auto& [file, text] : {std::pair{std::string("promises_stdio.explain.txt"), p.explain()},
+                                   std::pair{std::string("promises_stdio.x86_64.txt"), p.dump()}}) {
+    const std::string path = std::string(SYSFENCE_GOLDEN_DIR) + "/" + file;
+    if (std::getenv("SYSFENCE_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << text;
+    std::stringstream golden;
+    golden << std::ifstream(path).rdbuf();
+    INFO(path);
+    CHECK(golden.str() == text);
+  }
 }
 }  // namespace
