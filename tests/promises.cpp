@@ -204,6 +204,8 @@ TEST_CASE("rpath: read-only opens; wpath: opens for writing; cpath: creating wit
   CHECK_FALSE(allowed("rpath", x64(sys::id::openat, at_fdcwd, 0, O_RDONLY | O_TRUNC)));
   CHECK(allowed("rpath", x64(sys::id::newfstatat, at_fdcwd, 0, 0, 0)));
   CHECK(allowed("rpath", x64(sys::id::getdents64, 3)));
+  CHECK(allowed("rpath", x64(sys::id::lgetxattr, 0, 0, 0, 0)));
+  CHECK_FALSE(allowed("rpath", x64(sys::id::lsetxattr, 0, 0, 0, 0)));
   CHECK(allowed("wpath", x64(sys::id::openat, at_fdcwd, 0, O_WRONLY | O_TRUNC)));
   CHECK(allowed("wpath", x64(sys::id::openat, at_fdcwd, 0, O_RDWR)));
   CHECK_FALSE(allowed("wpath", x64(sys::id::openat, at_fdcwd, 0, O_RDONLY)));

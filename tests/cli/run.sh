@@ -154,6 +154,9 @@ case $case_name in
     expect 0 "$sysfence" run --promises "stdio rpath" -- cat hostname
     cmp -s out hostname || fail "cat under \"stdio rpath\" did not print the file"
     lacks err "statically linked"
+    # ls -l reads extended attributes (ACLs, security labels): metadata, rpath's
+    expect 0 "$sysfence" run --promises "stdio rpath" -- ls -l hostname
+    contains out "hostname"
     # the penalty: kill ends it by SIGSYS (159); trap names the call first
     expect 159 "$sysfence" run --promises "stdio" --action-on-violation kill -- cat hostname
     expect 159 "$sysfence" run --promises "STDIO" --action-on-violation trap -- cat hostname

@@ -232,6 +232,9 @@ inline constexpr auto promise_table = [] {
         sys::newfstatat, sys::fstatat64, sys::statx, sys::access, sys::faccessat, sys::faccessat2,
         sys::readlink, sys::readlinkat, sys::statfs, sys::statfs64, sys::fstatfs, sys::fstatfs64,
         sys::getdents, sys::getdents64);
+  // Extended attributes are metadata too: ls -l reads ACLs and security labels (lgetxattr) and
+  // reports EPERM as an error. Cosmopolitan's rpath lacks them.
+  allow(p_rpath, sys::getxattr, sys::lgetxattr, sys::fgetxattr, sys::listxattr, sys::llistxattr, sys::flistxattr);
   when(p_rpath, rule{sys::open, (arg<1> & open_judged) == O_RDONLY});
   when(p_rpath, rule{sys::openat, (arg<2> & open_judged) == O_RDONLY});
 
