@@ -188,6 +188,9 @@ struct promises : rule_set_base {
  private:
   static constexpr detail::parsed_promises parsed_ = detail::parse_promises(S.view());
   static constexpr bool checked_ = detail::promises_checked<S>();
+  static_assert(arch::native::value.audit != arch::x86::value.audit,
+                "sysfence: promises<...> is not supported on i386: its old mmap reads its arguments from "
+                "memory, so stdio's PROT_EXEC check would mean nothing");
 
  public:
   static constexpr std::string_view name = promise_rule_set_name;
