@@ -432,7 +432,8 @@ struct parser {
   }
 
   constexpr bool syscall_filter(action a, std::vector<filter>& into) noexcept {
-    filter f{a};
+    filter f{};
+    f.result = a;
     f.line = cur.line;
     f.column = cur.column;
     if (cur.kind == tok::kw_syscall) {
@@ -509,7 +510,8 @@ struct parser {
     return static_cast<std::int32_t>(out.nodes.size() - 1);
   }
   constexpr bool binary(node_kind k, std::int32_t& left, std::int32_t right, const token& at) noexcept {
-    node n{k};
+    node n{};
+    n.kind = k;
     n.left = left;
     n.right = right;
     n.name = at.text;  // the operator, for messages
@@ -576,7 +578,8 @@ struct parser {
       std::int32_t child = -1;
       ok = shift() && primary(child);
       if (ok) {
-        node n{node_kind::logic_not};
+        node n{};
+    n.kind = node_kind::logic_not;
         n.left = child;
         n.line = at.line;
         n.column = at.column;
@@ -632,14 +635,16 @@ struct parser {
     const token t = cur;
     bool ok = true;
     if (t.kind == tok::number) {
-      node n{node_kind::number};
+      node n{};
+    n.kind = node_kind::number;
       n.value = t.value;
       n.line = t.line;
       n.column = t.column;
       e = add(n);
       ok = shift();
     } else if (t.kind == tok::ident) {
-      node n{node_kind::ident};
+      node n{};
+    n.kind = node_kind::ident;
       if (const std::uint64_t* v = constant(t.text)) {
         n.kind = node_kind::number;
         n.value = *v;
