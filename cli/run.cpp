@@ -17,7 +17,7 @@ namespace sysfence::cli {
 namespace {
 
 struct run_args {
-  std::string policy, profile, on_violation;
+  std::string policy, profile, kafel, on_violation;
   input_options input;
   bool report = false;
   double timeout = 0;
@@ -33,9 +33,9 @@ action violation_action(const std::string& name) {
 }
 
 void run(const run_args& a) {
-  const std::string& path = a.policy.empty() ? a.profile : a.policy;
+  const std::string& path = !a.kafel.empty() ? a.kafel : a.policy.empty() ? a.profile : a.policy;
   load_options o = options_for(a.input);
-  o.kind = a.policy.empty() ? policy_kind::oci : policy_kind::automatic;
+  o.kind = !a.kafel.empty() ? policy_kind::kafel : a.policy.empty() ? policy_kind::oci : policy_kind::automatic;
   loaded_policy loaded = load_policy_file(path, o);
   if (!loaded.policy) fail("sysfence: " + path + ": run takes a JSON policy (a raw BPF program has no rules to run)");
   if (!a.profile.empty() && loaded.kind != policy_kind::oci)
@@ -75,8 +75,10 @@ void add_run(CLI::App& app) {
   auto* policy = sub->add_option("--policy", a->policy, "The policy file (seccompiler JSON, or a Docker/OCI profile)")
                      ;
   auto* profile = sub->add_option("--profile", a->profile, "A Docker/OCI seccomp profile");
+  auto* kafel = sub->add_option("--kafel", a->kafel, "A kafel policy (nsjail's seccomp language)");
   policy->excludes(profile);
   profile->excludes(policy);
+  kafel->excludes(policy)->excludes(profile);
   add_filter_and_caps(*sub, a->input);
   sub->add_option("--action-on-violation", a->on_violation,
                   "What calls the policy does not allow get, replacing its default action")
@@ -90,8 +92,9 @@ void add_run(CLI::App& app) {
       "Exit status: the command's own, or 128 + the signal that ended it; 126 if the policy could not be "
       "installed, 127 if the command could not be run; 1 for a bad policy file, 2 for a bad command line.\n"
       "Example: sysfence run --profile default.json -- cat /etc/hostname");
-  sub->callback([a, policy, profile] {
-    if (policy->count() + profile->count() != 1) fail("sysfence run: give --policy FILE or --profile FILE", 2);
+  sub->callback([a, policy, profile, kafel] {
+    if (policy->count() + profile->count() + kafel->count() != 1)
+      fail("sysfence run: give --policy FILE, --profile FILE or --kafel FILE", 2);
     run(*a);
   });
 }
