@@ -257,6 +257,125 @@ TEST_CASE("every action kafel names") {
   CHECK(run(prog, sys::id::write, 3) == action::error(1));
 }
 
+// --- budget: 100 filters (133 rules) within clang 14's default 1,048,576 constexpr steps ---------
+
+// Generated once (a third plain, a third `a == x || a == y`, a third masked and !=) over the first
+// hundred x86_64 syscalls whose prototypes name their parameters.
+constexpr char hundred_filters[] = R"(
+  ALLOW { access }
+  ERRNO(2) { acct { name == 1 || name == 1001 } }
+  ALLOW { add_key { (_type & 0xf0) == 0x20 && _type != 7 } }
+  ALLOW { adjtimex }
+  ERRNO(5) { alarm { seconds == 4 || seconds == 1004 } }
+  ALLOW { bpf { (cmd & 0xf0) == 0x50 && cmd != 7 } }
+  ALLOW { brk }
+  ERRNO(8) { cachestat { fd == 7 || fd == 1007 } }
+  ALLOW { capget { (header & 0xf0) == 0x80 && header != 7 } }
+  ALLOW { capset }
+  ERRNO(11) { chdir { filename == 10 || filename == 1010 } }
+  ALLOW { chmod { (filename & 0xf0) == 0xb0 && filename != 7 } }
+  ALLOW { chown }
+  ERRNO(14) { chroot { filename == 13 || filename == 1013 } }
+  ALLOW { clock_adjtime { (which_clock & 0xf0) == 0xe0 && which_clock != 7 } }
+  ALLOW { clock_getres }
+  ERRNO(17) { clock_gettime { which_clock == 16 || which_clock == 1016 } }
+  ALLOW { clock_nanosleep { (which_clock & 0xf0) == 0x10 && which_clock != 7 } }
+  ALLOW { clock_settime }
+  ERRNO(20) { clone3 { uargs == 19 || uargs == 1019 } }
+  ALLOW { close { (fd & 0xf0) == 0x40 && fd != 7 } }
+  ALLOW { close_range }
+  ERRNO(23) { copy_file_range { fd_in == 22 || fd_in == 1022 } }
+  ALLOW { creat { (pathname & 0xf0) == 0x70 && pathname != 7 } }
+  ALLOW { delete_module }
+  ERRNO(26) { dup { fildes == 25 || fildes == 1025 } }
+  ALLOW { dup2 { (oldfd & 0xf0) == 0xa0 && oldfd != 7 } }
+  ALLOW { dup3 }
+  ERRNO(29) { epoll_create { size == 28 || size == 1028 } }
+  ALLOW { epoll_create1 { (flags & 0xf0) == 0xd0 && flags != 7 } }
+  ALLOW { epoll_ctl }
+  ERRNO(2) { epoll_pwait { epfd == 31 || epfd == 1031 } }
+  ALLOW { epoll_pwait2 { (epfd & 0xf0) == 0x0 && epfd != 7 } }
+  ALLOW { epoll_wait }
+  ERRNO(5) { eventfd { count == 34 || count == 1034 } }
+  ALLOW { eventfd2 { (count & 0xf0) == 0x30 && count != 7 } }
+  ALLOW { execve }
+  ERRNO(8) { execveat { dfd == 37 || dfd == 1037 } }
+  ALLOW { exit { (error_code & 0xf0) == 0x60 && error_code != 7 } }
+  ALLOW { exit_group }
+  ERRNO(11) { faccessat { dfd == 40 || dfd == 1040 } }
+  ALLOW { faccessat2 { (dfd & 0xf0) == 0x90 && dfd != 7 } }
+  ALLOW { fadvise64 }
+  ERRNO(14) { fallocate { fd == 43 || fd == 1043 } }
+  ALLOW { fanotify_init { (flags & 0xf0) == 0xc0 && flags != 7 } }
+  ALLOW { fanotify_mark }
+  ERRNO(17) { fchdir { fd == 46 || fd == 1046 } }
+  ALLOW { fchmod { (fd & 0xf0) == 0xf0 && fd != 7 } }
+  ALLOW { fchmodat }
+  ERRNO(20) { fchmodat2 { dfd == 49 || dfd == 1049 } }
+  ALLOW { fchown { (fd & 0xf0) == 0x20 && fd != 7 } }
+  ALLOW { fchownat }
+  ERRNO(23) { fcntl { fd == 52 || fd == 1052 } }
+  ALLOW { fdatasync { (fd & 0xf0) == 0x50 && fd != 7 } }
+  ALLOW { fgetxattr }
+  ERRNO(26) { finit_module { fd == 55 || fd == 1055 } }
+  ALLOW { flistxattr { (fd & 0xf0) == 0x80 && fd != 7 } }
+  ALLOW { flock }
+  ERRNO(29) { fremovexattr { fd == 58 || fd == 1058 } }
+  ALLOW { fsconfig { (fs_fd & 0xf0) == 0xb0 && fs_fd != 7 } }
+  ALLOW { fsetxattr }
+  ERRNO(2) { fsmount { fs_fd == 61 || fs_fd == 1061 } }
+  ALLOW { fsopen { (fs_name & 0xf0) == 0xe0 && fs_name != 7 } }
+  ALLOW { fspick }
+  ERRNO(5) { fstat { fd == 64 || fd == 1064 } }
+  ALLOW { fstatfs { (fd & 0xf0) == 0x10 && fd != 7 } }
+  ALLOW { fsync }
+  ERRNO(8) { ftruncate { fd == 67 || fd == 1067 } }
+  ALLOW { futex { (uaddr & 0xf0) == 0x40 && uaddr != 7 } }
+  ALLOW { futex_requeue }
+  ERRNO(11) { futex_wait { uaddr == 70 || uaddr == 1070 } }
+  ALLOW { futex_waitv { (waiters & 0xf0) == 0x70 && waiters != 7 } }
+  ALLOW { futex_wake }
+  ERRNO(14) { futimesat { dfd == 73 || dfd == 1073 } }
+  ALLOW { get_mempolicy { (policy & 0xf0) == 0xa0 && policy != 7 } }
+  ALLOW { get_robust_list }
+  ERRNO(17) { getcpu { cpu == 76 || cpu == 1076 } }
+  ALLOW { getcwd { (buf & 0xf0) == 0xd0 && buf != 7 } }
+  ALLOW { getdents }
+  ERRNO(20) { getdents64 { fd == 79 || fd == 1079 } }
+  ALLOW { getgroups { (gidsetsize & 0xf0) == 0x0 && gidsetsize != 7 } }
+  ALLOW { getitimer }
+  ERRNO(23) { getpgid { pid == 82 || pid == 1082 } }
+  ALLOW { getpriority { (which & 0xf0) == 0x30 && which != 7 } }
+  ALLOW { getrandom }
+  ERRNO(26) { getresgid { rgid == 85 || rgid == 1085 } }
+  ALLOW { getresuid { (ruid & 0xf0) == 0x60 && ruid != 7 } }
+  ALLOW { getrlimit }
+  ERRNO(29) { getrusage { who == 88 || who == 1088 } }
+  ALLOW { getsid { (pid & 0xf0) == 0x90 && pid != 7 } }
+  ALLOW { getsockopt }
+  ERRNO(2) { gettimeofday { tv == 91 || tv == 1091 } }
+  ALLOW { getxattr { (path & 0xf0) == 0xc0 && path != 7 } }
+  ALLOW { init_module }
+  ERRNO(5) { inotify_add_watch { fd == 94 || fd == 1094 } }
+  ALLOW { inotify_init1 { (flags & 0xf0) == 0xf0 && flags != 7 } }
+  ALLOW { inotify_rm_watch }
+  ERRNO(8) { io_cancel { ctx_id == 97 || ctx_id == 1097 } }
+  ALLOW { io_destroy { (ctx & 0xf0) == 0x20 && ctx != 7 } }
+  ALLOW { io_getevents }
+  DEFAULT KILL_PROCESS
+)";
+constexpr bool hundred_filters_compile() {
+  constexpr kafel<hundred_filters> p;
+  return p.rules().size() == 133 && run(p.program(), sys::id::access) == action::allow &&
+         run(p.program(), sys::id::acct, 1001) == action::error(2) && run(p.program(), sys::id::acct, 2) == action::kill_process &&
+         run(p.program(), sys::id::close, 0x47) == action::allow && run(p.program(), sys::id::close, 0x57) == action::kill_process;
+}
+static_assert(hundred_filters_compile());
+TEST_CASE("a 100-filter policy compiles at compile time, as at run time") {
+  CHECK(hundred_filters_compile());
+  check_identical<hundred_filters>();
+}
+
 // --- nsjail's sample policies --------------------------------------------------------------------
 
 std::string read_file(const std::filesystem::path& p) {
