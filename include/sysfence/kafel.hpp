@@ -85,19 +85,20 @@ inline runtime_policy kafel_policy(std::string_view text, std::string_view file_
                         true);
 }
 
-// `fixed_string` holds a string literal as a template argument: kafel<"ALLOW { read }">.
+namespace detail::kafel {
+
+// `literal` holds a string literal as a template argument: kafel<"ALLOW { read }">. (In
+// detail::kafel: other front ends may hold their own.)
 template <std::size_t N>
-struct fixed_string {
+struct literal {
   std::array<char, N + 1> chars{};
-  constexpr fixed_string(const char (&s)[N + 1]) noexcept {  // NOLINT: implicit by design
+  constexpr literal(const char (&s)[N + 1]) noexcept {  // NOLINT: implicit by design
     for (std::size_t i = 0; i <= N; ++i) chars[i] = s[i];
   }
   [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars.data(), N}; }
 };
 template <std::size_t N>
-fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
-
-namespace detail::kafel {
+literal(const char (&)[N]) -> literal<N - 1>;
 
 // Compile errors name the place and the token as template arguments both compilers print.
 template <std::uint32_t N>
@@ -131,7 +132,7 @@ struct summary {
   action default_action{};
 };
 
-template <fixed_string Text>
+template <literal Text>
 struct compiled {
   static constexpr summary first = [] {
     const lowered l = read(Text.view(), arch::native::value);
@@ -164,7 +165,7 @@ struct compiled {
 // `kafel<"...">` is a kafel program compiled in a constant expression for the native ABI: its
 // program() is a constant array, dump() and the apply forms are runtime_policy's. A syntax or
 // name error stops the build naming line<L>, column<C>, the problem and the token.
-template <fixed_string Text>
+template <detail::kafel::literal Text>
 class kafel : public detail::program_methods<kafel<Text>> {
   using compiled = detail::kafel::compiled<Text>;
   static_assert(compiled::reported);

@@ -54,13 +54,6 @@ constexpr arch_family family_of(const arch::target& t) noexcept {
   }
 }
 
-// `literal` is one comparison after negations were pushed into it. `masked_ne` is (arg & mask)
-// != value, which the core lacks: it becomes one alternative per mask bit (see `expand`).
-struct literal {
-  condition c;
-  bool masked_ne = false;
-};
-
 // `dnf` is a boolean expression as alternatives of conjunctions; no alternative is false, one
 // empty alternative is true.
 using conjunction = std::vector<condition>;
