@@ -21,10 +21,13 @@ namespace {
 using namespace sysfence;
 namespace k = sysfence::detail::kafel;
 
-// The action a program gives a call (the simulator runs the BPF program).
+// The policies are compiled for x86_64 (kafel's names are x86_64's) and simulated on any host.
+using x86_64 = arch::x86_64;
+
+// The action a program gives an x86_64 call (the simulator runs the BPF program).
 template <class... Args>
 constexpr action run(std::span<const bpf::insn> program, sys::id s, Args... args) {
-  return evaluate(program, call(s, static_cast<std::uint64_t>(args)...)).result;
+  return evaluate(program, call<x86_64>(s, static_cast<std::uint64_t>(args)...)).result;
 }
 
 // --- the lexer --------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ using first_match = kafel<R"(
   ERRNO(1) { write, read }
   ALLOW { read }  /* never reached: ERRNO(1) above matches every read */
   DEFAULT ERRNO(38)
-)">;
+)", x86_64>;
 constexpr bool first_match_wins() {
   constexpr first_match p;
   return run(p.program(), sys::id::write, 1) == action::allow && run(p.program(), sys::id::write, 2) == action::allow &&
@@ -138,7 +141,7 @@ TEST_CASE("first match wins, as in kafel") { CHECK(first_match_wins()); }
 using widths = kafel<R"(
   ALLOW { write { fd == 1 }, mmap { addr == 1 }, close(a) { a == -1 } }
   DEFAULT KILL_PROCESS
-)">;
+)", x86_64>;
 constexpr bool four_byte_arguments_compare_32_bits() {
   constexpr widths p;
   return run(p.program(), sys::id::write, 0x100000001ULL) == action::allow &&  // the kernel reads fd's 32 bits
@@ -161,7 +164,7 @@ using expressions = kafel<R"(
     kill { 5 > sig }
   }
   DEFAULT ERRNO(1)
-)">;
+)", x86_64>;
 constexpr bool expressions_mean_what_they_say() {
   constexpr expressions p;
   for (std::uint64_t v = 0; v < 16; ++v) {
@@ -180,7 +183,7 @@ using numbers_and_aliases = kafel<R"(
   #define MYWRITE 1
   ALLOW { SYSCALL[0], MYWRITE, newstat, newfstat, newuname, umount }
   DEFAULT KILL
-)">;
+)", x86_64>;
 constexpr bool numbers_and_aliases_resolve() {
   constexpr numbers_and_aliases p;
   return run(p.program(), sys::id::read) == action::allow && run(p.program(), sys::id::write) == action::allow &&
@@ -192,10 +195,10 @@ static_assert(numbers_and_aliases_resolve());
 TEST_CASE("SYSCALL[n], #define'd numbers and kafel's kernel names") { CHECK(numbers_and_aliases_resolve()); }
 
 // DEFAULT ALLOW still refuses x32's numbers (kafel checks no x32 bit).
-using deny_list = kafel<"KILL_PROCESS { ptrace } DEFAULT ALLOW">;
+using deny_list = kafel<"KILL_PROCESS { ptrace } DEFAULT ALLOW", x86_64>;
 constexpr bool x32_is_refused() {
   constexpr deny_list p;
-  seccomp_data x32 = call(sys::id::read);
+  seccomp_data x32 = call<x86_64>(sys::id::read);
   x32.nr = 0x40000000 | 0;
   return evaluate(p.program(), x32).result == action::kill_process &&
          run(p.program(), sys::id::read) == action::allow && run(p.program(), sys::id::ptrace) == action::kill_process;
@@ -221,8 +224,8 @@ constexpr char text_c[] = "";  // empty: everything is KILLed
 
 template <const auto& Text>
 void check_identical() {
-  constexpr kafel<Text> compiled;
-  const runtime_policy at_run_time = kafel_policy(Text, "p");
+  constexpr kafel<Text, x86_64> compiled;
+  const runtime_policy at_run_time = kafel_policy(Text, "p", {x86_64::value});
   CHECK(at_run_time.first_match_wins());
   REQUIRE(compiled.program().size() == at_run_time.program().size());
   for (std::size_t i = 0; i < compiled.program().size(); ++i) {
@@ -242,7 +245,7 @@ TEST_CASE("kafel<\"...\"> and kafel_policy() compile the same program") {
 }
 
 TEST_CASE("every action kafel names") {
-  const runtime_policy p = kafel_policy(text_a, "p");
+  const runtime_policy p = kafel_policy(text_a, "p", {x86_64::value});
   const auto prog = p.program();
   CHECK(run(prog, sys::id::getpid) == action::log);
   CHECK(run(prog, sys::id::kill, 1, 9) == action::trap(7));
@@ -365,7 +368,7 @@ constexpr char hundred_filters[] = R"(
   DEFAULT KILL_PROCESS
 )";
 constexpr bool hundred_filters_compile() {
-  constexpr kafel<hundred_filters> p;
+  constexpr kafel<hundred_filters, x86_64> p;
   return p.rules().size() == 133 && run(p.program(), sys::id::access) == action::allow &&
          run(p.program(), sys::id::acct, 1001) == action::error(2) && run(p.program(), sys::id::acct, 2) == action::kill_process &&
          run(p.program(), sys::id::close, 0x47) == action::allow && run(p.program(), sys::id::close, 0x57) == action::kill_process;
@@ -419,7 +422,7 @@ TEST_CASE("nsjail's sample policies compile and mean what kafel says") {
       CHECK(run(prog, sys::id::socket) == action::kill_process);
       CHECK(run(prog, sys::id::ptrace) == action::kill_process);
       // The same text compiled at compile time gives the same program.
-      constexpr kafel<imagemagick_convert> compiled;
+      constexpr kafel<imagemagick_convert, x86_64> compiled;
       CHECK(std::equal(prog.begin(), prog.end(), compiled.program().begin(), compiled.program().end(),
                        [](const bpf::insn& a, const bpf::insn& b) {
                          return a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k;

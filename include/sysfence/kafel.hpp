@@ -132,21 +132,21 @@ struct summary {
   action default_action{};
 };
 
-template <literal Text>
+template <literal Text, class Arch>
 struct compiled {
   static constexpr summary first = [] {
-    const lowered l = read(Text.view(), arch::native::value);
+    const lowered l = read(Text.view(), Arch::value);
     return summary{l.err, l.err.ok() ? l.rules.size() : 0, l.default_action};
   }();
   static constexpr error err = first.err;
   static constexpr bool reported = report_error<err>(std::make_index_sequence<err.token_size>{});
   static constexpr std::array<entry, first.count> rules = [] {
     std::array<entry, first.count> a{};
-    const lowered l = read(Text.view(), arch::native::value);
+    const lowered l = read(Text.view(), Arch::value);
     for (std::size_t i = 0; i < a.size() && i < l.rules.size(); ++i) a[i] = l.rules[i];
     return a;
   }();
-  static constexpr std::array<arch::target, 1> targets{arch::native::value};
+  static constexpr std::array<arch::target, 1> targets{Arch::value};
   static constexpr std::size_t capacity = capacity_bound(rules, 1);
   static constexpr auto built = [] {
     build_result<capacity, 0> r{};
@@ -162,12 +162,13 @@ struct compiled {
 
 }  // namespace detail::kafel
 
-// `kafel<"...">` is a kafel program compiled in a constant expression for the native ABI: its
-// program() is a constant array, dump() and the apply forms are runtime_policy's. A syntax or
-// name error stops the build naming line<L>, column<C>, the problem and the token.
-template <detail::kafel::literal Text>
-class kafel : public detail::program_methods<kafel<Text>> {
-  using compiled = detail::kafel::compiled<Text>;
+// `kafel<"...">` is a kafel program compiled in a constant expression for the native ABI (or
+// `Arch`'s, to simulate or dump it): its program() is a constant array, dump() and the apply
+// forms are runtime_policy's. A syntax or name error stops the build naming line<L>, column<C>,
+// the problem and the token.
+template <detail::kafel::literal Text, class Arch = arch::native>
+class kafel : public detail::program_methods<kafel<Text, Arch>> {
+  using compiled = detail::kafel::compiled<Text, Arch>;
   static_assert(compiled::reported);
   static_assert(!compiled::err.ok() || compiled::built.out.result.ok(),
                 "sysfence: the kafel policy's rules do not compile (too long for the kernel?)");
@@ -178,7 +179,7 @@ class kafel : public detail::program_methods<kafel<Text>> {
   static constexpr std::array<bpf::insn, size_> insns = detail::take<size_>(compiled::built.insns);
   // `program` is the same program as a span, as runtime_policy gives it.
   [[nodiscard]] constexpr std::span<const bpf::insn> program() const noexcept { return insns; }
-  // `targets` is the ABIs the program serves: the native one.
+  // `targets` is the ABIs the program serves: Arch's.
   [[nodiscard]] constexpr std::span<const arch::target> targets() const noexcept { return compiled::targets; }
   // `rules` is the policy's rules in priority order (the first matching a call decides it).
   [[nodiscard]] constexpr std::span<const detail::entry> rules() const noexcept { return compiled::rules; }
