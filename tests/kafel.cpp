@@ -210,7 +210,7 @@ TEST_CASE("a deny list still refuses x32 calls") { CHECK(x32_is_refused()); }
 
 constexpr char text_a[] = R"(
   POLICY base { ALLOW { read, write { fd == 1 || fd == 2 }, close } }
-  POLICY net { ERRNO(13) { socket(family, type, protocol) { family != 1 } }, ALLOW { socket } }
+  POLICY net { ERRNO(13) { socket { family != 1 } }, ALLOW { socket } }
   USE base, USE net,
   LOG { getpid }, TRAP(7) { kill { sig == 9 } }, TRACE(3) { getppid }, USER_NOTIF { mkdirat }
   KILL_THREAD { ptrace } DENY { process_vm_readv }

@@ -18,6 +18,9 @@
 #   include/linux/compat.h                            the prototypes of x32's own entry points (compat_sys_*),
 #                                                     read from arch/x86/entry/syscalls/syscall_64.tbl with the
 #                                                     ABIs the Makefile gives asm/syscalls_x32.h (common, x32)
+#   net/socket.c, fs/aio.c, fs/select.c,              the parameter names of syscalls whose syscalls.h prototype
+#   kernel/signal.c                                   leaves them unnamed (sys_socket(int, int, int)), from their
+#                                                     SYSCALL_DEFINE (one per name in these files): kafel's names
 #   arch/x86/Kconfig, arch/Kconfig                    whether x86_64 selects the CONFIG_ symbols (CLONE_BACKWARDS...)
 #                                                     that choose between two prototypes of one entry point
 #   include/sysfence/detail/generated/syscall_ids.hpp     sysfence's syscall ids (tools/gen_syscalls.cmake)
@@ -59,8 +62,10 @@ set(syscalls_h_rel "include/linux/syscalls.h")
 set(compat_h_rel "include/linux/compat.h")
 set(x86_kconfig_rel "arch/x86/Kconfig")
 set(arch_kconfig_rel "arch/Kconfig")
+set(define_sources_rel net/socket.c fs/aio.c fs/select.c kernel/signal.c)
 sysfence_linux_source("arch/x86/entry/syscalls/Makefile" "arch/x86/entry/syscalls/syscall_64.tbl"
-                      "${syscalls_h_rel}" "${compat_h_rel}" "${x86_kconfig_rel}" "${arch_kconfig_rel}")
+                      "${syscalls_h_rel}" "${compat_h_rel}" "${x86_kconfig_rel}" "${arch_kconfig_rel}"
+                      ${define_sources_rel})
 set(syscalls_h "${ksrc}/${syscalls_h_rel}")
 set(compat_h "${ksrc}/${compat_h_rel}")
 set(x86_kconfig "${ksrc}/${x86_kconfig_rel}")
@@ -487,6 +492,39 @@ function(sysfence_parameter index text fn)
   set(p_bits ${bits} PARENT_SCOPE)
 endfunction()
 
+# --- parameter names from SYSCALL_DEFINE, where the prototype has none ------------------------------
+# `define_names_<name>`: the names of SYSCALL_DEFINEn(name, type, pname, ...) at the start of a line
+# of define_sources_rel; a name defined twice (under CONFIG_ choices) is left out.
+foreach(rel IN LISTS define_sources_rel)
+  if(NOT EXISTS "${ksrc}/${rel}")
+    message(FATAL_ERROR "gen_signatures: ${ksrc}/${rel} does not exist; ${sysfence_linux_source_hint}")
+  endif()
+  file(READ "${ksrc}/${rel}" text)
+  string(REPLACE ";" "," text "${text}")  # (CMake lists split on ';')
+  string(REGEX MATCHALL "\nSYSCALL_DEFINE[0-6]\\([a-z0-9_]+,[^)]*\\)" defs "${text}")
+  foreach(d IN LISTS defs)
+    string(REGEX REPLACE "^\nSYSCALL_DEFINE[0-6]\\(" "" d "${d}")
+    string(REGEX REPLACE "\\)$" "" d "${d}")
+    string(REGEX REPLACE "[ \t\n]+" " " d "${d}")
+    string(REPLACE "," ";" parts "${d}")
+    list(POP_FRONT parts def_name)
+    string(STRIP "${def_name}" def_name)
+    set(pnames "")
+    list(LENGTH parts np)
+    foreach(k RANGE 1 ${np} 2)
+      if(k LESS np)
+        list(GET parts ${k} pname)
+        string(STRIP "${pname}" pname)
+        list(APPEND pnames "${pname}")
+      endif()
+    endforeach()
+    if(DEFINED define_names_${def_name})
+      set(define_twice_${def_name} ON)
+    endif()
+    set(define_names_${def_name} "${pnames}")
+  endforeach()
+endforeach()
+
 # --- each syscall's signature ---------------------------------------------------------------------
 set(rows "")
 set(name_rows "")
@@ -579,6 +617,15 @@ foreach(i RANGE 0 ${last})
   list(JOIN padded ", " bits_text)
   list(JOIN proto ", " proto_text)
   string(APPEND rows "    {${np}, {${bits_text}}, true},  // ${name}: ${fn}(${proto_text})\n")
+  # Unnamed in the prototype: the names of its SYSCALL_DEFINE, when there is exactly one.
+  string(REGEX REPLACE "^sys_" "" def_name "${fn}")
+  list(LENGTH kernel_names nk)
+  if(kernel_names MATCHES "(^|;)arg[0-5](;|$)" AND DEFINED define_names_${def_name} AND NOT define_twice_${def_name})
+    list(LENGTH define_names_${def_name} nd)
+    if(nd EQUAL nk)
+      set(kernel_names ${define_names_${def_name}})
+    endif()
+  endif()
   list(JOIN kernel_names " " names_text)
   string(APPEND name_rows "    \"${names_text}\",  // ${name}\n")
   if(np GREATER 0)
@@ -693,7 +740,8 @@ string(APPEND o "// The signature of each sys::id (${n_known} known, ${n_unknown
 string(APPEND o "inline constexpr std::array<signature, syscall_count> syscall_signatures{{\n")
 string(APPEND o "${rows}}};\n\n")
 string(APPEND o "// The kernel's names of each sys::id's parameters, separated by spaces, as its prototype spells\n")
-string(APPEND o "// them (`argN` where it has none; empty for an unknown syscall): kafel's argument names.\n")
+string(APPEND o "// them, or its one SYSCALL_DEFINE where the prototype has none (else `argN`; empty for an unknown\n")
+string(APPEND o "// syscall): kafel's argument names.\n")
 string(APPEND o "inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_names{{\n")
 string(APPEND o "${name_rows}}};\n\n")
 string(APPEND o "// x32's syscalls numbered from `syscall_x32_own_first` are its own entry points (${table_x32}, ABIs\n")

@@ -867,13 +867,14 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
 }};
 
 // The kernel's names of each sys::id's parameters, separated by spaces, as its prototype spells
-// them (`argN` where it has none; empty for an unknown syscall): kafel's argument names.
+// them, or its one SYSCALL_DEFINE where the prototype has none (else `argN`; empty for an unknown
+// syscall): kafel's argument names.
 inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_names{{
     "",  // _llseek
     "",  // _newselect
     "",  // _sysctl
-    "arg0 arg1 arg2",  // accept
-    "arg0 arg1 arg2 arg3",  // accept4
+    "fd upeer_sockaddr upeer_addrlen",  // accept
+    "fd upeer_sockaddr upeer_addrlen flags",  // accept4
     "filename mode",  // access
     "name",  // acct
     "_type _description _payload plen destringid",  // add_key
@@ -882,7 +883,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "seconds",  // alarm
     "",  // arch_prctl
     "",  // bdflush
-    "arg0 arg1 arg2",  // bind
+    "fd umyaddr addrlen",  // bind
     "cmd attr size",  // bpf
     "",  // break
     "brk",  // brk
@@ -908,7 +909,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "uargs size",  // clone3
     "fd",  // close
     "fd max_fd flags",  // close_range
-    "arg0 arg1 arg2",  // connect
+    "fd uservaddr addrlen",  // connect
     "fd_in off_in fd_out off_out len flags",  // copy_file_range
     "pathname mode",  // creat
     "",  // create_module
@@ -991,7 +992,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "gidsetsize grouplist",  // getgroups
     "",  // getgroups32
     "which value",  // getitimer
-    "arg0 arg1 arg2",  // getpeername
+    "fd usockaddr usockaddr_len",  // getpeername
     "pid",  // getpgid
     "",  // getpgrp
     "",  // getpid
@@ -1006,7 +1007,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "resource rlim",  // getrlimit
     "who ru",  // getrusage
     "pid",  // getsid
-    "arg0 arg1 arg2",  // getsockname
+    "fd usockaddr usockaddr_len",  // getsockname
     "fd level optname optval optlen",  // getsockopt
     "",  // gettid
     "tv tz",  // gettimeofday
@@ -1026,7 +1027,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "ctx_id min_nr nr events timeout sig",  // io_pgetevents
     "",  // io_pgetevents_time64
     "nr_reqs ctx",  // io_setup
-    "arg0 arg1 arg2",  // io_submit
+    "ctx_id nr iocbpp",  // io_submit
     "fd to_submit min_complete flags argp argsz",  // io_uring_enter
     "fd op arg nr_args",  // io_uring_register
     "entries p",  // io_uring_setup
@@ -1049,7 +1050,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "path name value size",  // lgetxattr
     "oldname newname",  // link
     "olddfd oldname newdfd newname flags",  // linkat
-    "arg0 arg1",  // listen
+    "fd backlog",  // listen
     "req mnt_ids nr_mnt_ids flags",  // listmount
     "path list size",  // listxattr
     "path list size",  // llistxattr
@@ -1133,7 +1134,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "pkey",  // pkey_free
     "start len prot pkey",  // pkey_mprotect
     "ufds nfds timeout",  // poll
-    "arg0 arg1 arg2 arg3 arg4",  // ppoll
+    "ufds nfds tsp sigmask sigsetsize",  // ppoll
     "",  // ppoll_time64
     "option arg2 arg3 arg4 arg5",  // prctl
     "fd buf count pos",  // pread64
@@ -1146,7 +1147,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "pid lvec liovcnt rvec riovcnt flags",  // process_vm_writev
     "",  // prof
     "",  // profil
-    "arg0 arg1 arg2 arg3 arg4 arg5",  // pselect6
+    "n inp outp exp tsp sig",  // pselect6
     "",  // pselect6_time64
     "request pid addr data",  // ptrace
     "",  // putpmsg
@@ -1163,7 +1164,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "dfd path buf bufsiz",  // readlinkat
     "fd vec vlen",  // readv
     "magic1 magic2 cmd arg",  // reboot
-    "arg0 arg1 arg2 arg3 arg4 arg5",  // recvfrom
+    "fd ubuf size flags addr addr_len",  // recvfrom
     "fd msg vlen flags timeout",  // recvmmsg
     "",  // recvmmsg_time64
     "fd msg flags",  // recvmsg
@@ -1178,7 +1179,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "",  // riscv_hwprobe
     "pathname",  // rmdir
     "rseq rseq_len flags sig",  // rseq
-    "arg0 arg1 arg2 arg3",  // rt_sigaction
+    "sig act oact sigsetsize",  // rt_sigaction
     "set sigsetsize",  // rt_sigpending
     "how set oset sigsetsize",  // rt_sigprocmask
     "pid sig uinfo",  // rt_sigqueueinfo
@@ -1212,7 +1213,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "",  // sendfile64
     "fd msg vlen flags",  // sendmmsg
     "fd msg flags",  // sendmsg
-    "arg0 arg1 arg2 arg3 arg4 arg5",  // sendto
+    "fd buff len flags addr addr_len",  // sendto
     "mode nmask maxnode",  // set_mempolicy
     "start len home_node flags",  // set_mempolicy_home_node
     "head len",  // set_robust_list
@@ -1252,7 +1253,7 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "shmid cmd buf",  // shmctl
     "shmaddr",  // shmdt
     "key size flag",  // shmget
-    "arg0 arg1",  // shutdown
+    "fd how",  // shutdown
     "",  // sigaction
     "uss uoss",  // sigaltstack
     "",  // signal
@@ -1262,9 +1263,9 @@ inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_n
     "",  // sigprocmask
     "",  // sigreturn
     "",  // sigsuspend
-    "arg0 arg1 arg2",  // socket
+    "family type protocol",  // socket
     "",  // socketcall
-    "arg0 arg1 arg2 arg3",  // socketpair
+    "family type protocol usockvec",  // socketpair
     "fd_in off_in fd_out off_out len flags",  // splice
     "",  // ssetmask
     "filename statbuf",  // stat
