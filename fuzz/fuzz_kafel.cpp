@@ -19,10 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   // The first byte picks the ABIs: x86_64, i386, aarch64, or x86_64 with i386 and x32.
   namespace arch = sysfence::arch;
-  const std::vector<std::vector<arch::target>> targets{{arch::x86_64::value},
-                                                      {arch::x86::value},
-                                                      {arch::aarch64::value},
-                                                      {arch::x86_64::value, arch::x86::value, arch::x32::value}};
+  const std::vector<std::vector<arch::target>> targets{
+      {arch::x86_64::value},
+      {arch::x86::value},
+      {arch::aarch64::value},
+      {arch::x86_64::value, arch::x86::value, arch::x32::value}};
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   // The parser alone: an error lies inside the text (line 1 and up, at most one past its end).
   const auto parsed = sysfence::detail::kafel::read(text, arch::x86_64::value);

@@ -45,7 +45,7 @@ static_assert(number_of("017") == 15);
 static_assert(number_of("0b101") == 5);
 static_assert(number_of("18446744073709551615") == ~std::uint64_t{0});
 static_assert(number_of("18446744073709551616") == 0xdeadbeef);  // out of range
-static_assert(number_of("09") == 0xdeadbeef);                     // not octal
+static_assert(number_of("09") == 0xdeadbeef);                    // not octal
 
 TEST_CASE("numbers as kafel's lexer reads them") {
   CHECK(number_of("0x1F") == 31);
@@ -89,7 +89,8 @@ constexpr bad_case bad_cases[] = {
 
 constexpr bool bad_case_reported(const bad_case& c) {
   const k::lowered l = k::read(c.text, arch::x86_64::value);
-  return l.err.what == c.what && l.err.line == c.line && l.err.column == c.column && l.err.token_text() == c.token;
+  return l.err.what == c.what && l.err.line == c.line && l.err.column == c.column &&
+         l.err.token_text() == c.token;
 }
 static_assert([] {
   for (const bad_case& c : bad_cases)
@@ -102,7 +103,8 @@ TEST_CASE("every syntax and name error names its line, column and token") {
     CAPTURE(c.text);
     CHECK(bad_case_reported(c));
     // At run time the same error is a policy_error "file:line:column: problem `token`".
-    std::string expected = "sysfence: p.policy:" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": ";
+    std::string expected =
+        "sysfence: p.policy:" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": ";
     expected += k::problem_text(c.what);
     try {
       (void)kafel_policy(c.text, "p.policy", {arch::x86_64::value});
@@ -115,8 +117,10 @@ TEST_CASE("every syntax and name error names its line, column and token") {
 
 TEST_CASE("a syscall the target lacks is an error, unless guarded by ON for another architecture") {
   CHECK_THROWS_WITH_AS((void)kafel_policy("ALLOW { open }", "p", {arch::aarch64::value}),
-                       "sysfence: p:1:9: the syscall does not exist on the target architecture `open`", policy_error);
-  const runtime_policy p = kafel_policy("ALLOW { open ON x86_64, openat } DEFAULT KILL", "p", {arch::aarch64::value});
+                       "sysfence: p:1:9: the syscall does not exist on the target architecture `open`",
+                       policy_error);
+  const runtime_policy p =
+      kafel_policy("ALLOW { open ON x86_64, openat } DEFAULT KILL", "p", {arch::aarch64::value});
   CHECK(p.rules().size() == 1);
 }
 
@@ -128,11 +132,14 @@ using first_match = kafel<R"(
   ERRNO(1) { write, read }
   ALLOW { read }  /* never reached: ERRNO(1) above matches every read */
   DEFAULT ERRNO(38)
-)", x86_64>;
+)",
+                          x86_64>;
 constexpr bool first_match_wins() {
   constexpr first_match p;
-  return run(p.program(), sys::id::write, 1) == action::allow && run(p.program(), sys::id::write, 2) == action::allow &&
-         run(p.program(), sys::id::write, 3) == action::error(1) && run(p.program(), sys::id::read, 0) == action::error(1) &&
+  return run(p.program(), sys::id::write, 1) == action::allow &&
+         run(p.program(), sys::id::write, 2) == action::allow &&
+         run(p.program(), sys::id::write, 3) == action::error(1) &&
+         run(p.program(), sys::id::read, 0) == action::error(1) &&
          run(p.program(), sys::id::close, 0) == action::error(38);
 }
 static_assert(first_match_wins());
@@ -141,10 +148,12 @@ TEST_CASE("first match wins, as in kafel") { CHECK(first_match_wins()); }
 using widths = kafel<R"(
   ALLOW { write { fd == 1 }, mmap { addr == 1 }, close(a) { a == -1 } }
   DEFAULT KILL_PROCESS
-)", x86_64>;
+)",
+                     x86_64>;
 constexpr bool four_byte_arguments_compare_32_bits() {
   constexpr widths p;
-  return run(p.program(), sys::id::write, 0x100000001ULL) == action::allow &&  // the kernel reads fd's 32 bits
+  return run(p.program(), sys::id::write, 0x100000001ULL) ==
+             action::allow &&  // the kernel reads fd's 32 bits
          run(p.program(), sys::id::mmap, 0x100000001ULL) == action::kill_process &&  // addr is 64 bits
          run(p.program(), sys::id::mmap, 1) == action::allow &&
          // the filter's own name for close's fd still compares the 32 bits the kernel reads
@@ -152,7 +161,9 @@ constexpr bool four_byte_arguments_compare_32_bits() {
          run(p.program(), sys::id::close, 0xfffffffeULL) == action::kill_process;
 }
 static_assert(four_byte_arguments_compare_32_bits());
-TEST_CASE("4-byte arguments compare the 32 bits the kernel reads") { CHECK(four_byte_arguments_compare_32_bits()); }
+TEST_CASE("4-byte arguments compare the 32 bits the kernel reads") {
+  CHECK(four_byte_arguments_compare_32_bits());
+}
 
 using expressions = kafel<R"(
   #define O_ACCMODE 3
@@ -164,7 +175,8 @@ using expressions = kafel<R"(
     kill { 5 > sig }
   }
   DEFAULT ERRNO(1)
-)", x86_64>;
+)",
+                          x86_64>;
 constexpr bool expressions_mean_what_they_say() {
   constexpr expressions p;
   for (std::uint64_t v = 0; v < 16; ++v) {
@@ -177,18 +189,24 @@ constexpr bool expressions_mean_what_they_say() {
   return true;
 }
 static_assert(expressions_mean_what_they_say());
-TEST_CASE("masks, negations, ',' as OR and mirrored comparisons, swept") { CHECK(expressions_mean_what_they_say()); }
+TEST_CASE("masks, negations, ',' as OR and mirrored comparisons, swept") {
+  CHECK(expressions_mean_what_they_say());
+}
 
 using numbers_and_aliases = kafel<R"(
   #define MYWRITE 1
   ALLOW { SYSCALL[0], MYWRITE, newstat, newfstat, newuname, umount }
   DEFAULT KILL
-)", x86_64>;
+)",
+                                  x86_64>;
 constexpr bool numbers_and_aliases_resolve() {
   constexpr numbers_and_aliases p;
-  return run(p.program(), sys::id::read) == action::allow && run(p.program(), sys::id::write) == action::allow &&
-         run(p.program(), sys::id::stat) == action::allow && run(p.program(), sys::id::fstat) == action::allow &&
-         run(p.program(), sys::id::uname) == action::allow && run(p.program(), sys::id::umount2) == action::allow &&
+  return run(p.program(), sys::id::read) == action::allow &&
+         run(p.program(), sys::id::write) == action::allow &&
+         run(p.program(), sys::id::stat) == action::allow &&
+         run(p.program(), sys::id::fstat) == action::allow &&
+         run(p.program(), sys::id::uname) == action::allow &&
+         run(p.program(), sys::id::umount2) == action::allow &&
          run(p.program(), sys::id::close) == action::kill_thread;  // absent DEFAULT KILL: the thread
 }
 static_assert(numbers_and_aliases_resolve());
@@ -201,7 +219,8 @@ constexpr bool x32_is_refused() {
   seccomp_data x32 = call<x86_64>(sys::id::read);
   x32.nr = 0x40000000 | 0;
   return evaluate(p.program(), x32).result == action::kill_process &&
-         run(p.program(), sys::id::read) == action::allow && run(p.program(), sys::id::ptrace) == action::kill_process;
+         run(p.program(), sys::id::read) == action::allow &&
+         run(p.program(), sys::id::ptrace) == action::kill_process;
 }
 static_assert(x32_is_refused());
 TEST_CASE("a deny list still refuses x32 calls") { CHECK(x32_is_refused()); }
@@ -370,8 +389,10 @@ constexpr char hundred_filters[] = R"(
 constexpr bool hundred_filters_compile() {
   constexpr kafel<hundred_filters, x86_64> p;
   return p.rules().size() == 133 && run(p.program(), sys::id::access) == action::allow &&
-         run(p.program(), sys::id::acct, 1001) == action::error(2) && run(p.program(), sys::id::acct, 2) == action::kill_process &&
-         run(p.program(), sys::id::close, 0x47) == action::allow && run(p.program(), sys::id::close, 0x57) == action::kill_process;
+         run(p.program(), sys::id::acct, 1001) == action::error(2) &&
+         run(p.program(), sys::id::acct, 2) == action::kill_process &&
+         run(p.program(), sys::id::close, 0x47) == action::allow &&
+         run(p.program(), sys::id::close, 0x57) == action::kill_process;
 }
 static_assert(hundred_filters_compile());
 TEST_CASE("a 100-filter policy compiles at compile time, as at run time") {
@@ -437,8 +458,10 @@ TEST_CASE("nsjail's sample policies compile and mean what kafel says") {
       CHECK(run(prog, sys::id::sched_setaffinity) == action::error(1));
       CHECK(run(prog, sys::id::syslog) == action::kill_process);
     }
-    if (text.find("io_uring_setup") != std::string::npos) CHECK(run(prog, sys::id::io_uring_setup) == action::error(38));
-    if (text.find("sched_setaffinity") != std::string::npos) CHECK(run(prog, sys::id::sched_setaffinity) != action::allow);
+    if (text.find("io_uring_setup") != std::string::npos)
+      CHECK(run(prog, sys::id::io_uring_setup) == action::error(38));
+    if (text.find("sched_setaffinity") != std::string::npos)
+      CHECK(run(prog, sys::id::sched_setaffinity) != action::allow);
     if (text.find("process_vm_writev") != std::string::npos)
       CHECK(run(prog, sys::id::process_vm_writev) == action::kill_process);
   }

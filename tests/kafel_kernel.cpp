@@ -66,7 +66,8 @@ TEST_CASE("an allow list's default refuses the rest") {
     ALLOW { exit_group, exit, getpid, sigaltstack, mmap, munmap, write { count == 0 } }
     ERRNO(7) { getppid }
     DEFAULT ERRNO(1)
-  )", "allow.policy");
+  )",
+                                             "allow.policy");
   kernel_test::shared<int> ppid, uid, pid_ok, write_ok;
   const auto e = kernel_test::in_child([&] {
     if (!policy.try_apply_to_current_thread()) return 1;

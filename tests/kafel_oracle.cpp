@@ -46,7 +46,8 @@ struct random_policy {
   action default_action = action::kill_thread;
 };
 
-constexpr std::array<sys::id, 5> some_syscalls{sys::id::write, sys::id::mmap, sys::id::dup3, sys::id::lseek, sys::id::kill};
+constexpr std::array<sys::id, 5> some_syscalls{sys::id::write, sys::id::mmap, sys::id::dup3, sys::id::lseek,
+                                               sys::id::kill};
 
 struct argument {
   std::string name;
@@ -70,8 +71,8 @@ struct generator {
 
   std::uint64_t value(bool four_bytes) {
     static constexpr std::uint64_t small[] = {0, 1, 2, 3, 5, 0x7fffffff, 0x80000000, 0xffffffff};
-    static constexpr std::uint64_t wide[] = {0x100000000, 0x100000001, ~std::uint64_t{0}, ~std::uint64_t{0} - 1,
-                                             0xffffffff00000000};
+    static constexpr std::uint64_t wide[] = {0x100000000, 0x100000001, ~std::uint64_t{0},
+                                             ~std::uint64_t{0} - 1, 0xffffffff00000000};
     const std::uint64_t r = below(10);
     if (r < 6) return small[below(std::size(small))];
     if (four_bytes) return r < 8 ? ~std::uint64_t{0} : ~std::uint64_t{0} - 1;  // -1, -2: sign-extended ints
@@ -79,7 +80,8 @@ struct generator {
   }
   std::uint64_t mask() {  // at most 3 bits, so (x & m) != v expands to few alternatives
     std::uint64_t m = 0;
-    for (std::uint64_t n = 1 + below(3); n > 0; --n) m |= std::uint64_t{1} << (below(4) == 0 ? 32 + below(32) : below(8));
+    for (std::uint64_t n = 1 + below(3); n > 0; --n)
+      m |= std::uint64_t{1} << (below(4) == 0 ? 32 + below(32) : below(8));
     return m;
   }
 
@@ -118,12 +120,18 @@ struct generator {
 
   action some_action() {
     switch (below(6)) {
-      case 0: return action::allow;
-      case 1: return action::error(static_cast<std::uint16_t>(1 + below(100)));
-      case 2: return action::kill_thread;
-      case 3: return action::log;
-      case 4: return action::trap(static_cast<std::uint16_t>(below(5)));
-      default: return action::kill_process;
+      case 0:
+        return action::allow;
+      case 1:
+        return action::error(static_cast<std::uint16_t>(1 + below(100)));
+      case 2:
+        return action::kill_thread;
+      case 3:
+        return action::log;
+      case 4:
+        return action::trap(static_cast<std::uint16_t>(below(5)));
+      default:
+        return action::kill_process;
     }
   }
 
@@ -161,11 +169,16 @@ constexpr std::string_view op_text(cmp op) {
 }
 constexpr cmp mirror(cmp op) {
   switch (op) {
-    case cmp::lt: return cmp::gt;
-    case cmp::le: return cmp::ge;
-    case cmp::gt: return cmp::lt;
-    case cmp::ge: return cmp::le;
-    default: return op;
+    case cmp::lt:
+      return cmp::gt;
+    case cmp::le:
+      return cmp::ge;
+    case cmp::gt:
+      return cmp::lt;
+    case cmp::ge:
+      return cmp::le;
+    default:
+      return op;
   }
 }
 
@@ -174,12 +187,15 @@ std::string text_of(const random_policy& p, const expr& e, sys::id s) {
   const auto& a = args[static_cast<std::size_t>(e.arg)];
   switch (e.what) {
     case expr::kind::compare:
-      if (e.mirrored) return "(" + number(e.value, a.four_bytes) + " " + std::string(op_text(mirror(e.op))) + " " + a.name + ")";
+      if (e.mirrored)
+        return "(" + number(e.value, a.four_bytes) + " " + std::string(op_text(mirror(e.op))) + " " + a.name +
+               ")";
       return "(" + a.name + " " + std::string(op_text(e.op)) + " " + number(e.value, a.four_bytes) + ")";
     case expr::kind::masked:
       return "((" + a.name + " & " + number(e.mask, false) + ") " + std::string(op_text(e.op)) + " " +
              number(e.value, false) + ")";
-    case expr::kind::negation: return "!" + text_of(p, p.nodes[static_cast<std::size_t>(e.left)], s);
+    case expr::kind::negation:
+      return "!" + text_of(p, p.nodes[static_cast<std::size_t>(e.left)], s);
     default: {
       const std::string sep = e.what == expr::kind::conjunction ? " && " : e.comma ? ", " : " || ";
       return "(" + text_of(p, p.nodes[static_cast<std::size_t>(e.left)], s) + sep +
@@ -190,12 +206,18 @@ std::string text_of(const random_policy& p, const expr& e, sys::id s) {
 
 std::string action_text(action a) {
   switch (a.what()) {
-    case action::kind::allow: return "ALLOW";
-    case action::kind::error: return "ERRNO(" + std::to_string(a.data()) + ")";
-    case action::kind::kill_thread: return "KILL";
-    case action::kind::log: return "LOG";
-    case action::kind::trap: return "TRAP(" + std::to_string(a.data()) + ")";
-    default: return "KILL_PROCESS";
+    case action::kind::allow:
+      return "ALLOW";
+    case action::kind::error:
+      return "ERRNO(" + std::to_string(a.data()) + ")";
+    case action::kind::kill_thread:
+      return "KILL";
+    case action::kind::log:
+      return "LOG";
+    case action::kind::trap:
+      return "TRAP(" + std::to_string(a.data()) + ")";
+    default:
+      return "KILL_PROCESS";
   }
 }
 
@@ -231,19 +253,26 @@ bool holds(const random_policy& p, const expr& e, sys::id s, const std::array<st
     case expr::kind::compare: {
       const std::uint64_t x = arg_value(e.arg), c = constant(e.arg, e.value);
       switch (e.op) {
-        case cmp::eq: return x == c;
-        case cmp::ne: return x != c;
-        case cmp::lt: return x < c;
-        case cmp::le: return x <= c;
-        case cmp::gt: return x > c;
-        default: return x >= c;
+        case cmp::eq:
+          return x == c;
+        case cmp::ne:
+          return x != c;
+        case cmp::lt:
+          return x < c;
+        case cmp::le:
+          return x <= c;
+        case cmp::gt:
+          return x > c;
+        default:
+          return x >= c;
       }
     }
     case expr::kind::masked: {
       const bool equal = (arg_value(e.arg) & e.mask) == e.value;
       return e.op == cmp::eq ? equal : !equal;
     }
-    case expr::kind::negation: return !holds(p, p.nodes[static_cast<std::size_t>(e.left)], s, args);
+    case expr::kind::negation:
+      return !holds(p, p.nodes[static_cast<std::size_t>(e.left)], s, args);
     case expr::kind::conjunction:
       return holds(p, p.nodes[static_cast<std::size_t>(e.left)], s, args) &&
              holds(p, p.nodes[static_cast<std::size_t>(e.right)], s, args);

@@ -68,9 +68,14 @@ inline std::string error_message(std::string_view file, const error& e) {
 // "file:line:column: problem `token`".
 inline runtime_policy kafel_policy(std::string_view text, std::string_view file_name = "<kafel>",
                                    std::vector<arch::target> targets = {arch::native::value}) {
-  if (targets.empty()) throw policy_error("sysfence: " + std::string(file_name) + ": no ABI to serve");
+  // (messages appended piece by piece: g++ 12 -O3 warns -Wrestrict on "lit" + std::string&&)
+  std::string message = "sysfence: ";
+  if (targets.empty()) {
+    message += file_name;
+    throw policy_error(message + ": no ABI to serve");
+  }
   detail::kafel::lowered l = detail::kafel::read(text, targets.front());
-  if (!l.err.ok()) throw policy_error("sysfence: " + detail::kafel::error_message(file_name, l.err));
+  if (!l.err.ok()) throw policy_error(message + detail::kafel::error_message(file_name, l.err));
   std::vector<std::string> names;
   names.reserve(l.lines.size());
   for (std::size_t i = 0; i < l.lines.size(); ++i) {
@@ -121,7 +126,8 @@ constexpr bool report_error(std::index_sequence<I...>) noexcept {
   if constexpr (E.ok()) {
     return true;
   } else {
-    return kafel_policy_does_not_compile<line<E.line>, column<E.column>, E.what, token_chars<E.token[I]...>>();
+    return kafel_policy_does_not_compile<line<E.line>, column<E.column>, E.what,
+                                         token_chars<E.token[I]...>>();
   }
 }
 
@@ -154,8 +160,9 @@ struct compiled {
     std::array<interval, intervals_needed(first.count)> intervals{};
     std::array<block_rule, first.count> block{};
     std::array<segment, segments_needed(first.count)> segments{};
-    r.out = compile({rules, targets, first.default_action, false, newer_syscalls_for(first.default_action), true},
-                    {order, intervals, block, segments}, r.insns, r.patches);
+    r.out =
+        compile({rules, targets, first.default_action, false, newer_syscalls_for(first.default_action), true},
+                {order, intervals, block, segments}, r.insns, r.patches);
     return r;
   }();
 };

@@ -13,11 +13,13 @@
   ALLOW { read, write { fd == 1 } }
   ERRNO(1) { close }
 }
-USE p DEFAULT KILL)"> policy;
+USE p DEFAULT KILL)">
+    policy;
 #else
 [[maybe_unused]] constexpr sysfence::kafel<R"(POLICY p {
   ALLOW { read, write { fd == 1 } },
   ERRNO(1) { close }
 }
-USE p DEFAULT KILL)"> policy;
+USE p DEFAULT KILL)">
+    policy;
 #endif

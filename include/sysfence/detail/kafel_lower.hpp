@@ -28,7 +28,7 @@ namespace sysfence::detail::kafel {
 // `kernel_aliases` are kafel's x86_64 names (src/syscalls/amd64_syscalls.c, the kernel's entry
 // points sys_newstat...) for syscalls sysfence names as the syscall table does.
 inline constexpr std::pair<std::string_view, std::string_view> kernel_aliases[] = {
-    {"newfstat", "fstat"}, {"newlstat", "lstat"},       {"newstat", "stat"},  {"newuname", "uname"},
+    {"newfstat", "fstat"},      {"newlstat", "lstat"}, {"newstat", "stat"},  {"newuname", "uname"},
     {"sendfile64", "sendfile"}, {"sysctl", "_sysctl"}, {"umount", "umount2"}};
 
 // `find_syscall` is the sys::id named `name` (sysfence's names or kafel's aliases), or -1.
@@ -38,8 +38,10 @@ constexpr int find_syscall(std::string_view name) noexcept {
   std::size_t lo = 0, hi = syscall_count;  // syscall_names is sorted (checked in kafel.hpp)
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
-    if (syscall_names[mid] < name) lo = mid + 1;
-    else hi = mid;
+    if (syscall_names[mid] < name)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < syscall_count && syscall_names[lo] == name ? static_cast<int>(lo) : -1;
 }
@@ -47,10 +49,14 @@ constexpr int find_syscall(std::string_view name) noexcept {
 // `family_of` is the kafel architecture of an ABI (see filter::on).
 constexpr arch_family family_of(const arch::target& t) noexcept {
   switch (t.audit) {
-    case AUDIT_ARCH_I386: return arch_family::i386;
-    case AUDIT_ARCH_AARCH64: return arch_family::aarch64;
-    case AUDIT_ARCH_RISCV64: return arch_family::riscv64;
-    default: return arch_family::x86_64;
+    case AUDIT_ARCH_I386:
+      return arch_family::i386;
+    case AUDIT_ARCH_AARCH64:
+      return arch_family::aarch64;
+    case AUDIT_ARCH_RISCV64:
+      return arch_family::riscv64;
+    default:
+      return arch_family::x86_64;
   }
 }
 
@@ -71,33 +77,52 @@ struct operand {
 
 constexpr cmp negate(cmp op) noexcept {
   switch (op) {
-    case cmp::eq: return cmp::ne;
-    case cmp::ne: return cmp::eq;
-    case cmp::lt: return cmp::ge;
-    case cmp::le: return cmp::gt;
-    case cmp::gt: return cmp::le;
-    case cmp::ge: return cmp::lt;
-    default: return op;
+    case cmp::eq:
+      return cmp::ne;
+    case cmp::ne:
+      return cmp::eq;
+    case cmp::lt:
+      return cmp::ge;
+    case cmp::le:
+      return cmp::gt;
+    case cmp::gt:
+      return cmp::le;
+    case cmp::ge:
+      return cmp::lt;
+    default:
+      return op;
   }
 }
 constexpr cmp mirror(cmp op) noexcept {  // c op x  is  x mirror(op) c
   switch (op) {
-    case cmp::lt: return cmp::gt;
-    case cmp::le: return cmp::ge;
-    case cmp::gt: return cmp::lt;
-    case cmp::ge: return cmp::le;
-    default: return op;
+    case cmp::lt:
+      return cmp::gt;
+    case cmp::le:
+      return cmp::ge;
+    case cmp::gt:
+      return cmp::lt;
+    case cmp::ge:
+      return cmp::le;
+    default:
+      return op;
   }
 }
 constexpr bool holds(cmp op, std::uint64_t a, std::uint64_t b) noexcept {
   switch (op) {
-    case cmp::eq: return a == b;
-    case cmp::ne: return a != b;
-    case cmp::lt: return a < b;
-    case cmp::le: return a <= b;
-    case cmp::gt: return a > b;
-    case cmp::ge: return a >= b;
-    default: return false;
+    case cmp::eq:
+      return a == b;
+    case cmp::ne:
+      return a != b;
+    case cmp::lt:
+      return a < b;
+    case cmp::le:
+      return a <= b;
+    case cmp::gt:
+      return a > b;
+    case cmp::ge:
+      return a >= b;
+    default:
+      return false;
   }
 }
 
@@ -105,8 +130,8 @@ constexpr bool holds(cmp op, std::uint64_t a, std::uint64_t b) noexcept {
 struct lowering {
   const std::vector<node>& nodes;
   const std::array<std::string_view, 6>& names;  // the syscall's argument names
-  std::uint8_t count;                           // how many
-  std::array<width, 6> widths;                  // dword for a 4-byte argument, else qword
+  std::uint8_t count;                            // how many
+  std::array<width, 6> widths;                   // dword for a 4-byte argument, else qword
   error err{};
 
   constexpr bool fail(problem p, const node& n) noexcept {
@@ -116,7 +141,9 @@ struct lowering {
     }
     return false;
   }
-  [[nodiscard]] constexpr const node& at(std::int32_t i) const noexcept { return nodes[static_cast<std::size_t>(i)]; }
+  [[nodiscard]] constexpr const node& at(std::int32_t i) const noexcept {
+    return nodes[static_cast<std::size_t>(i)];
+  }
 
   constexpr bool fold(std::int32_t i, operand& out) noexcept {
     const node& n = at(i);
@@ -145,15 +172,20 @@ struct lowering {
       return true;
     }
     if (l.what == operand::kind::constant) {  // constant with an argument (kafel folds 0 and ~0)
-      if (is_and && l.value == 0) out = {operand::kind::constant, 0};
-      else if (!is_and && l.value == ~std::uint64_t{0}) out = {operand::kind::constant, l.value};
-      else if (!is_and && l.value == 0) out = r;
-      else if (is_and) out = {operand::kind::masked, 0, r.arg, r.mask & l.value};
-      else return fail(problem::unsupported_operation, n);
+      if (is_and && l.value == 0)
+        out = {operand::kind::constant, 0};
+      else if (!is_and && l.value == ~std::uint64_t{0})
+        out = {operand::kind::constant, l.value};
+      else if (!is_and && l.value == 0)
+        out = r;
+      else if (is_and)
+        out = {operand::kind::masked, 0, r.arg, r.mask & l.value};
+      else
+        return fail(problem::unsupported_operation, n);
       return true;
     }
     return fail(n.kind == node_kind::bit_and && l.arg != r.arg ? problem::compares_two_arguments
-                                                                 : problem::unsupported_operation,
+                                                               : problem::unsupported_operation,
                 n);
   }
 
@@ -216,8 +248,10 @@ struct lowering {
   constexpr bool expand(std::int32_t i, bool neg, dnf& out) noexcept {
     const node& n = at(i);
     switch (n.kind) {
-      case node_kind::logic_not: return expand(n.left, !neg, out);
-      case node_kind::compare: return compare(n, neg ? negate(n.op) : n.op, out);
+      case node_kind::logic_not:
+        return expand(n.left, !neg, out);
+      case node_kind::compare:
+        return compare(n, neg ? negate(n.op) : n.op, out);
       case node_kind::logic_and:
       case node_kind::logic_or: {
         dnf l, r;
@@ -244,7 +278,8 @@ struct lowering {
         if (out.size() > max_alternatives) return fail(problem::too_many_rules, n);
         return true;
       }
-      default: return fail(problem::unexpected_token, n);  // (the parser makes none)
+      default:
+        return fail(problem::unexpected_token, n);  // (the parser makes none)
     }
   }
 };
@@ -284,12 +319,14 @@ constexpr lowered lower(const tree& t, const arch::target& target) noexcept {
     } else {
       id = find_syscall(f.name);
       if (id < 0) return fail_at(problem::undefined_identifier, f);
-      if ((*target.numbers)[static_cast<std::size_t>(id)] < 0) return fail_at(problem::syscall_not_on_target, f);
+      if ((*target.numbers)[static_cast<std::size_t>(id)] < 0)
+        return fail_at(problem::syscall_not_on_target, f);
     }
     const auto s = static_cast<sys::id>(id);
     // Arguments: the filter's own names (64 bits each, as kafel), else the kernel's.
     std::array<std::string_view, 6> names{};
-    std::array<width, 6> widths{width::qword, width::qword, width::qword, width::qword, width::qword, width::qword};
+    std::array<width, 6> widths{width::qword, width::qword, width::qword,
+                                width::qword, width::qword, width::qword};
     // Widths are the kernel's even for the filter's own names (kafel: 8 bytes), so a 4-byte
     // argument is compared as the 32 bits the kernel reads.
     std::uint8_t count = f.arg_count;

@@ -50,24 +50,40 @@ enum class problem : std::uint8_t {
 
 constexpr std::string_view problem_text(problem p) noexcept {
   switch (p) {
-    case problem::none: return "no problem";
-    case problem::unexpected_character: return "unexpected character";
-    case problem::bad_number: return "malformed or out-of-range number";
-    case problem::unterminated_comment: return "unterminated /* comment";
-    case problem::unexpected_token: return "syntax error, unexpected token";
-    case problem::include_not_supported: return "#include is not supported (paste the file in)";
-    case problem::constant_redefined: return "redefinition of a constant with a different value";
-    case problem::policy_redefined: return "redefinition of a policy";
-    case problem::undefined_policy: return "undefined policy (USE needs a POLICY defined before it)";
-    case problem::default_redefined: return "redefinition of the default action";
-    case problem::value_out_of_range: return "action value out of range (0-65535)";
+    case problem::none:
+      return "no problem";
+    case problem::unexpected_character:
+      return "unexpected character";
+    case problem::bad_number:
+      return "malformed or out-of-range number";
+    case problem::unterminated_comment:
+      return "unterminated /* comment";
+    case problem::unexpected_token:
+      return "syntax error, unexpected token";
+    case problem::include_not_supported:
+      return "#include is not supported (paste the file in)";
+    case problem::constant_redefined:
+      return "redefinition of a constant with a different value";
+    case problem::policy_redefined:
+      return "redefinition of a policy";
+    case problem::undefined_policy:
+      return "undefined policy (USE needs a POLICY defined before it)";
+    case problem::default_redefined:
+      return "redefinition of the default action";
+    case problem::value_out_of_range:
+      return "action value out of range (0-65535)";
     case problem::errno_out_of_range:
       return "errno must be 1 to 4095 (0 would fake a success, the kernel caps at 4095)";
-    case problem::unknown_architecture: return "unknown architecture";
-    case problem::argument_redefined: return "redefinition of an argument";
-    case problem::too_many_arguments: return "too many arguments defined for syscall (six at most)";
-    case problem::undefined_identifier: return "undefined identifier";
-    case problem::syscall_not_on_target: return "the syscall does not exist on the target architecture";
+    case problem::unknown_architecture:
+      return "unknown architecture";
+    case problem::argument_redefined:
+      return "redefinition of an argument";
+    case problem::too_many_arguments:
+      return "too many arguments defined for syscall (six at most)";
+    case problem::undefined_identifier:
+      return "undefined identifier";
+    case problem::syscall_not_on_target:
+      return "the syscall does not exist on the target architecture";
     case problem::no_syscall_with_number:
       return "no syscall sysfence knows has this number on the target architecture";
     case problem::compares_two_arguments:
@@ -76,9 +92,12 @@ constexpr std::string_view problem_text(problem p) noexcept {
       return "unsupported operation: only (arg & mask) == / != value, arg <op> value and constants";
     case problem::value_above_32_bits:
       return "the argument is 32 bits wide but the value does not fit in 32 bits";
-    case problem::too_many_conditions: return "a conjunction holds more than 8 comparisons";
-    case problem::too_many_rules: return "the expression expands to more than 64 alternatives";
-    case problem::too_deep: return "expression nested too deeply";
+    case problem::too_many_conditions:
+      return "a conjunction holds more than 8 comparisons";
+    case problem::too_many_rules:
+      return "the expression expands to more than 64 alternatives";
+    case problem::too_deep:
+      return "expression nested too deeply";
   }
   return "unknown problem";
 }
@@ -97,11 +116,45 @@ struct error {
 };
 
 enum class tok : std::uint8_t {
-  end, ident, number, lbrace, rbrace, lparen, rparen, lbracket, rbracket, comma, bang, hash,
-  eq, ne, lt, le, gt, ge, land, lor, band, bor,
-  kw_policy, kw_use, kw_default, kw_syscall, kw_on, kw_define,
-  kw_allow, kw_log, kw_kill, kw_kill_thread, kw_kill_process, kw_deny, kw_user_notif,
-  kw_errno, kw_trap, kw_trace, bad,
+  end,
+  ident,
+  number,
+  lbrace,
+  rbrace,
+  lparen,
+  rparen,
+  lbracket,
+  rbracket,
+  comma,
+  bang,
+  hash,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  land,
+  lor,
+  band,
+  bor,
+  kw_policy,
+  kw_use,
+  kw_default,
+  kw_syscall,
+  kw_on,
+  kw_define,
+  kw_allow,
+  kw_log,
+  kw_kill,
+  kw_kill_thread,
+  kw_kill_process,
+  kw_deny,
+  kw_user_notif,
+  kw_errno,
+  kw_trap,
+  kw_trace,
+  bad,
 };
 
 struct token {
@@ -126,7 +179,9 @@ struct lexer {
   std::uint32_t line = 1;
   std::size_t line_start = 0;  // where the current line starts: column = i - line_start + 1
 
-  [[nodiscard]] constexpr std::uint32_t column() const noexcept { return static_cast<std::uint32_t>(i - line_start + 1); }
+  [[nodiscard]] constexpr std::uint32_t column() const noexcept {
+    return static_cast<std::uint32_t>(i - line_start + 1);
+  }
   // Blanks, newlines and comments; false at an unterminated /* comment (`i` at its start).
   constexpr bool skip() noexcept {
     const char* p = s.data();
@@ -185,21 +240,78 @@ struct lexer {
     tok k = tok::bad;
     std::size_t len = 1;
     switch (c) {
-      case '{': k = tok::lbrace; break;
-      case '}': k = tok::rbrace; break;
-      case '(': k = tok::lparen; break;
-      case ')': k = tok::rparen; break;
-      case '[': k = tok::lbracket; break;
-      case ']': k = tok::rbracket; break;
-      case ',': k = tok::comma; break;
-      case '#': k = tok::hash; break;
-      case '!': if (second == '=') { k = tok::ne; len = 2; } else { k = tok::bang; } break;
-      case '=': if (second == '=') { k = tok::eq; len = 2; } break;
-      case '<': if (second == '=') { k = tok::le; len = 2; } else { k = tok::lt; } break;
-      case '>': if (second == '=') { k = tok::ge; len = 2; } else { k = tok::gt; } break;
-      case '&': if (second == '&') { k = tok::land; len = 2; } else { k = tok::band; } break;
-      case '|': if (second == '|') { k = tok::lor; len = 2; } else { k = tok::bor; } break;
-      default: break;
+      case '{':
+        k = tok::lbrace;
+        break;
+      case '}':
+        k = tok::rbrace;
+        break;
+      case '(':
+        k = tok::lparen;
+        break;
+      case ')':
+        k = tok::rparen;
+        break;
+      case '[':
+        k = tok::lbracket;
+        break;
+      case ']':
+        k = tok::rbracket;
+        break;
+      case ',':
+        k = tok::comma;
+        break;
+      case '#':
+        k = tok::hash;
+        break;
+      case '!':
+        if (second == '=') {
+          k = tok::ne;
+          len = 2;
+        } else {
+          k = tok::bang;
+        }
+        break;
+      case '=':
+        if (second == '=') {
+          k = tok::eq;
+          len = 2;
+        }
+        break;
+      case '<':
+        if (second == '=') {
+          k = tok::le;
+          len = 2;
+        } else {
+          k = tok::lt;
+        }
+        break;
+      case '>':
+        if (second == '=') {
+          k = tok::ge;
+          len = 2;
+        } else {
+          k = tok::gt;
+        }
+        break;
+      case '&':
+        if (second == '&') {
+          k = tok::land;
+          len = 2;
+        } else {
+          k = tok::band;
+        }
+        break;
+      case '|':
+        if (second == '|') {
+          k = tok::lor;
+          len = 2;
+        } else {
+          k = tok::bor;
+        }
+        break;
+      default:
+        break;
     }
     i += len;
     t.kind = k;
@@ -214,17 +326,30 @@ struct lexer {
     if (c != 'd' && (c < 'A' || c > 'Z')) return tok::ident;
     auto is = [&](std::string_view k, tok t) { return w == k ? t : tok::ident; };
     switch (w.size()) {
-      case 2: return is("ON", tok::kw_on);
-      case 3: return c == 'U' ? is("USE", tok::kw_use) : is("LOG", tok::kw_log);
-      case 4: return c == 'K' ? is("KILL", tok::kw_kill) : c == 'D' ? is("DENY", tok::kw_deny) : is("TRAP", tok::kw_trap);
+      case 2:
+        return is("ON", tok::kw_on);
+      case 3:
+        return c == 'U' ? is("USE", tok::kw_use) : is("LOG", tok::kw_log);
+      case 4:
+        return c == 'K'   ? is("KILL", tok::kw_kill)
+               : c == 'D' ? is("DENY", tok::kw_deny)
+                          : is("TRAP", tok::kw_trap);
       case 5:
-        return c == 'A' ? is("ALLOW", tok::kw_allow) : c == 'E' ? is("ERRNO", tok::kw_errno) : is("TRACE", tok::kw_trace);
-      case 6: return c == 'P' ? is("POLICY", tok::kw_policy) : is("define", tok::kw_define);
-      case 7: return c == 'D' ? is("DEFAULT", tok::kw_default) : is("SYSCALL", tok::kw_syscall);
-      case 10: return is("USER_NOTIF", tok::kw_user_notif);
-      case 11: return is("KILL_THREAD", tok::kw_kill_thread);
-      case 12: return is("KILL_PROCESS", tok::kw_kill_process);
-      default: return tok::ident;
+        return c == 'A'   ? is("ALLOW", tok::kw_allow)
+               : c == 'E' ? is("ERRNO", tok::kw_errno)
+                          : is("TRACE", tok::kw_trace);
+      case 6:
+        return c == 'P' ? is("POLICY", tok::kw_policy) : is("define", tok::kw_define);
+      case 7:
+        return c == 'D' ? is("DEFAULT", tok::kw_default) : is("SYSCALL", tok::kw_syscall);
+      case 10:
+        return is("USER_NOTIF", tok::kw_user_notif);
+      case 11:
+        return is("KILL_THREAD", tok::kw_kill_thread);
+      case 12:
+        return is("KILL_PROCESS", tok::kw_kill_process);
+      default:
+        return tok::ident;
     }
   }
 
@@ -247,10 +372,10 @@ struct lexer {
     std::uint64_t v = 0;
     for (; i < n && (is_alpha(p[i]) || is_digit(p[i]) || p[i] == '_'); ++i) {
       const char d = p[i];
-      const unsigned x = is_digit(d)              ? static_cast<unsigned>(d - '0')
-                         : d >= 'a' && d <= 'f'   ? static_cast<unsigned>(d - 'a' + 10)
-                         : d >= 'A' && d <= 'F'   ? static_cast<unsigned>(d - 'A' + 10)
-                                                  : 99;
+      const unsigned x = is_digit(d)            ? static_cast<unsigned>(d - '0')
+                         : d >= 'a' && d <= 'f' ? static_cast<unsigned>(d - 'a' + 10)
+                         : d >= 'A' && d <= 'F' ? static_cast<unsigned>(d - 'A' + 10)
+                                                : 99;
       bad_digit = bad_digit || x >= base;
       overflow = overflow || (x < base && v > (~std::uint64_t{0} - x) / base);
       v = x < base ? v * base + x : v;
@@ -269,7 +394,16 @@ struct lexer {
 
 // --- the syntax tree ----------------------------------------------------------------------------
 
-enum class node_kind : std::uint8_t { number, ident, bit_and, bit_or, compare, logic_and, logic_or, logic_not };
+enum class node_kind : std::uint8_t {
+  number,
+  ident,
+  bit_and,
+  bit_or,
+  compare,
+  logic_and,
+  logic_or,
+  logic_not
+};
 
 // `node` is an expression node; children are indexes into the tree's node list.
 struct node {
@@ -284,14 +418,14 @@ struct node {
 // `filter` is one syscall of an action block: `name(args) { expression }`.
 struct filter {
   action result{};
-  std::string_view name;     // empty for a number (SYSCALL[n] or a #define'd name)
+  std::string_view name;  // empty for a number (SYSCALL[n] or a #define'd name)
   std::uint64_t number = 0;
   bool custom_args = false;  // `name(a, b)`: the arguments' names, each 64 bits (kafel)
   std::array<std::string_view, 6> args{};
   std::uint8_t arg_count = 0;
-  std::int32_t expr = -1;    // -1: every call
+  std::int32_t expr = -1;  // -1: every call
   std::uint32_t line = 0, column = 0;
-  std::uint8_t on = 0;       // `ON arch`: the architectures (bit: arch_family), 0 = all
+  std::uint8_t on = 0;  // `ON arch`: the architectures (bit: arch_family), 0 = all
 };
 
 // `arch_family` numbers kafel's architecture names (src/syscall.c arch_name_map), as bits of
@@ -339,7 +473,9 @@ struct parser {
     cur = lx.next();
     return cur.kind != tok::bad || fail(cur.bad, cur);
   }
-  constexpr bool expect(tok k) noexcept { return cur.kind == k ? shift() : fail(problem::unexpected_token, cur); }
+  constexpr bool expect(tok k) noexcept {
+    return cur.kind == k ? shift() : fail(problem::unexpected_token, cur);
+  }
   [[nodiscard]] constexpr const std::uint64_t* constant(std::string_view name) const noexcept {
     for (const auto& c : constants)
       if (c.first == name) return &c.second;
@@ -429,13 +565,23 @@ struct parser {
   constexpr bool read_action(action& a) noexcept {
     const tok k = cur.kind;
     switch (k) {
-      case tok::kw_allow: a = action::allow; return shift();
-      case tok::kw_log: a = action::log; return shift();
+      case tok::kw_allow:
+        a = action::allow;
+        return shift();
+      case tok::kw_log:
+        a = action::log;
+        return shift();
       case tok::kw_kill:
       case tok::kw_kill_thread:
-      case tok::kw_deny: a = action::kill_thread; return shift();  // kafel: SECCOMP_RET_KILL
-      case tok::kw_kill_process: a = action::kill_process; return shift();
-      case tok::kw_user_notif: a = action::user_notif; return shift();
+      case tok::kw_deny:
+        a = action::kill_thread;
+        return shift();  // kafel: SECCOMP_RET_KILL
+      case tok::kw_kill_process:
+        a = action::kill_process;
+        return shift();
+      case tok::kw_user_notif:
+        a = action::user_notif;
+        return shift();
       case tok::kw_errno:
       case tok::kw_trap:
       case tok::kw_trace: {
@@ -448,7 +594,8 @@ struct parser {
         a = k == tok::kw_errno ? action::error(v) : k == tok::kw_trap ? action::trap(v) : action::trace(v);
         return true;
       }
-      default: return fail(problem::unexpected_token, cur);
+      default:
+        return fail(problem::unexpected_token, cur);
     }
   }
 
@@ -464,8 +611,10 @@ struct parser {
     } else {
       const token name = cur;
       if (!expect(tok::ident)) return false;
-      if (const std::uint64_t* v = constant(name.text)) f.number = *v;
-      else f.name = name.text;
+      if (const std::uint64_t* v = constant(name.text))
+        f.number = *v;
+      else
+        f.name = name.text;
     }
     if (cur.kind == tok::lparen) {  // custom argument names
       f.custom_args = true;
@@ -508,10 +657,10 @@ struct parser {
   // The arch_family of an architecture's name, case-insensitively, or -1.
   static constexpr int architecture(std::string_view n) noexcept {
     constexpr std::pair<std::string_view, arch_family> names[] = {
-        {"arm", arch_family::arm},         {"aarch64", arch_family::aarch64}, {"arm64", arch_family::aarch64},
-        {"x86_64", arch_family::x86_64},   {"amd64", arch_family::x86_64},    {"x86", arch_family::i386},
-        {"i386", arch_family::i386},       {"mips", arch_family::mips},       {"mipso32", arch_family::mips},
-        {"mips64", arch_family::mips64},   {"riscv64", arch_family::riscv64}, {"rv64", arch_family::riscv64},
+        {"arm", arch_family::arm},       {"aarch64", arch_family::aarch64}, {"arm64", arch_family::aarch64},
+        {"x86_64", arch_family::x86_64}, {"amd64", arch_family::x86_64},    {"x86", arch_family::i386},
+        {"i386", arch_family::i386},     {"mips", arch_family::mips},       {"mipso32", arch_family::mips},
+        {"mips64", arch_family::mips64}, {"riscv64", arch_family::riscv64}, {"rv64", arch_family::riscv64},
         {"m68k", arch_family::m68k}};
     for (const auto& [k, family] : names) {
       if (k.size() != n.size()) continue;
@@ -542,35 +691,29 @@ struct parser {
     return true;
   }
 
-  // bool_expr := or_expr {',' or_expr} ... (',' is OR, the lowest precedence)
-  constexpr bool bool_expr(std::int32_t& e) noexcept {
-    if (++depth > max_depth) return fail(problem::too_deep, cur);
-    bool ok = or_expr(e);
-    while (ok && cur.kind == tok::comma) {
+  // `left_assoc` reads `next {op next}` into a left-leaning tree of `kind` nodes.
+  constexpr bool left_assoc(std::int32_t& e, tok op, node_kind kind,
+                            bool (parser::*next)(std::int32_t&)) noexcept {
+    bool ok = (this->*next)(e);
+    while (ok && cur.kind == op) {
       const token at = cur;
       std::int32_t r = -1;
-      ok = shift() && or_expr(r) && binary(node_kind::logic_or, e, r, at);
+      ok = shift() && (this->*next)(r) && binary(kind, e, r, at);
     }
+    return ok;
+  }
+  // bool_expr := or_expr {',' or_expr} (',' is OR, the lowest precedence)
+  constexpr bool bool_expr(std::int32_t& e) noexcept {
+    if (++depth > max_depth) return fail(problem::too_deep, cur);
+    const bool ok = left_assoc(e, tok::comma, node_kind::logic_or, &parser::or_expr);
     --depth;
     return ok;
   }
   constexpr bool or_expr(std::int32_t& e) noexcept {
-    bool ok = and_expr(e);
-    while (ok && cur.kind == tok::lor) {
-      const token at = cur;
-      std::int32_t r = -1;
-      ok = shift() && and_expr(r) && binary(node_kind::logic_or, e, r, at);
-    }
-    return ok;
+    return left_assoc(e, tok::lor, node_kind::logic_or, &parser::and_expr);
   }
   constexpr bool and_expr(std::int32_t& e) noexcept {
-    bool ok = primary(e);
-    while (ok && cur.kind == tok::land) {
-      const token at = cur;
-      std::int32_t r = -1;
-      ok = shift() && primary(r) && binary(node_kind::logic_and, e, r, at);
-    }
-    return ok;
+    return left_assoc(e, tok::land, node_kind::logic_and, &parser::primary);
   }
   // Does the '(' at the current token close before a comparison or bit operator (an operand),
   // or before anything else (a parenthesised boolean expression)? Scanned on a copy of the lexer.
@@ -586,9 +729,17 @@ struct parser {
     }
     t = l.next();
     switch (t.kind) {
-      case tok::eq: case tok::ne: case tok::lt: case tok::le: case tok::gt: case tok::ge:
-      case tok::band: case tok::bor: return true;
-      default: return false;
+      case tok::eq:
+      case tok::ne:
+      case tok::lt:
+      case tok::le:
+      case tok::gt:
+      case tok::ge:
+      case tok::band:
+      case tok::bor:
+        return true;
+      default:
+        return false;
     }
   }
   constexpr bool primary(std::int32_t& e) noexcept {
@@ -600,7 +751,7 @@ struct parser {
       ok = shift() && primary(child);
       if (ok) {
         node n{};
-    n.kind = node_kind::logic_not;
+        n.kind = node_kind::logic_not;
         n.left = child;
         n.line = at.line;
         n.column = at.column;
@@ -619,13 +770,26 @@ struct parser {
     const token at = cur;
     cmp op = cmp::eq;
     switch (cur.kind) {
-      case tok::eq: op = cmp::eq; break;
-      case tok::ne: op = cmp::ne; break;
-      case tok::lt: op = cmp::lt; break;
-      case tok::le: op = cmp::le; break;
-      case tok::gt: op = cmp::gt; break;
-      case tok::ge: op = cmp::ge; break;
-      default: return fail(problem::unexpected_token, cur);
+      case tok::eq:
+        op = cmp::eq;
+        break;
+      case tok::ne:
+        op = cmp::ne;
+        break;
+      case tok::lt:
+        op = cmp::lt;
+        break;
+      case tok::le:
+        op = cmp::le;
+        break;
+      case tok::gt:
+        op = cmp::gt;
+        break;
+      case tok::ge:
+        op = cmp::ge;
+        break;
+      default:
+        return fail(problem::unexpected_token, cur);
     }
     std::int32_t r = -1;
     if (!shift() || !bit_or(r)) return false;
@@ -634,39 +798,20 @@ struct parser {
     return true;
   }
   constexpr bool bit_or(std::int32_t& e) noexcept {
-    bool ok = bit_and(e);
-    while (ok && cur.kind == tok::bor) {
-      const token at = cur;
-      std::int32_t r = -1;
-      ok = shift() && bit_and(r) && binary(node_kind::bit_or, e, r, at);
-    }
-    return ok;
+    return left_assoc(e, tok::bor, node_kind::bit_or, &parser::bit_and);
   }
   constexpr bool bit_and(std::int32_t& e) noexcept {
-    bool ok = operand(e);
-    while (ok && cur.kind == tok::band) {
-      const token at = cur;
-      std::int32_t r = -1;
-      ok = shift() && operand(r) && binary(node_kind::bit_and, e, r, at);
-    }
-    return ok;
+    return left_assoc(e, tok::band, node_kind::bit_and, &parser::operand);
   }
   constexpr bool operand(std::int32_t& e) noexcept {
     if (++depth > max_depth) return fail(problem::too_deep, cur);
     const token t = cur;
     bool ok = true;
-    if (t.kind == tok::number) {
+    if (t.kind == tok::number || t.kind == tok::ident) {  // an identifier: a constant, or an argument
       node n{};
-    n.kind = node_kind::number;
+      n.kind = t.kind == tok::number ? node_kind::number : node_kind::ident;
       n.value = t.value;
-      n.line = t.line;
-      n.column = t.column;
-      e = add(n);
-      ok = shift();
-    } else if (t.kind == tok::ident) {
-      node n{};
-    n.kind = node_kind::ident;
-      if (const std::uint64_t* v = constant(t.text)) {
+      if (const std::uint64_t* v = t.kind == tok::ident ? constant(t.text) : nullptr) {
         n.kind = node_kind::number;
         n.value = *v;
       }
