@@ -225,6 +225,22 @@ constexpr bool x32_is_refused() {
 static_assert(x32_is_refused());
 TEST_CASE("a deny list still refuses x32 calls") { CHECK(x32_is_refused()); }
 
+// --- the core's ordered mode --------------------------------------------------------------------
+
+TEST_CASE("the core: overlapping rules conflict unless the rules are in priority order") {
+  const std::vector<detail::entry> rules{{rule(sys::id::write, arg<0> == 1)},
+                                         {rule(sys::id::write).then(action::error(1))}};
+  CHECK_THROWS_AS(runtime_policy(rules, {"a", "b"}, action::kill_process, {x86_64::value}), policy_error);
+  const runtime_policy ordered(rules, {"a", "b"}, action::kill_process, {x86_64::value}, "p", true);
+  CHECK(run(ordered.program(), sys::id::write, 1) == action::allow);
+  CHECK(run(ordered.program(), sys::id::write, 2) == action::error(1));
+  // Reversed, the unconditional rule decides alone: the conditional one after it is dead.
+  const runtime_policy reversed({rules[1], rules[0]}, {"b", "a"}, action::kill_process, {x86_64::value}, "p",
+                                true);
+  CHECK(run(reversed.program(), sys::id::write, 1) == action::error(1));
+  CHECK(reversed.program().size() < ordered.program().size());
+}
+
 // --- compile time and run time give the same program --------------------------------------------
 
 constexpr char text_a[] = R"(
