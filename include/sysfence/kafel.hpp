@@ -22,6 +22,7 @@
 #include "sysfence/bpf.hpp"
 #include "sysfence/compile.hpp"
 #include "sysfence/detail/compiler.hpp"
+#include "sysfence/detail/diagnostics.hpp"
 #include "sysfence/detail/kafel_lower.hpp"
 #include "sysfence/detail/kafel_parser.hpp"
 #include "sysfence/detail/meta.hpp"
@@ -131,6 +132,33 @@ constexpr bool report_error(std::index_sequence<I...>) noexcept {
   }
 }
 
+template <sys::id Syscall, sysfence::detail::problem Problem, class Line, class Column>
+constexpr bool kafel_rules_do_not_compile() noexcept {
+  static_assert(always_false<Line>,
+                "sysfence: the kafel policy's rules do not compile: see the problem, the syscall and the "
+                "line and column of its filter named here");
+  return true;  // (its static_assert is the only error)
+}
+
+// `report_core` reports what the core found wrong with the rules of a literal (read again to
+// find the culprit filter's place): the program's length, or the problem with its syscall.
+template <const diagnosis& D, literal Text, class Arch>
+constexpr bool report_core() noexcept {
+  if constexpr (D.ok()) {
+    return true;
+  } else if constexpr (D.what == sysfence::detail::problem::too_long) {
+    return program_longer_than_the_kernel_allows<D.size>();
+  } else {
+    constexpr auto place = [] {
+      const lowered l = read(Text.view(), Arch::value);
+      const bool known = D.first < l.lines.size();
+      return std::pair<std::uint32_t, std::uint32_t>{known ? l.lines[D.first] : 0,
+                                                     known ? l.columns[D.first] : 0};
+    }();
+    return kafel_rules_do_not_compile<D.syscall, D.what, line<place.first>, column<place.second>>();
+  }
+}
+
 // `summary` is what the first reading says about a kafel literal.
 struct summary {
   error err;
@@ -165,6 +193,8 @@ struct compiled {
                 {order, intervals, block, segments}, r.insns, r.patches);
     return r;
   }();
+  static constexpr diagnosis core = built.out.result;
+  static constexpr bool core_reported = !err.ok() || report_core<core, Text, Arch>();
 };
 
 }  // namespace detail::kafel
@@ -176,9 +206,7 @@ struct compiled {
 template <detail::kafel::literal Text, class Arch = arch::native>
 class kafel : public detail::program_methods<kafel<Text, Arch>> {
   using compiled = detail::kafel::compiled<Text, Arch>;
-  static_assert(compiled::reported);
-  static_assert(!compiled::err.ok() || compiled::built.out.result.ok(),
-                "sysfence: the kafel policy's rules do not compile (too long for the kernel?)");
+  static_assert(compiled::reported && compiled::core_reported);
   static constexpr std::size_t size_ = compiled::built.out.result.ok() ? compiled::built.out.size : 0;
 
  public:
