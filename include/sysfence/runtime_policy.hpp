@@ -166,11 +166,14 @@ class runtime_policy : public detail::program_methods<runtime_policy> {
   // `first_match_wins` is true when the rules are in priority order (see the constructor).
   [[nodiscard]] bool first_match_wins() const noexcept { return first_match_wins_; }
 
-  // `explain` is the policy as its rules: rule sets, syscalls, conditions, actions, the default.
+  // `explain` is the policy as its rules: rule sets, syscalls, conditions, actions, the default
+  // (and, for rules in priority order, that the first matching a call decides it).
   [[nodiscard]] std::string explain() const {
     const std::vector<std::string_view> names(names_.begin(), names_.end());
-    return detail::render(
-        [&](detail::text& out) { detail::describe_policy(out, rules_, names, default_action_, targets_); });
+    std::string out = first_match_wins_ ? "rules in priority order: the first matching a call decides it\n" : "";
+    out += detail::render(
+        [&](detail::text& text) { detail::describe_policy(text, rules_, names, default_action_, targets_); });
+    return out;
   }
 
  private:

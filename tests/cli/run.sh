@@ -70,6 +70,10 @@ case $case_name in
     [ ! -e new.txt ] || fail "new.txt was created"
     # --policy tells a kafel file by its name
     expect 2 "$sysfence" run --policy deny.policy -- sh -c 'echo x > new.txt'
+    # explain shows the rules in their order, and says the first match decides
+    expect 0 "$sysfence" explain deny.policy
+    contains out "the first matching a call decides it"
+    contains out "deny.policy:2:9:"
     # a syntax error names the file, line, column and token
     printf '%s\n' 'ALLOW {' '  read write }' > bad.policy
     expect 1 "$sysfence" run --kafel bad.policy -- /bin/true
