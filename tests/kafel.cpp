@@ -416,7 +416,7 @@ TEST_CASE("a 100-filter policy compiles at compile time, as at run time") {
   check_identical<hundred_filters>();
 }
 
-// --- nsjail's sample policies --------------------------------------------------------------------
+// --- kafel's own samples ------------------------------------------------------------------------
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -424,6 +424,53 @@ std::string read_file(const std::filesystem::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+
+TEST_CASE("kafel's samples: compiled, or refused where sysfence documents it") {
+  const std::filesystem::path dir = std::filesystem::path(SYSFENCE_KAFEL_DIR) / "kafel-samples";
+  std::size_t files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    const std::string name = f.path().filename().string();
+    CAPTURE(name);
+    const std::string text = read_file(f.path());
+    if (name.find("var") != std::string::npos) {  // (fd & buf), fd != buf: argument against argument
+      CHECK_THROWS_WITH_AS((void)kafel_policy(text, name, {x86_64::value}),
+                           doctest::Contains("comparing two arguments is not supported"), policy_error);
+      continue;
+    }
+    if (name.find("custom_syscall") != std::string::npos) {  // SYSCALL[-1]: no such syscall
+      CHECK_THROWS_WITH_AS((void)kafel_policy(text, name, {x86_64::value}),
+                           doctest::Contains("no syscall sysfence knows has this number"), policy_error);
+      continue;
+    }
+    const runtime_policy p = kafel_policy(text, name, {x86_64::value});
+    const auto prog = p.program();
+    if (name == "sample_basic.policy") {  // (myfd == 1 || myfd == 2) && (mysize < 4 || mybuf == 0)
+      CHECK(run(prog, sys::id::write, 1, 5, 3) == action::allow);
+      CHECK(run(prog, sys::id::write, 2, 0, 100) == action::allow);
+      CHECK(run(prog, sys::id::write, 1, 5, 100) == action::kill_thread);
+      CHECK(run(prog, sys::id::write, 3, 0, 0) == action::kill_thread);
+    }
+    if (name == "sample_or_flags.policy") {  // flags == O_RDWR|O_CREAT || flags == O_WRONLY|O_CREAT
+      CHECK(run(prog, sys::id::open, 0, 66) == action::allow);
+      CHECK(run(prog, sys::id::open, 0, 65) == action::allow);
+      CHECK(run(prog, sys::id::open, 0, 64) == action::kill_thread);
+    }
+    if (name == "sample_and_eq_short_top_set.policy") {
+      // (fd & 0xf1f1f1f100000000) == 0: fd is 4 bytes, the mask selects none of them: every write
+      // (kafel compares the register's upper half, which the kernel ignores).
+      CHECK(run(prog, sys::id::write, 0xf100000001ULL) == action::allow);
+    }
+    if (name == "sample_and_eq_long.policy") {  // (buf & 0xc267df278caf1f35) == 0xc267df278caf1f35
+      CHECK(run(prog, sys::id::write, 0, ~std::uint64_t{0}) == action::allow);
+      CHECK(run(prog, sys::id::write, 0, 0xc267df278caf1f34ULL) == action::kill_thread);
+    }
+    if (name == "sample_empty_not_kill.policy") CHECK(run(prog, sys::id::ptrace) == action::allow);
+  }
+  CHECK(files == 23);
+}
+
+// --- nsjail's sample policies --------------------------------------------------------------------
 
 constexpr char imagemagick_convert[] = R"(ALLOW {
   read, write, open, openat, close, newstat, newfstat,
