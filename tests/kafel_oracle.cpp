@@ -167,20 +167,6 @@ constexpr std::string_view op_text(cmp op) {
   constexpr std::string_view texts[] = {"==", "!=", "<", "<=", ">", ">="};
   return texts[static_cast<std::size_t>(op)];
 }
-constexpr cmp mirror(cmp op) {
-  switch (op) {
-    case cmp::lt:
-      return cmp::gt;
-    case cmp::le:
-      return cmp::ge;
-    case cmp::gt:
-      return cmp::lt;
-    case cmp::ge:
-      return cmp::le;
-    default:
-      return op;
-  }
-}
 
 std::string text_of(const random_policy& p, const expr& e, sys::id s) {
   const auto args = arguments_of(s);
@@ -188,8 +174,8 @@ std::string text_of(const random_policy& p, const expr& e, sys::id s) {
   switch (e.what) {
     case expr::kind::compare:
       if (e.mirrored)
-        return "(" + number(e.value, a.four_bytes) + " " + std::string(op_text(mirror(e.op))) + " " + a.name +
-               ")";
+        return "(" + number(e.value, a.four_bytes) + " " + std::string(op_text(detail::kafel::mirror(e.op))) +
+               " " + a.name + ")";
       return "(" + a.name + " " + std::string(op_text(e.op)) + " " + number(e.value, a.four_bytes) + ")";
     case expr::kind::masked:
       return "((" + a.name + " & " + number(e.mask, false) + ") " + std::string(op_text(e.op)) + " " +
