@@ -124,6 +124,18 @@ TEST_CASE("a syscall the target lacks is an error, unless guarded by ON for anot
   CHECK(p.rules().size() == 1);
 }
 
+TEST_CASE("several ABIs: names are resolved for the first, each ABI must have every syscall") {
+  const runtime_policy p = kafel_policy("ALLOW { read, write { fd == 1 } } DEFAULT ERRNO(1)", "p",
+                                        {x86_64::value, arch::x86::value, arch::x32::value});
+  CHECK(p.targets().size() == 3);
+  CHECK(run(p.program(), sys::id::write, 1) == action::allow);
+  CHECK(evaluate(p.program(), call<arch::x86>(sys::id::write, 1)).result == action::allow);
+  CHECK(evaluate(p.program(), call<arch::x86>(sys::id::write, 2)).result == action::error(1));
+  // newfstatat is x86_64's; i386 has fstatat64: the core names the filter and the ABI.
+  CHECK_THROWS_WITH_AS((void)kafel_policy("ALLOW { newfstatat }", "p", {x86_64::value, arch::x86::value}),
+                       "sysfence: p: p:1:9: newfstatat does not exist on x86", policy_error);
+}
+
 // --- meaning: first match wins, widths, expressions ---------------------------------------------
 
 using first_match = kafel<R"(
