@@ -29,6 +29,7 @@ struct run_args {
   std::vector<std::string> systemd;  // SystemCallFilter= assignments
   std::string systemd_errno;         // SystemCallErrorNumber=
   std::string promises;              // --promises: pledge promises instead of a policy file
+  std::string kafel;                 // --kafel: a kafel policy file
   input_options input;
   bool report = false;
   double timeout = 0;
@@ -150,9 +151,9 @@ runtime_policy systemd_policy(const run_args& a) {
 
 void run(const run_args& a) {
   if (!a.systemd.empty()) return run_policy(a, systemd_policy(a), {}, "--systemd");
-  const std::string& path = a.policy.empty() ? a.profile : a.policy;
+  const std::string& path = !a.kafel.empty() ? a.kafel : a.policy.empty() ? a.profile : a.policy;
   load_options o = options_for(a.input);
-  o.kind = a.policy.empty() ? policy_kind::oci : policy_kind::automatic;
+  o.kind = !a.kafel.empty() ? policy_kind::kafel : a.policy.empty() ? policy_kind::oci : policy_kind::automatic;
   loaded_policy loaded = load_policy_file(path, o);
   if (!loaded.policy) fail("sysfence: " + path + ": run takes a JSON policy (a raw BPF program has no rules to run)");
   if (!a.profile.empty() && loaded.kind != policy_kind::oci)
@@ -206,9 +207,11 @@ void add_run(CLI::App& app) {
   policy->excludes(profile);
   profile->excludes(policy);
   systemd->excludes(policy)->excludes(profile);
+  auto* kafel = sub->add_option("--kafel", a->kafel, "A kafel policy (nsjail's seccomp language)");
+  kafel->excludes(policy)->excludes(profile)->excludes(systemd);
   auto* promises = sub->add_option("--promises", a->promises,
                                    "Pledge promises instead of a policy file, e.g. \"stdio rpath\" (see docs/promises.md)");
-  promises->excludes(policy)->excludes(profile)->excludes(systemd);
+  promises->excludes(policy)->excludes(profile)->excludes(systemd)->excludes(kafel);
   add_filter_and_caps(*sub, a->input);
   sub->add_option("--action-on-violation", a->on_violation,
                   "What calls the policy does not allow get, replacing its default action")
@@ -223,10 +226,10 @@ void add_run(CLI::App& app) {
       "installed, 127 if the command could not be run; 1 for a bad policy file, 2 for a bad command line.\n"
       "Example: sysfence run --profile default.json -- cat /etc/hostname\n"
       "Example: sysfence run --promises \"stdio rpath\" -- cat /etc/hostname");
-  sub->callback([a, policy, profile, systemd, promises] {
+  sub->callback([a, policy, profile, systemd, promises, kafel] {
     if (promises->count() == 1) return run_promises(*a);
-    if (policy->count() + profile->count() + (systemd->count() > 0 ? 1 : 0) != 1)
-      fail("sysfence run: give --policy FILE, --profile FILE or --systemd SETTING", 2);
+    if (policy->count() + profile->count() + kafel->count() + (systemd->count() > 0 ? 1 : 0) != 1)
+      fail("sysfence run: give --policy FILE, --profile FILE, --kafel FILE, --systemd SETTING or --promises STRING", 2);
     run(*a);
   });
 }

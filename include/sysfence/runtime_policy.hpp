@@ -118,14 +118,17 @@ inline std::string diagnosis_message(const diagnosis& d, std::span<const std::st
 // (dump() and the apply forms: detail::program_methods).
 class runtime_policy : public detail::program_methods<runtime_policy> {
  public:
-  // `context` prefixes every error message (a front end's file and filter).
+  // `context` prefixes every error message (a front end's file and filter). `first_match_wins`
+  // says the rules are in priority order, the first one matching a call deciding it (kafel):
+  // overlapping rules are then not conflicts.
   runtime_policy(std::vector<detail::entry> rules, std::vector<std::string> rule_set_names,
                  action default_action, std::vector<arch::target> targets = {arch::native::value},
-                 std::string_view context = {})
+                 std::string_view context = {}, bool first_match_wins = false)
       : rules_(std::move(rules)),
         names_(std::move(rule_set_names)),
         default_action_(default_action),
-        targets_(std::move(targets)) {
+        targets_(std::move(targets)),
+        first_match_wins_(first_match_wins) {
     const std::size_t n = rules_.size();
     // The core numbers rules and rule sets in 16 bits (no_origin is reserved).
     if (n >= no_rule_limit || names_.size() >= no_rule_limit)
@@ -139,7 +142,7 @@ class runtime_policy : public detail::program_methods<runtime_policy> {
     std::vector<bpf::insn> out(bpf::max_insns + 1);
     std::vector<detail::patch> patches(detail::slot_patch_count(rules_, targets_.size()));
     const detail::compile_output result = detail::compile(
-        {rules_, targets_, default_action_, false, detail::newer_syscalls_for(default_action_)},
+        {rules_, targets_, default_action_, false, detail::newer_syscalls_for(default_action_), first_match_wins_},
         {keys, intervals, block, segments}, out, patches);
     if (!result.result.ok()) {
       std::string message = "sysfence: ";
@@ -160,12 +163,17 @@ class runtime_policy : public detail::program_methods<runtime_policy> {
   [[nodiscard]] action default_action() const noexcept { return default_action_; }
   // `targets` is the ABIs the program serves, in dispatch order.
   [[nodiscard]] std::span<const arch::target> targets() const noexcept { return targets_; }
+  // `first_match_wins` is true when the rules are in priority order (see the constructor).
+  [[nodiscard]] bool first_match_wins() const noexcept { return first_match_wins_; }
 
-  // `explain` is the policy as its rules: rule sets, syscalls, conditions, actions, the default.
+  // `explain` is the policy as its rules: rule sets, syscalls, conditions, actions, the default
+  // (and, for rules in priority order, that the first matching a call decides it).
   [[nodiscard]] std::string explain() const {
     const std::vector<std::string_view> names(names_.begin(), names_.end());
-    return detail::render(
-        [&](detail::text& out) { detail::describe_policy(out, rules_, names, default_action_, targets_); });
+    std::string out = first_match_wins_ ? "rules in priority order: the first matching a call decides it\n" : "";
+    out += detail::render(
+        [&](detail::text& text) { detail::describe_policy(text, rules_, names, default_action_, targets_); });
+    return out;
   }
 
  private:
@@ -176,6 +184,7 @@ class runtime_policy : public detail::program_methods<runtime_policy> {
   std::vector<std::string> names_;
   action default_action_;
   std::vector<arch::target> targets_;
+  bool first_match_wins_ = false;
   std::vector<bpf::insn> program_;
   detail::action_set actions_{};
 };
@@ -187,7 +196,7 @@ inline runtime_policy with_default_action(const runtime_policy& policy, action d
   return runtime_policy(std::vector<detail::entry>(policy.rules().begin(), policy.rules().end()),
                         std::vector<std::string>(policy.rule_set_names().begin(), policy.rule_set_names().end()),
                         default_action, std::vector<arch::target>(policy.targets().begin(), policy.targets().end()),
-                        context);
+                        context, policy.first_match_wins());
 }
 
 }  // namespace sysfence

@@ -29,6 +29,7 @@
 #include "sysfence/compile.hpp"
 #include "sysfence/condition.hpp"
 #include "sysfence/diff.hpp"
+#include "sysfence/kafel.hpp"
 #include "sysfence/policy.hpp"
 #include "sysfence/prebuilt.hpp"
 #include "sysfence/rule.hpp"

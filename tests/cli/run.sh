@@ -81,6 +81,27 @@ case $case_name in
     contains out hello
     contains err "openat (257).*-> LOG"
     ;;
+  run_kafel)
+    # A kafel policy, first match wins: openat for writing fails with EACCES, reading runs (the
+    # ALLOW comes before the ERRNO(1) that would refuse every openat).
+    printf '%s\n' 'ERRNO(13) { openat { (flags & 3) != 0 } }' 'ALLOW { openat }' 'ERRNO(1) { openat }' \
+      'DEFAULT ALLOW' > deny.policy
+    expect 0 "$sysfence" run --kafel deny.policy -- cat file.txt
+    contains out hello
+    expect 2 "$sysfence" run --kafel deny.policy -- sh -c 'echo x > new.txt'
+    contains err "Permission denied"
+    [ ! -e new.txt ] || fail "new.txt was created"
+    # --policy tells a kafel file by its name
+    expect 2 "$sysfence" run --policy deny.policy -- sh -c 'echo x > new.txt'
+    # explain shows the rules in their order, and says the first match decides
+    expect 0 "$sysfence" explain deny.policy
+    contains out "the first matching a call decides it"
+    contains out "deny.policy:2:9:"
+    # a syntax error names the file, line, column and token
+    printf '%s\n' 'ALLOW {' '  read write }' > bad.policy
+    expect 1 "$sysfence" run --kafel bad.policy -- /bin/true
+    contains err "bad.policy:2:8: syntax error, unexpected token .write."
+    ;;
   run_docker)
     expect 0 "$sysfence" run --profile "$docker/default.json" -- /bin/true
     expect 0 "$sysfence" run --profile "$docker/default.json" -- cat file.txt

@@ -239,7 +239,9 @@ constexpr bool disjoint(const rule& a, const rule& b) noexcept {
 
 // `analyse` checks a policy's rules independently of the architecture: malformed conditions,
 // simple-versus-conditional conflicts and contradictory actions. `keys` is scratch of size 2n.
-constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> keys) noexcept {
+// `ordered` rules are in priority order (the first match wins): overlaps are then the meaning,
+// not a conflict, and only the conditions and actions are checked.
+constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> keys, bool ordered = false) noexcept {
   for (const entry& e : rules)
     for (std::size_t i = 0; i < e.r.count; ++i)
       if (auto p = check(e.r.conditions[i]); p != condition_problem::none)
@@ -247,6 +249,7 @@ constexpr diagnosis analyse(std::span<const entry> rules, std::span<sort_key> ke
   for (const entry& e : rules)
     if (!errno_is_usable(e.r.result))
       return {problem::bad_errno, e.r.syscall, e.origin, e.origin, condition_problem::none, 0, e.r.result};
+  if (ordered) return {};
 
   const auto sorted = sort_rules(rules, keys, [](const entry& e) {
     return static_cast<std::uint32_t>(e.r.syscall);

@@ -84,7 +84,7 @@ constexpr compile_output compile(const compile_input& in, const compile_scratch&
   if (diagnosis d = check_answers(in.default_action, in.newer_syscalls); !d.ok()) return {d, 0, 0};
   if (!targets_ok(in.targets)) return {{problem::bad_targets}, 0, 0};
   if (!in.analysed)
-    if (diagnosis d = analyse(in.rules, scratch.order); !d.ok()) return {d, 0, 0};
+    if (diagnosis d = analyse(in.rules, scratch.order, in.ordered); !d.ok()) return {d, 0, 0};
   for (std::size_t k = 0; k < in.targets.size(); ++k)
     for (const entry& e : in.rules)
       if ((*in.targets[k].numbers)[static_cast<std::size_t>(e.r.syscall)] < 0 && !e.portable) {

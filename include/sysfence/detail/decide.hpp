@@ -10,6 +10,7 @@
 //
 // Rules with different actions never match the same call (analyse() refuses policies where they
 // could), so the rules of a syscall may be tried in any order and split into groups freely.
+// Ordered policies (kafel's first match wins) have no such guarantee: their rules are only chained.
 #pragma once
 
 #include <bit>
@@ -567,9 +568,12 @@ struct decider {
 // Scratch: `block` of at least last - first rules, `segments` of segments_needed(last - first).
 // Returns where the code starts.
 // `narrow`: the arguments the syscall reads as 32 bits, bit N for argument N (see narrowed).
+// `ordered`: the rules are in priority order (the first match wins), so they are tried one after
+// the other in that order, and those after a rule that always matches are left out.
 constexpr target emit_block(emitter& w, std::span<const entry> rules, std::span<const sort_key> order,
                             std::size_t first, std::size_t last, action default_action, std::uint8_t narrow,
-                            std::span<block_rule> block, std::span<segment> segments) noexcept {
+                            std::span<block_rule> block, std::span<segment> segments,
+                            bool ordered = false) noexcept {
   std::size_t n = 0;
   for (std::size_t i = first; i < last; ++i) {
     const entry& e = rules[order[i].index];
@@ -587,6 +591,14 @@ constexpr target emit_block(emitter& w, std::span<const entry> rules, std::span<
     if (!never) block[n++] = {order[i].index, tests, 0, 0};  // (a rule that can never match has no code)
   }
   decider d{w, rules.data(), block.data(), segments.data(), segments.size(), narrow};
+  if (ordered) {
+    // chain() tries them by index (the source order); nothing after a catch-all can match.
+    for (std::size_t i = 0; i < n; ++i) block[i].key = block[i].index;
+    d.sort(0, n);
+    std::size_t live = 0;
+    while (live < n && block[live].tests != 0) ++live;
+    return d.chain(0, live < n ? live + 1 : n, {true, default_action, 0}, no_word);
+  }
   return d.build(0, n, {true, default_action, 0}, no_word, 0);
 }
 

@@ -29,7 +29,7 @@ constexpr target emit_tree(emitter& w, const compile_input& in, const arch::targ
     if (iv[lo].conditional) {
       const auto id = static_cast<std::size_t>(in.rules[order[iv[lo].first].index].r.syscall);
       return emit_block(w, in.rules, order, iv[lo].first, iv[lo].last, in.default_action,
-                        t.narrow_arguments(id, iv[lo].start - t.nr_base), block, segments);
+                        t.narrow_arguments(id, iv[lo].start - t.nr_base), block, segments, in.ordered);
     }
     if (!iv[lo].has_exception) return {true, iv[lo].result, 0};
     // JEQ nr, its action, the run's action: one instruction where two boundaries would need two.

@@ -37,6 +37,9 @@ struct compile_input {
   bool analysed = false;  // analyse() already passed (typed policies check when composed)
   // What numbers above the target's table (syscalls newer than sysfence's tables) get.
   action newer_syscalls = newer_syscalls_for(default_action);
+  // The rules are in priority order and the first that matches a call decides it (kafel's
+  // meaning): no conflict checks, and each syscall's rules are tried in their order.
+  bool ordered = false;
 };
 
 // `bad_abi_action` is what syscalls of a foreign ABI sharing the architecture (x32) get: the
@@ -105,8 +108,12 @@ constexpr std::size_t layout(const compile_input& in, const arch::target& t, abi
     if (!gap_added && nr >= gap_end) add_gap();
     std::size_t j = i;
     while (j < n && number(j) == nr) ++j;
-    if (in.rules[ids[i].index].r.is_simple()) {
-      add(nr, in.rules[ids[i].index].r.result);  // analyse() made every simple rule here agree
+    // Ordered: the syscall's first rule decides alone when it is simple (the rest never run).
+    std::size_t lead = i;
+    for (std::size_t k = i + 1; in.ordered && k < j; ++k)
+      if (ids[k].index < ids[lead].index) lead = k;
+    if (in.rules[ids[lead].index].r.is_simple()) {
+      add(nr, in.rules[ids[lead].index].r.result);  // analyse() made every simple rule here agree
     } else {
       drop_empty(nr);
       intervals[count++] = {nr, in.default_action, true, static_cast<std::uint16_t>(i),

@@ -71,6 +71,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "sysfence/detail/generated/syscall_ids.hpp"
 
@@ -863,6 +864,476 @@ inline constexpr std::array<signature, syscall_count> syscall_signatures{{
     {6, {64, 64, 64, 64, 64, 64}, false},  // waitpid: unknown, not an x86_64 syscall
     {3, {32, 64, 64, 0, 0, 0}, true},  // write: sys_write(unsigned int fd, const char* buf, size_t count)
     {3, {32, 64, 64, 0, 0, 0}, true},  // writev: sys_writev(unsigned long fd, const struct iovec* vec, unsigned long vlen)
+}};
+
+// The kernel's names of each sys::id's parameters, separated by spaces, as its prototype spells
+// them, or its one SYSCALL_DEFINE where the prototype has none (else `argN`; empty for an unknown
+// syscall): kafel's argument names.
+inline constexpr std::array<std::string_view, syscall_count> syscall_parameter_names{{
+    "",  // _llseek
+    "",  // _newselect
+    "",  // _sysctl
+    "fd upeer_sockaddr upeer_addrlen",  // accept
+    "fd upeer_sockaddr upeer_addrlen flags",  // accept4
+    "filename mode",  // access
+    "name",  // acct
+    "_type _description _payload plen destringid",  // add_key
+    "txc_p",  // adjtimex
+    "",  // afs_syscall
+    "seconds",  // alarm
+    "",  // arch_prctl
+    "",  // bdflush
+    "fd umyaddr addrlen",  // bind
+    "cmd attr size",  // bpf
+    "",  // break
+    "brk",  // brk
+    "fd cstat_range cstat flags",  // cachestat
+    "header dataptr",  // capget
+    "header data",  // capset
+    "filename",  // chdir
+    "filename mode",  // chmod
+    "filename user group",  // chown
+    "",  // chown32
+    "filename",  // chroot
+    "which_clock tx",  // clock_adjtime
+    "",  // clock_adjtime64
+    "which_clock tp",  // clock_getres
+    "",  // clock_getres_time64
+    "which_clock tp",  // clock_gettime
+    "",  // clock_gettime64
+    "which_clock flags rqtp rmtp",  // clock_nanosleep
+    "",  // clock_nanosleep_time64
+    "which_clock tp",  // clock_settime
+    "",  // clock_settime64
+    "arg0 arg1 arg2 arg3 arg4",  // clone
+    "uargs size",  // clone3
+    "fd",  // close
+    "fd max_fd flags",  // close_range
+    "fd uservaddr addrlen",  // connect
+    "fd_in off_in fd_out off_out len flags",  // copy_file_range
+    "pathname mode",  // creat
+    "",  // create_module
+    "name_user flags",  // delete_module
+    "fildes",  // dup
+    "oldfd newfd",  // dup2
+    "oldfd newfd flags",  // dup3
+    "size",  // epoll_create
+    "flags",  // epoll_create1
+    "epfd op fd event",  // epoll_ctl
+    "",  // epoll_ctl_old
+    "epfd events maxevents timeout sigmask sigsetsize",  // epoll_pwait
+    "epfd events maxevents timeout sigmask sigsetsize",  // epoll_pwait2
+    "epfd events maxevents timeout",  // epoll_wait
+    "",  // epoll_wait_old
+    "count",  // eventfd
+    "count flags",  // eventfd2
+    "filename argv envp",  // execve
+    "dfd filename argv envp flags",  // execveat
+    "error_code",  // exit
+    "error_code",  // exit_group
+    "dfd filename mode",  // faccessat
+    "dfd filename mode flags",  // faccessat2
+    "fd offset len advice",  // fadvise64
+    "",  // fadvise64_64
+    "fd mode offset len",  // fallocate
+    "flags event_f_flags",  // fanotify_init
+    "fanotify_fd flags mask fd pathname",  // fanotify_mark
+    "fd",  // fchdir
+    "fd mode",  // fchmod
+    "dfd filename mode",  // fchmodat
+    "dfd filename mode flags",  // fchmodat2
+    "fd user group",  // fchown
+    "",  // fchown32
+    "dfd filename user group flag",  // fchownat
+    "fd cmd arg",  // fcntl
+    "",  // fcntl64
+    "fd",  // fdatasync
+    "fd name value size",  // fgetxattr
+    "fd uargs flags",  // finit_module
+    "fd list size",  // flistxattr
+    "fd cmd",  // flock
+    "",  // fork
+    "fd name",  // fremovexattr
+    "fs_fd cmd key value aux",  // fsconfig
+    "fd name value size flags",  // fsetxattr
+    "fs_fd flags ms_flags",  // fsmount
+    "fs_name flags",  // fsopen
+    "dfd path flags",  // fspick
+    "fd statbuf",  // fstat
+    "",  // fstat64
+    "",  // fstatat64
+    "fd buf",  // fstatfs
+    "",  // fstatfs64
+    "fd",  // fsync
+    "",  // ftime
+    "fd length",  // ftruncate
+    "",  // ftruncate64
+    "uaddr op val utime uaddr2 val3",  // futex
+    "waiters flags nr_wake nr_requeue",  // futex_requeue
+    "",  // futex_time64
+    "uaddr val mask flags timespec clockid",  // futex_wait
+    "waiters nr_futexes flags timeout clockid",  // futex_waitv
+    "uaddr mask nr flags",  // futex_wake
+    "dfd filename utimes",  // futimesat
+    "",  // get_kernel_syms
+    "policy nmask maxnode addr flags",  // get_mempolicy
+    "pid head_ptr len_ptr",  // get_robust_list
+    "",  // get_thread_area
+    "cpu node cache",  // getcpu
+    "buf size",  // getcwd
+    "fd dirent count",  // getdents
+    "fd dirent count",  // getdents64
+    "",  // getegid
+    "",  // getegid32
+    "",  // geteuid
+    "",  // geteuid32
+    "",  // getgid
+    "",  // getgid32
+    "gidsetsize grouplist",  // getgroups
+    "",  // getgroups32
+    "which value",  // getitimer
+    "fd usockaddr usockaddr_len",  // getpeername
+    "pid",  // getpgid
+    "",  // getpgrp
+    "",  // getpid
+    "",  // getpmsg
+    "",  // getppid
+    "which who",  // getpriority
+    "buf count flags",  // getrandom
+    "rgid egid sgid",  // getresgid
+    "",  // getresgid32
+    "ruid euid suid",  // getresuid
+    "",  // getresuid32
+    "resource rlim",  // getrlimit
+    "who ru",  // getrusage
+    "pid",  // getsid
+    "fd usockaddr usockaddr_len",  // getsockname
+    "fd level optname optval optlen",  // getsockopt
+    "",  // gettid
+    "tv tz",  // gettimeofday
+    "",  // getuid
+    "",  // getuid32
+    "path name value size",  // getxattr
+    "",  // gtty
+    "",  // idle
+    "umod len uargs",  // init_module
+    "fd path mask",  // inotify_add_watch
+    "",  // inotify_init
+    "flags",  // inotify_init1
+    "fd wd",  // inotify_rm_watch
+    "ctx_id iocb result",  // io_cancel
+    "ctx",  // io_destroy
+    "ctx_id min_nr nr events timeout",  // io_getevents
+    "ctx_id min_nr nr events timeout sig",  // io_pgetevents
+    "",  // io_pgetevents_time64
+    "nr_reqs ctx",  // io_setup
+    "ctx_id nr iocbpp",  // io_submit
+    "fd to_submit min_complete flags argp argsz",  // io_uring_enter
+    "fd op arg nr_args",  // io_uring_register
+    "entries p",  // io_uring_setup
+    "fd cmd arg",  // ioctl
+    "from num on",  // ioperm
+    "",  // iopl
+    "which who",  // ioprio_get
+    "which who ioprio",  // ioprio_set
+    "",  // ipc
+    "pid1 pid2 type idx1 idx2",  // kcmp
+    "kernel_fd initrd_fd cmdline_len cmdline_ptr flags",  // kexec_file_load
+    "entry nr_segments segments flags",  // kexec_load
+    "cmd arg2 arg3 arg4 arg5",  // keyctl
+    "pid sig",  // kill
+    "ruleset_fd rule_type rule_attr flags",  // landlock_add_rule
+    "attr size flags",  // landlock_create_ruleset
+    "ruleset_fd flags",  // landlock_restrict_self
+    "filename user group",  // lchown
+    "",  // lchown32
+    "path name value size",  // lgetxattr
+    "oldname newname",  // link
+    "olddfd oldname newdfd newname flags",  // linkat
+    "fd backlog",  // listen
+    "req mnt_ids nr_mnt_ids flags",  // listmount
+    "path list size",  // listxattr
+    "path list size",  // llistxattr
+    "",  // lock
+    "",  // lookup_dcookie
+    "path name",  // lremovexattr
+    "fd offset whence",  // lseek
+    "path name value size flags",  // lsetxattr
+    "attr ctx size flags",  // lsm_get_self_attr
+    "ids size flags",  // lsm_list_modules
+    "attr ctx size flags",  // lsm_set_self_attr
+    "filename statbuf",  // lstat
+    "",  // lstat64
+    "start len behavior",  // madvise
+    "addr size flags",  // map_shadow_stack
+    "start len mode nmask maxnode flags",  // mbind
+    "cmd flags cpu_id",  // membarrier
+    "uname_ptr flags",  // memfd_create
+    "flags",  // memfd_secret
+    "pid maxnode from to",  // migrate_pages
+    "start len vec",  // mincore
+    "pathname mode",  // mkdir
+    "dfd pathname mode",  // mkdirat
+    "filename mode dev",  // mknod
+    "dfd filename mode dev",  // mknodat
+    "start len",  // mlock
+    "start len flags",  // mlock2
+    "flags",  // mlockall
+    "addr len prot flags fd pgoff",  // mmap
+    "",  // mmap2
+    "",  // modify_ldt
+    "dev_name dir_name type flags data",  // mount
+    "dfd path flags uattr usize",  // mount_setattr
+    "from_dfd from_path to_dfd to_path ms_flags",  // move_mount
+    "pid nr_pages pages nodes status flags",  // move_pages
+    "start len prot",  // mprotect
+    "",  // mpx
+    "mqdes mqstat omqstat",  // mq_getsetattr
+    "mqdes notification",  // mq_notify
+    "name oflag mode attr",  // mq_open
+    "mqdes msg_ptr msg_len msg_prio abs_timeout",  // mq_timedreceive
+    "",  // mq_timedreceive_time64
+    "mqdes msg_ptr msg_len msg_prio abs_timeout",  // mq_timedsend
+    "",  // mq_timedsend_time64
+    "name",  // mq_unlink
+    "addr old_len new_len flags new_addr",  // mremap
+    "start len flags",  // mseal
+    "msqid cmd buf",  // msgctl
+    "key msgflg",  // msgget
+    "msqid msgp msgsz msgtyp msgflg",  // msgrcv
+    "msqid msgp msgsz msgflg",  // msgsnd
+    "start len flags",  // msync
+    "start len",  // munlock
+    "",  // munlockall
+    "addr len",  // munmap
+    "dfd name handle mnt_id flag",  // name_to_handle_at
+    "rqtp rmtp",  // nanosleep
+    "dfd filename statbuf flag",  // newfstatat
+    "",  // nfsservctl
+    "",  // nice
+    "",  // oldfstat
+    "",  // oldlstat
+    "",  // oldolduname
+    "",  // oldstat
+    "",  // olduname
+    "filename flags mode",  // open
+    "mountdirfd handle flags",  // open_by_handle_at
+    "dfd path flags",  // open_tree
+    "dfd filename flags mode",  // openat
+    "dfd filename how size",  // openat2
+    "",  // pause
+    "attr_uptr pid cpu group_fd flags",  // perf_event_open
+    "personality",  // personality
+    "pidfd fd flags",  // pidfd_getfd
+    "pid flags",  // pidfd_open
+    "pidfd sig info flags",  // pidfd_send_signal
+    "fildes",  // pipe
+    "fildes flags",  // pipe2
+    "new_root put_old",  // pivot_root
+    "flags init_val",  // pkey_alloc
+    "pkey",  // pkey_free
+    "start len prot pkey",  // pkey_mprotect
+    "ufds nfds timeout",  // poll
+    "ufds nfds tsp sigmask sigsetsize",  // ppoll
+    "",  // ppoll_time64
+    "option arg2 arg3 arg4 arg5",  // prctl
+    "fd buf count pos",  // pread64
+    "fd vec vlen pos_l pos_h",  // preadv
+    "fd vec vlen pos_l pos_h flags",  // preadv2
+    "pid resource new_rlim old_rlim",  // prlimit64
+    "pidfd vec vlen behavior flags",  // process_madvise
+    "pidfd flags",  // process_mrelease
+    "pid lvec liovcnt rvec riovcnt flags",  // process_vm_readv
+    "pid lvec liovcnt rvec riovcnt flags",  // process_vm_writev
+    "",  // prof
+    "",  // profil
+    "n inp outp exp tsp sig",  // pselect6
+    "",  // pselect6_time64
+    "request pid addr data",  // ptrace
+    "",  // putpmsg
+    "fd buf count pos",  // pwrite64
+    "fd vec vlen pos_l pos_h",  // pwritev
+    "fd vec vlen pos_l pos_h flags",  // pwritev2
+    "",  // query_module
+    "cmd special id addr",  // quotactl
+    "fd cmd id addr",  // quotactl_fd
+    "fd buf count",  // read
+    "fd offset count",  // readahead
+    "",  // readdir
+    "path buf bufsiz",  // readlink
+    "dfd path buf bufsiz",  // readlinkat
+    "fd vec vlen",  // readv
+    "magic1 magic2 cmd arg",  // reboot
+    "fd ubuf size flags addr addr_len",  // recvfrom
+    "fd msg vlen flags timeout",  // recvmmsg
+    "",  // recvmmsg_time64
+    "fd msg flags",  // recvmsg
+    "start size prot pgoff flags",  // remap_file_pages
+    "path name",  // removexattr
+    "oldname newname",  // rename
+    "olddfd oldname newdfd newname",  // renameat
+    "olddfd oldname newdfd newname flags",  // renameat2
+    "_type _description _callout_info destringid",  // request_key
+    "",  // restart_syscall
+    "",  // riscv_flush_icache
+    "",  // riscv_hwprobe
+    "pathname",  // rmdir
+    "rseq rseq_len flags sig",  // rseq
+    "sig act oact sigsetsize",  // rt_sigaction
+    "set sigsetsize",  // rt_sigpending
+    "how set oset sigsetsize",  // rt_sigprocmask
+    "pid sig uinfo",  // rt_sigqueueinfo
+    "",  // rt_sigreturn
+    "unewset sigsetsize",  // rt_sigsuspend
+    "uthese uinfo uts sigsetsize",  // rt_sigtimedwait
+    "",  // rt_sigtimedwait_time64
+    "tgid pid sig uinfo",  // rt_tgsigqueueinfo
+    "policy",  // sched_get_priority_max
+    "policy",  // sched_get_priority_min
+    "pid len user_mask_ptr",  // sched_getaffinity
+    "pid attr size flags",  // sched_getattr
+    "pid param",  // sched_getparam
+    "pid",  // sched_getscheduler
+    "pid interval",  // sched_rr_get_interval
+    "",  // sched_rr_get_interval_time64
+    "pid len user_mask_ptr",  // sched_setaffinity
+    "pid attr flags",  // sched_setattr
+    "pid param",  // sched_setparam
+    "pid policy param",  // sched_setscheduler
+    "",  // sched_yield
+    "op flags uargs",  // seccomp
+    "",  // security
+    "n inp outp exp tvp",  // select
+    "semid semnum cmd arg",  // semctl
+    "key nsems semflg",  // semget
+    "semid sops nsops",  // semop
+    "semid sops nsops timeout",  // semtimedop
+    "",  // semtimedop_time64
+    "out_fd in_fd offset count",  // sendfile
+    "",  // sendfile64
+    "fd msg vlen flags",  // sendmmsg
+    "fd msg flags",  // sendmsg
+    "fd buff len flags addr addr_len",  // sendto
+    "mode nmask maxnode",  // set_mempolicy
+    "start len home_node flags",  // set_mempolicy_home_node
+    "head len",  // set_robust_list
+    "",  // set_thread_area
+    "tidptr",  // set_tid_address
+    "name len",  // setdomainname
+    "gid",  // setfsgid
+    "",  // setfsgid32
+    "uid",  // setfsuid
+    "",  // setfsuid32
+    "gid",  // setgid
+    "",  // setgid32
+    "gidsetsize grouplist",  // setgroups
+    "",  // setgroups32
+    "name len",  // sethostname
+    "which value ovalue",  // setitimer
+    "fd nstype",  // setns
+    "pid pgid",  // setpgid
+    "which who niceval",  // setpriority
+    "rgid egid",  // setregid
+    "",  // setregid32
+    "rgid egid sgid",  // setresgid
+    "",  // setresgid32
+    "ruid euid suid",  // setresuid
+    "",  // setresuid32
+    "ruid euid",  // setreuid
+    "",  // setreuid32
+    "resource rlim",  // setrlimit
+    "",  // setsid
+    "fd level optname optval optlen",  // setsockopt
+    "tv tz",  // settimeofday
+    "uid",  // setuid
+    "",  // setuid32
+    "path name value size flags",  // setxattr
+    "",  // sgetmask
+    "shmid shmaddr shmflg",  // shmat
+    "shmid cmd buf",  // shmctl
+    "shmaddr",  // shmdt
+    "key size flag",  // shmget
+    "fd how",  // shutdown
+    "",  // sigaction
+    "uss uoss",  // sigaltstack
+    "",  // signal
+    "ufd user_mask sizemask",  // signalfd
+    "ufd user_mask sizemask flags",  // signalfd4
+    "",  // sigpending
+    "",  // sigprocmask
+    "",  // sigreturn
+    "",  // sigsuspend
+    "family type protocol",  // socket
+    "",  // socketcall
+    "family type protocol usockvec",  // socketpair
+    "fd_in off_in fd_out off_out len flags",  // splice
+    "",  // ssetmask
+    "filename statbuf",  // stat
+    "",  // stat64
+    "path buf",  // statfs
+    "",  // statfs64
+    "req buf bufsize flags",  // statmount
+    "dfd path flags mask buffer",  // statx
+    "",  // stime
+    "",  // stty
+    "specialfile",  // swapoff
+    "specialfile swap_flags",  // swapon
+    "old new",  // symlink
+    "oldname newdfd newname",  // symlinkat
+    "",  // sync
+    "fd offset nbytes flags",  // sync_file_range
+    "fd",  // syncfs
+    "option arg1 arg2",  // sysfs
+    "info",  // sysinfo
+    "type buf len",  // syslog
+    "fdin fdout len flags",  // tee
+    "tgid pid sig",  // tgkill
+    "tloc",  // time
+    "which_clock timer_event_spec created_timer_id",  // timer_create
+    "timer_id",  // timer_delete
+    "timer_id",  // timer_getoverrun
+    "timer_id setting",  // timer_gettime
+    "",  // timer_gettime64
+    "timer_id flags new_setting old_setting",  // timer_settime
+    "",  // timer_settime64
+    "clockid flags",  // timerfd_create
+    "ufd otmr",  // timerfd_gettime
+    "",  // timerfd_gettime64
+    "ufd flags utmr otmr",  // timerfd_settime
+    "",  // timerfd_settime64
+    "tbuf",  // times
+    "pid sig",  // tkill
+    "path length",  // truncate
+    "",  // truncate64
+    "",  // tuxcall
+    "",  // ugetrlimit
+    "",  // ulimit
+    "mask",  // umask
+    "",  // umount
+    "name flags",  // umount2
+    "name",  // uname
+    "pathname",  // unlink
+    "dfd pathname flag",  // unlinkat
+    "unshare_flags",  // unshare
+    "",  // uretprobe
+    "",  // uselib
+    "flags",  // userfaultfd
+    "dev ubuf",  // ustat
+    "filename times",  // utime
+    "dfd filename utimes flags",  // utimensat
+    "",  // utimensat_time64
+    "filename utimes",  // utimes
+    "",  // vfork
+    "",  // vhangup
+    "",  // vm86
+    "",  // vm86old
+    "fd iov nr_segs flags",  // vmsplice
+    "",  // vserver
+    "pid stat_addr options ru",  // wait4
+    "which pid infop options ru",  // waitid
+    "",  // waitpid
+    "fd buf count",  // write
+    "fd vec vlen",  // writev
 }};
 
 // x32's syscalls numbered from `syscall_x32_own_first` are its own entry points (arch/x86/entry/syscalls/syscall_64.tbl, ABIs

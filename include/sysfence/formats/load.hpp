@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // load.hpp - a policy file of any kind sysfence reads, by its kind: seccompiler JSON, a Docker/
-// Podman/OCI profile, or a raw BPF program (an array of struct sock_filter, as libseccomp's
-// seccomp_export_bpf writes it); the kind is told by the file's name (.bpf) or its JSON's shape.
+// Podman/OCI profile, a kafel policy, or a raw BPF program (an array of struct sock_filter, as
+// libseccomp's seccomp_export_bpf writes it); the kind is told by the file's name (.bpf; .kafel or
+// .policy for kafel) or its JSON's shape.
 // Needs nlohmann-json, as the JSON front ends do; sysfence.hpp does not include this header.
 //
 // A new kind is one enumerator of policy_kind, its name in policy_kind_name, its test in
@@ -29,6 +30,7 @@
 #include "sysfence/detail/json.hpp"
 #include "sysfence/formats/oci.hpp"
 #include "sysfence/formats/seccompiler.hpp"
+#include "sysfence/kafel.hpp"
 #include "sysfence/runtime_policy.hpp"
 #include "sysfence/simulate.hpp"
 
@@ -40,6 +42,7 @@ enum class policy_kind : std::uint8_t {
   seccompiler,  // rust-vmm seccompiler JSON: named filters
   oci,          // a Docker, Podman or OCI runtime-spec seccomp profile
   bpf,          // a compiled program: struct sock_filter[] in the machine's byte order
+  kafel,        // kafel's policy language (nsjail's seccomp policies): first match wins
 };
 
 // `policy_kind_name` names a kind as the command line spells it.
@@ -53,6 +56,8 @@ constexpr std::string_view policy_kind_name(policy_kind k) noexcept {
       return "oci";
     case policy_kind::bpf:
       return "bpf";
+    case policy_kind::kafel:
+      return "kafel";
   }
   return "unknown";
 }
@@ -170,6 +175,7 @@ inline std::string bpf_bytes(std::span<const bpf::insn> program) {
 // filters). Text that is not JSON throws policy_error naming the file and the position.
 inline policy_kind detect_policy_kind(std::string_view text, std::string_view file_name) {
   if (file_name.size() > 4 && file_name.substr(file_name.size() - 4) == ".bpf") return policy_kind::bpf;
+  if (file_name.ends_with(".kafel") || file_name.ends_with(".policy")) return policy_kind::kafel;
   const detail::json::json_value root = detail::json::parse_json(text, file_name);
   if (root.what != detail::json::json_value::kind::object)
     detail::load_failed(file_name,
@@ -226,6 +232,11 @@ inline loaded_policy load_policy(std::string_view text, std::string_view file_na
       if (!options.filter.empty()) detail::load_failed(file_name, "a raw BPF program takes no filter name");
       out.raw = read_bpf(text, file_name);
       out.abis = options.targets.empty() ? detail::abis_checked(out.raw) : options.targets;
+      break;
+    case policy_kind::kafel:
+      if (!options.filter.empty()) detail::load_failed(file_name, "a kafel policy is one policy: it takes no filter name");
+      out.policy = kafel_policy(text, file_name,
+                                options.targets.empty() ? std::vector<arch::target>{arch::native::value} : options.targets);
       break;
     case policy_kind::automatic:
       break;
