@@ -11,6 +11,7 @@
 using sysfence::isolate;
 using sysfence::isolate_error;
 using sysfence::isolate_output;
+using sysfence::isolate_status;
 using sysfence::isolate_step;
 namespace detail = sysfence::detail;
 
@@ -27,11 +28,9 @@ static_assert(destinations_checked());
 
 // Wait statuses as waitpid gives them: exit code in bits 8..15, a signal in bits 0..6.
 constexpr bool statuses_read() {
-  isolate_output ok{0, {}, {}};
-  isolate_output three{3 << 8, {}, {}};
-  isolate_output killed{SIGKILL, {}, {}};
-  return ok.success() && ok.exit_code() == 0 && ok.signal() == 0 && !three.success() && three.exit_code() == 3 &&
-         three.signal() == 0 && !killed.success() && killed.exit_code() == -1 && killed.signal() == SIGKILL;
+  constexpr isolate_status ok{0}, three{3 << 8}, killed{SIGKILL};
+  return ok.success() && ok.code() == 0 && ok.signal() == 0 && !three.success() && three.code() == 3 &&
+         three.signal() == 0 && !killed.success() && killed.code() == -1 && killed.signal() == SIGKILL;
 }
 static_assert(statuses_read());
 

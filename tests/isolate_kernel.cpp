@@ -249,12 +249,12 @@ TEST_CASE("isolate: the program inside is the sealed memfd copy") {
 
 TEST_CASE("isolate: how the function ends is how the isolate ends") {
   const isolate_output thrown = isolate::run("iso_throw");
-  CHECK(thrown.exit_code() == 1);
+  CHECK(thrown.status.code() == 1);
   CHECK(has(thrown.err, "a wild panic appears"));
   const isolate_output three = isolate::run("iso_exit3");
-  CHECK(three.exit_code() == 3);
+  CHECK(three.status.code() == 3);
   const isolate_output aborted = isolate::run("iso_abort");
-  CHECK(aborted.signal() == SIGABRT);
+  CHECK(aborted.status.signal() == SIGABRT);
 }
 
 TEST_CASE("isolate: setup failures inside the isolate are errors naming step, errno and path") {

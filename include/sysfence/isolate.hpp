@@ -93,20 +93,29 @@ enum class isolate_step : std::int32_t {
   close_fds,          // close_range(3, ~0U) before the function
 };
 
-// `isolate_output` is what an isolate printed and how it ended (extrasafe returns a
-// std::process::Output): `status` is the wait status, `out` and `err` its standard output and
-// error (named so because stdout and stderr are macros).
+// `isolate_status` is how an isolate ended (extrasafe's std::process::ExitStatus): `wait_status`
+// as waitpid gives it.
+struct isolate_status {
+  int wait_status = 0;
+
+  // `success` is true when the isolate exited with 0.
+  [[nodiscard]] constexpr bool success() const noexcept { return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
+  // `code` is the isolate's exit code, or -1 if a signal ended it.
+  [[nodiscard]] constexpr int code() const noexcept { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1; }
+  // `signal` is the signal that ended the isolate, or 0 if it exited.
+  [[nodiscard]] constexpr int signal() const noexcept { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+};
+
+// `isolate_output` is how an isolate ended and what it printed (extrasafe returns a
+// std::process::Output): `out` and `err` are its standard output and error (stdout and stderr
+// are macros).
 struct isolate_output {
-  int status = 0;
+  isolate_status status;
   std::string out;
   std::string err;
 
-  // `success` is true when the isolate exited with 0.
-  [[nodiscard]] constexpr bool success() const noexcept { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
-  // `exit_code` is the isolate's exit code, or -1 if a signal ended it.
-  [[nodiscard]] constexpr int exit_code() const noexcept { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
-  // `signal` is the signal that ended the isolate, or 0 if it exited.
-  [[nodiscard]] constexpr int signal() const noexcept { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+  // `success` is status.success().
+  [[nodiscard]] bool success() const noexcept { return status.success(); }
 };
 
 namespace detail {
@@ -590,7 +599,7 @@ inline isolate_output isolate::run(std::string_view name, const std::map<std::st
     if (s != isolate_step::hooked) throw isolate_error(name, s, r.error, r.detail);
   }
   if (reports.empty()) throw isolate_error(name, isolate_step::no_hook, 0);
-  result.status = status;
+  result.status.wait_status = status;
   return result;
 }
 
