@@ -304,6 +304,20 @@ TEST_CASE("isolate: a refused user namespace is an error with a hint, never a ru
   CHECK(*hinted);
 }
 
+TEST_CASE("isolate: run works for a caller whose descriptors 0, 1 and 2 are closed") {
+  kernel_test::shared<bool> hello;
+  const auto e = kernel_test::in_child([&] {
+    ::close(0);
+    ::close(1);
+    ::close(2);
+    const isolate_output out = isolate::run("iso_identity");
+    *hello = out.success() && has(out.out, "argv0 iso_identity\n") && out.err.empty();
+    return 0;
+  });
+  REQUIRE(e.exited);
+  CHECK(*hello);
+}
+
 TEST_CASE("isolate: the root's mount point in /tmp is removed afterwards") {
   ran("iso_identity");
   for (const auto& entry : std::filesystem::directory_iterator("/tmp"))

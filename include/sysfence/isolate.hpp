@@ -564,10 +564,16 @@ inline isolate_output isolate::run(std::string_view name, const std::map<std::st
   const pid_t pid = ::fork();
   if (pid == 0) {
     // dup2 clears close-on-exec on the copies: the program sees 0, 1, 2 and its report pipe on 3.
-    if (::dup2(null_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0 ||
-        ::dup2(report[1], detail::isolate_report_fd) < 0)
-      ::_exit(127);
-    ::fexecve(mem, argv, envp.data());
+    // The four are first moved above 9, so that none is overwritten by an earlier dup2 (a caller
+    // with 0, 1 or 2 closed gets pipes there) nor dup2'd onto itself (which keeps close-on-exec).
+    // The memfd moves too: it may be one of 0..3.
+    static_assert(detail::isolate_report_fd == 3);
+    int from[5] = {null_fd, out[1], err[1], report[1], mem};
+    for (int& fd : from)
+      if ((fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0) ::_exit(127);
+    for (int to = 0; to < 4; ++to)
+      if (::dup2(from[to], to) < 0) ::_exit(127);
+    ::fexecve(from[4], argv, envp.data());
     detail::fail_step(detail::isolate_report_fd, name, isolate_step::exec, errno);
   }
   const int fork_error = errno;
