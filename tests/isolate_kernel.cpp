@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -141,6 +142,19 @@ void exe_link() {
   std::printf("exe %s\n", n > 0 ? link : strerrorname_np(errno));
   const int fd = ::openat(AT_FDCWD, "/proc/self/exe", O_WRONLY | O_CLOEXEC);
   std::printf("open exe for writing: %s\n", fd >= 0 ? "ok" : strerrorname_np(errno));
+  const int exe = ::openat(AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  const int seals = ::fcntl(exe, F_GET_SEALS);
+  std::printf("sealed: %s\n", seals == (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ? "all" : "not all");
+  // Every mount point is the root or under /proc (the bound /proc and its own submounts): the
+  // host's old root was detached.
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  bool outside = false;
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::string id, parent, dev, root, point;
+    std::istringstream(line) >> id >> parent >> dev >> root >> point;
+    if (point != "/" && !point.starts_with("/proc")) outside = true;
+  }
+  std::printf("mounts outside / and /proc: %s\n", outside ? "some" : "none");
 }
 
 // `ran` runs an isolate and requires it to have exited 0.
@@ -240,11 +254,13 @@ TEST_CASE("isolate: a sysfence policy applied inside holds") {
   CHECK(out.out == "openat: EPERM\ngetppid: EPERM\n");
 }
 
-TEST_CASE("isolate: the program inside is the sealed memfd copy") {
+TEST_CASE("isolate: the program inside is the sealed memfd copy, the host root is detached") {
   const isolate_output out = ran("iso_exe");
   CHECK(has(out.out, "exe /memfd:sysfence-isolate"));
   // Sealed against writes (and the kernel refuses writing an executable being run): not ok.
   CHECK_FALSE(has(out.out, "open exe for writing: ok"));
+  CHECK(has(out.out, "sealed: all\n"));
+  CHECK(has(out.out, "mounts outside / and /proc: none\n"));
 }
 
 TEST_CASE("isolate: how the function ends is how the isolate ends") {
