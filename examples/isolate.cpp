@@ -241,7 +241,7 @@ void test_bad_bindmount(const char* name, const char* message) {
     (void)isolate::run(name);
     expect(false, "a bad destination was refused", {});
   } catch (const sysfence::isolate_error& e) {
-    expect(has(e.what(), message), message, {0, {}, e.what()});
+    expect(has(e.what(), message), message, {{0}, {}, e.what()});
   }
   std::printf("%s passed\n", name);
 }

@@ -43,6 +43,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -271,13 +272,13 @@ constexpr std::string_view isolate_hint(isolate_step step, int error) noexcept {
 }
 
 // `isolate_error` is a step of running an isolate that failed: code() is the errno (0 for a
-// failure without one), step() the step, detail() the path or name concerned.
-class isolate_error : public std::system_error {
+// failure without one), step() the step, detail() the path or name concerned. Its message names
+// all three, and adds a hint where the kernel refuses user namespaces.
+class isolate_error : public std::runtime_error {
  public:
   isolate_error(std::string_view name, isolate_step step, int error, std::string_view detail = {})
-      : std::system_error(error, std::generic_category(), message(name, step, error, detail)),
-        step_(step),
-        detail_(detail) {}
+      : std::runtime_error(message(name, step, error, detail)), step_(step), error_(error), detail_(detail) {}
+  [[nodiscard]] std::error_code code() const noexcept { return {error_, std::generic_category()}; }
   [[nodiscard]] isolate_step step() const noexcept { return step_; }
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
 
@@ -292,7 +293,10 @@ class isolate_error : public std::system_error {
       m += detail;
       m += ')';
     }
-    if (error == 0) m += " failed";  // system_error appends ": strerror" after this
+    if (error != 0) {
+      m += ": ";
+      m += std::generic_category().message(error);
+    }
     if (const std::string_view hint = isolate_hint(step, error); !hint.empty()) {
       m += " [hint: ";
       m += hint;
@@ -301,6 +305,7 @@ class isolate_error : public std::system_error {
     return m;
   }
   isolate_step step_;
+  int error_;
   std::string detail_;
 };
 
@@ -384,7 +389,7 @@ inline void send_report(int fd, std::string_view name, isolate_step step, int er
   r.step = static_cast<std::int32_t>(step);
   r.error = error;
   const std::size_t n = std::min(what.size(), sizeof r.detail - 1);
-  std::memcpy(r.detail, what.data(), n);
+  if (n > 0) std::memcpy(r.detail, what.data(), n);  // an empty view may have a null data()
   if (fd >= 0) [[maybe_unused]] const ssize_t w = ::write(fd, &r, sizeof r);
   if (step == isolate_step::hooked) return;
   char line[512];
@@ -697,16 +702,21 @@ inline void isolate::enter_and_run(int report_fd) const {
       if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) fail_step(report_fd, name, isolate_step::close_fds, errno);
       const std::string comm(name.substr(0, 15));
       ::prctl(PR_SET_NAME, comm.c_str(), 0, 0, 0);
+      // It ends with _exit after flushing stdio: the program's static objects and atexit handlers
+      // are the forked copies of P's, not the function's to run (the function may call exit
+      // itself). This also keeps LeakSanitizer's exit-time scan, which needs /proc, out.
+      int code = EXIT_SUCCESS;
       try {
         fn_();
       } catch (const std::exception& e) {
         std::fprintf(stderr, "sysfence: isolate \"%s\": the function threw: %s\n", name_.c_str(), e.what());
-        std::exit(EXIT_FAILURE);
+        code = EXIT_FAILURE;
       } catch (...) {
         std::fprintf(stderr, "sysfence: isolate \"%s\": the function threw\n", name_.c_str());
-        std::exit(EXIT_FAILURE);
+        code = EXIT_FAILURE;
       }
-      std::exit(EXIT_SUCCESS);
+      std::fflush(nullptr);
+      ::_exit(code);
     }
     const int ws = detail::wait_for(w);
     if (ws == -1) fail_step(report_fd, name, isolate_step::wait, errno);
