@@ -133,42 +133,49 @@ static_assert(sizeof(isolate_report) == 256);
 // `isolate_report_fd` is the descriptor run() gives the re-executed program for its reports.
 inline constexpr int isolate_report_fd = 3;
 
+// `for_each_component` calls `f` with each non-empty component of the path `p`, in order.
+template <class F>
+constexpr void for_each_component(std::string_view p, F&& f) {
+  while (!p.empty()) {
+    const std::size_t slash = p.find('/');
+    if (const std::string_view part = p.substr(0, slash); !part.empty()) f(part);
+    if (slash == std::string_view::npos) break;
+    p.remove_prefix(slash + 1);
+  }
+}
+
 // `bind_target_problem` is what is wrong with a bind mount's destination, or nullptr. The
 // destination is taken beneath the tmpfs root whether it starts with "/" or not; "." and ".."
 // components are refused (they could reach outside the root, or mean something else than they
-// seem), as extrasafe refuses them since 0.5.1. "/" is the root itself (extrasafe's tests bind the
+// seem), as extrasafe's master does after 0.5.1. "/" is the root itself (extrasafe's tests bind the
 // host's / there); "" is refused, a likely mistake.
 constexpr const char* bind_target_problem(std::string_view dst) noexcept {
   if (dst.empty()) return "an empty path (write \"/\" for the root itself)";
-  while (!dst.empty()) {
-    const std::size_t slash = dst.find('/');
-    const std::string_view part = dst.substr(0, slash);
-    if (part == ".") return "a \".\" component";
-    if (part == "..") return "a \"..\" component";
-    if (slash == std::string_view::npos) break;
-    dst.remove_prefix(slash + 1);
-  }
-  return nullptr;
+  const char* problem = nullptr;
+  for_each_component(dst, [&](std::string_view part) {
+    if (problem == nullptr && part == ".") problem = "a \".\" component";
+    if (problem == nullptr && part == "..") problem = "a \"..\" component";
+  });
+  return problem;
 }
 
 // `bind_target_path` is the destination beneath `root`: its components joined by single slashes.
 inline std::string bind_target_path(std::string_view root, std::string_view dst) {
   std::string path(root);
-  while (!dst.empty()) {
-    const std::size_t slash = dst.find('/');
-    const std::string_view part = dst.substr(0, slash);
-    if (!part.empty()) {
-      path += '/';
-      path += part;
-    }
-    if (slash == std::string_view::npos) break;
-    dst.remove_prefix(slash + 1);
-  }
+  for_each_component(dst, [&](std::string_view part) {
+    path += '/';
+    path += part;
+  });
   return path;
 }
 
 // `tmpfs_options` is the tmpfs mount data for a root of `mib` MiB.
-inline std::string tmpfs_options(std::uint32_t mib) { return "size=" + std::to_string(mib) + "m"; }
+inline std::string tmpfs_options(std::uint32_t mib) {
+  std::string o = "size=";  // appended piecewise: g++ 12 -O3 warns -Wrestrict on "lit" + string&&
+  o += std::to_string(mib);
+  o += 'm';
+  return o;
+}
 
 // `id_map` is the uid_map or gid_map text making the isolate's root the host `id`, alone.
 inline std::string id_map(unsigned id) {
