@@ -155,6 +155,12 @@ void exe_link() {
     if (point != "/" && !point.starts_with("/proc")) outside = true;
   }
   std::printf("mounts outside / and /proc: %s\n", outside ? "some" : "none");
+  for (const char* ns : {"user", "mnt", "pid", "net", "ipc", "uts"}) {
+    char target[64] = {};
+    const std::string path = std::string("/proc/self/ns/") + ns;
+    if (::readlink(path.c_str(), target, sizeof target - 1) < 0) std::strcpy(target, "unreadable");
+    std::printf("ns %s\n", target);
+  }
 }
 
 // `ran` runs an isolate and requires it to have exited 0.
@@ -261,6 +267,13 @@ TEST_CASE("isolate: the program inside is the sealed memfd copy, the host root i
   CHECK_FALSE(has(out.out, "open exe for writing: ok"));
   CHECK(has(out.out, "sealed: all\n"));
   CHECK(has(out.out, "mounts outside / and /proc: none\n"));
+  // Every namespace differs from this process's: user, mount, PID, network, IPC, UTS.
+  for (const char* ns : {"user", "mnt", "pid", "net", "ipc", "uts"}) {
+    const std::string host = std::filesystem::read_symlink(std::string("/proc/self/ns/") + ns).string();
+    INFO(ns << " " << host);
+    CHECK(has(out.out, "ns " + host.substr(0, host.find(':') + 1)));
+    CHECK_FALSE(has(out.out, "ns " + host + "\n"));
+  }
 }
 
 TEST_CASE("isolate: how the function ends is how the isolate ends") {
