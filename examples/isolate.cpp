@@ -40,8 +40,8 @@ bool all_passed = true;
 void expect(bool ok, const char* what, const isolate_output& out) {
   if (ok) return;
   all_passed = false;
-  std::printf("FAILED %s\nstatus %d\nstdout:\n%s\nstderr:\n%s\n", what, out.status.wait_status, out.out.c_str(),
-              out.err.c_str());
+  std::printf("FAILED %s\nstatus %d\nstdout:\n%s\nstderr:\n%s\n", what, out.status.wait_status,
+              out.out.c_str(), out.err.c_str());
 }
 
 bool has(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
@@ -59,7 +59,8 @@ bool no_tempdir_left(const std::string& name) {
   return true;
 }
 
-void check_output(const char* name, std::vector<const char*> expected, const std::map<std::string, std::string>& envs = {}) {
+void check_output(const char* name, std::vector<const char*> expected,
+                  const std::map<std::string, std::string>& envs = {}) {
   const isolate_output out = isolate::run(name, envs);
   expect(out.success(), name, out);
   for (const char* s : expected) expect(has(out.out, s), s, out);
@@ -114,7 +115,8 @@ void unix_hello() {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::strcpy(a.sun_path, "/isolate.sock");
-  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect failed");
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    throw std::runtime_error("connect failed");
   const char message[] = "hello from isolate";
   if (::write(s, message, sizeof message - 1) != sizeof message - 1) throw std::runtime_error("write failed");
   ::close(s);
@@ -155,7 +157,8 @@ void use_safety_context() {
   // printf's first use of stdout calls newfstatat, which the policy denies: write(2) instead.
   [[maybe_unused]] ssize_t n = ::write(1, "we can print to stdout!\n", 24);
   n = ::write(2, "we can print to stderr!\n", 24);
-  if (::open("test", O_WRONLY | O_CREAT | O_CLOEXEC, 0644) >= 0) std::abort();  // shouldn't be able to open files
+  if (::open("test", O_WRONLY | O_CREAT | O_CLOEXEC, 0644) >= 0)
+    std::abort();  // shouldn't be able to open files
 }
 
 // ---- the tests, run by the program started as itself ----
@@ -185,7 +188,8 @@ void test_unix_socket() {
   const int conn = ::accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
   std::string response;
   char buf[64];
-  for (ssize_t n; conn >= 0 && (n = ::read(conn, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; conn >= 0 && (n = ::read(conn, buf, sizeof buf)) > 0;)
+    response.append(buf, static_cast<std::size_t>(n));
   runner.join();
   ::close(conn);
   ::close(s);
@@ -200,7 +204,8 @@ void test_multiple_binds() {
   fs::create_directories(base / "1");
   fs::create_directories(base / "2");
   const isolate_output out =
-      isolate::run("isolate_multiple_binds", {{"ISOLATE_DIR_1", (base / "1").string()}, {"ISOLATE_DIR_2", (base / "2").string()}});
+      isolate::run("isolate_multiple_binds",
+                   {{"ISOLATE_DIR_1", (base / "1").string()}, {"ISOLATE_DIR_2", (base / "2").string()}});
   std::string f1, f2;
   std::ifstream(base / "1" / "hello") >> f1;
   std::ifstream(base / "2" / "hey") >> f2;
@@ -255,7 +260,8 @@ int main() {
   isolate::main_hook("check_mountinfo", [](std::string_view name) {
     return isolate(name, check_mountinfo).add_bind_mount("/proc", "/orig_proc");
   });
-  isolate::main_hook("isolate_size_limit", [](std::string_view name) { return isolate(name, big_write).set_rootfs_size(1); });
+  isolate::main_hook("isolate_size_limit",
+                     [](std::string_view name) { return isolate(name, big_write).set_rootfs_size(1); });
   isolate::main_hook("isolate_fail", [](std::string_view name) { return isolate(name, fail); });
   isolate::main_hook("isolate_unix_socket", [](std::string_view name) {
     return isolate(name, unix_hello).add_bind_mount(env("ISOLATE_SOCKET_PATH"), "/isolate.sock");
@@ -265,19 +271,18 @@ int main() {
         .add_bind_mount(env("ISOLATE_DIR_1"), "/path1")
         .add_bind_mount(env("ISOLATE_DIR_2"), "/path2");
   });
-  isolate::main_hook("isolate_with_network", [](std::string_view name) {
-    return isolate(name, network_call).new_network(false);
-  });
+  isolate::main_hook("isolate_with_network",
+                     [](std::string_view name) { return isolate(name, network_call).new_network(false); });
   isolate::main_hook("isolate_no_network", [](std::string_view name) {
     return isolate(name, network_call).add_bind_mount("/", "/");
   });
-  isolate::main_hook("isolate_with_safetycontext", [](std::string_view name) { return isolate(name, use_safety_context); });
+  isolate::main_hook("isolate_with_safetycontext",
+                     [](std::string_view name) { return isolate(name, use_safety_context); });
   isolate::main_hook("isolate_bad_bindmount_absolute", [](std::string_view name) {
     return isolate(name, hello).add_bind_mount("/", "/a/b/../../..");
   });
-  isolate::main_hook("isolate_bad_bindmount_relative", [](std::string_view name) {
-    return isolate(name, hello).add_bind_mount("/", "./a/");
-  });
+  isolate::main_hook("isolate_bad_bindmount_relative",
+                     [](std::string_view name) { return isolate(name, hello).add_bind_mount("/", "./a/"); });
 
   // These tests launch the isolates, which then hit the hooks above after re-executing.
   check_output("isolate_hello", {"hello"});

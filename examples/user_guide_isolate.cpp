@@ -47,7 +47,8 @@ int main() {
   // isolate::run returns an isolate_output: status, out, err (extrasafe's std::process::Output).
   const sysfence::isolate_output output = sysfence::isolate::run(example_isolate, env_vars);
   if (!output.status.success()) {
-    std::fprintf(stderr, "the isolate failed (status %d):\n%s", output.status.wait_status, output.err.c_str());
+    std::fprintf(stderr, "the isolate failed (status %d):\n%s", output.status.wait_status,
+                 output.err.c_str());
     return 1;
   }
   std::printf("stdout: %s", output.out.c_str());

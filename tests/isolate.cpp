@@ -18,9 +18,10 @@ namespace detail = sysfence::detail;
 namespace {
 
 constexpr bool destinations_checked() {
-  return detail::bind_target_problem("/data") == nullptr && detail::bind_target_problem("data/x") == nullptr &&
-         detail::bind_target_problem("/") == nullptr && detail::bind_target_problem("//a//b/") == nullptr &&
-         detail::bind_target_problem("") != nullptr && detail::bind_target_problem("/a/b/../../..") != nullptr &&
+  return detail::bind_target_problem("/data") == nullptr &&
+         detail::bind_target_problem("data/x") == nullptr && detail::bind_target_problem("/") == nullptr &&
+         detail::bind_target_problem("//a//b/") == nullptr && detail::bind_target_problem("") != nullptr &&
+         detail::bind_target_problem("/a/b/../../..") != nullptr &&
          detail::bind_target_problem("./a/") != nullptr && detail::bind_target_problem("a/.") != nullptr &&
          detail::bind_target_problem("..") != nullptr && detail::bind_target_problem("a/..b/.c") == nullptr;
 }
@@ -81,7 +82,8 @@ TEST_CASE("isolate: the builder refuses a bad destination and a zero-size root a
   }
   CHECK_THROWS_AS((void)isolate("bad", fn).add_bind_mount("/", "./a/"), isolate_error);
   CHECK_THROWS_AS((void)isolate("bad", fn).set_rootfs_size(0), isolate_error);
-  const isolate good = isolate("good", fn).add_bind_mount("/srv", "/data").set_rootfs_size(2).new_network(false);
+  const isolate good =
+      isolate("good", fn).add_bind_mount("/srv", "/data").set_rootfs_size(2).new_network(false);
   CHECK(good.name() == "good");
   REQUIRE(good.bind_mounts().size() == 1);
   CHECK(good.bind_mounts()[0].first == "/srv");

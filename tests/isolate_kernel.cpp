@@ -101,8 +101,8 @@ void print_environment() {
 void print_identity() {
   char comm[17] = {};
   ::prctl(PR_GET_NAME, comm, 0, 0, 0);
-  std::printf("argv0 %s\ncomm %s\npid %d\nuid %d gid %d\n", program_invocation_name, comm, ::getpid(), ::getuid(),
-              ::getgid());
+  std::printf("argv0 %s\ncomm %s\npid %d\nuid %d gid %d\n", program_invocation_name, comm, ::getpid(),
+              ::getuid(), ::getgid());
 }
 
 void connect_host() {
@@ -144,7 +144,8 @@ void exe_link() {
   std::printf("open exe for writing: %s\n", fd >= 0 ? "ok" : strerrorname_np(errno));
   const int exe = ::openat(AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
   const int seals = ::fcntl(exe, F_GET_SEALS);
-  std::printf("sealed: %s\n", seals == (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ? "all" : "not all");
+  std::printf("sealed: %s\n",
+              seals == (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ? "all" : "not all");
   // Every mount point is the root or under /proc (the bound /proc and its own submounts): the
   // host's old root was detached.
   std::ifstream mountinfo("/proc/self/mountinfo");
@@ -173,17 +174,19 @@ isolate_output ran(std::string_view name, const std::map<std::string, std::strin
 
 bool has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-// `user_namespaces_refused` installs a filter answering unshare with EPERM and allowing the rest,
-// as a container runtime's profile does; the filter is inherited across the exec.
-void user_namespaces_refused() {
+// `refuse` installs a filter answering syscall `nr` with EPERM and allowing the rest, as a
+// container runtime's profile does (unshare), or as a user namespace without capabilities
+// behaves under Ubuntu's AppArmor restriction (mount); the filter is inherited across the exec.
+void refuse(long nr) {
   sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),  // seccomp_data.nr
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(nr), 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
     std::_Exit(98);
 }
 
@@ -216,7 +219,8 @@ TEST_CASE("isolate: directories bound (destinations created) are written through
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base / "one");
   std::filesystem::create_directories(base / "two");
-  ran("iso_write_back", {{"ISOLATE_DIR_1", (base / "one").string()}, {"ISOLATE_DIR_2", (base / "two").string()}});
+  ran("iso_write_back",
+      {{"ISOLATE_DIR_1", (base / "one").string()}, {"ISOLATE_DIR_2", (base / "two").string()}});
   std::string a, b;
   std::ifstream(base / "one" / "hello") >> a;
   std::ifstream(base / "two" / "hey") >> b;
@@ -311,26 +315,35 @@ TEST_CASE("isolate: setup failures inside the isolate are errors naming step, er
 }
 
 TEST_CASE("isolate: a refused user namespace is an error with a hint, never a run without isolation") {
-  kernel_test::shared<int> step;
-  kernel_test::shared<int> error;
-  kernel_test::shared<bool> hinted;
-  const auto e = kernel_test::in_child([&] {
-    user_namespaces_refused();
-    try {
-      (void)isolate::run("iso_identity");
-      return 1;
-    } catch (const isolate_error& x) {
-      *step = static_cast<int>(x.step());
-      *error = x.code().value();
-      *hinted = has(x.what(), "kernel.apparmor_restrict_unprivileged_userns");
-      return 0;
-    }
-  });
-  REQUIRE(e.exited);
-  CHECK(e.code == 0);
-  CHECK(*step == static_cast<int>(isolate_step::user_namespace));
-  CHECK(*error == EPERM);
-  CHECK(*hinted);
+  struct refusal {
+    long nr;
+    isolate_step expected;
+  };
+  for (const refusal r :
+       {refusal{SYS_unshare, isolate_step::user_namespace}, refusal{SYS_mount, isolate_step::make_private}}) {
+    const long nr = r.nr;
+    CAPTURE(nr);
+    kernel_test::shared<int> step;
+    kernel_test::shared<int> error;
+    kernel_test::shared<bool> hinted;
+    const auto e = kernel_test::in_child([&] {
+      refuse(nr);
+      try {
+        (void)isolate::run("iso_identity");
+        return 1;
+      } catch (const isolate_error& x) {
+        *step = static_cast<int>(x.step());
+        *error = x.code().value();
+        *hinted = has(x.what(), "kernel.apparmor_restrict_unprivileged_userns");
+        return 0;
+      }
+    });
+    REQUIRE(e.exited);
+    CHECK(e.code == 0);
+    CHECK(*step == static_cast<int>(r.expected));
+    CHECK(*error == EPERM);
+    CHECK(*hinted);
+  }
 }
 
 TEST_CASE("isolate: run works for a caller whose descriptors 0, 1 and 2 are closed") {
@@ -366,9 +379,11 @@ int main(int argc, char** argv) {
   isolate::main_hook("iso_size", [](std::string_view n) { return isolate(n, big_write).set_rootfs_size(1); });
   isolate::main_hook("iso_env", [](std::string_view n) { return isolate(n, print_environment); });
   isolate::main_hook("iso_net", [](std::string_view n) { return isolate(n, connect_host); });
-  isolate::main_hook("iso_net_shared", [](std::string_view n) { return isolate(n, connect_host).new_network(false); });
+  isolate::main_hook("iso_net_shared",
+                     [](std::string_view n) { return isolate(n, connect_host).new_network(false); });
   isolate::main_hook("iso_policy", [](std::string_view n) { return isolate(n, under_policy); });
-  isolate::main_hook("iso_exe", [](std::string_view n) { return isolate(n, exe_link).add_bind_mount("/proc", "/proc"); });
+  isolate::main_hook(
+      "iso_exe", [](std::string_view n) { return isolate(n, exe_link).add_bind_mount("/proc", "/proc"); });
   isolate::main_hook("iso_throw", [](std::string_view n) {
     return isolate(n, [] { throw std::runtime_error("a wild panic appears"); });
   });

@@ -41,9 +41,9 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <stdexcept>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -66,32 +66,32 @@ namespace sysfence {
 // `isolate_step` is the step of running an isolate that failed.
 enum class isolate_step : std::int32_t {
   none,
-  hooked,             // not a failure: the re-executed program reached main_hook (first record)
-  read_exe,           // opening or reading /proc/self/exe
-  memfd,              // memfd_create(), writing or sealing the copy
-  pipe,               // the output and report pipes
-  fork,               // fork() of run() or of the isolate's processes
-  exec,               // fexecve() of the copy
-  wait,               // waitpid()
-  no_hook,            // the re-executed program did not call main_hook for this name
-  bad_bind_target,    // add_bind_mount: the destination has a "." or ".." component, or is empty
-  bad_rootfs_size,    // set_rootfs_size(0): tmpfs takes size=0 as "no limit"
-  builder,            // the builder given to main_hook threw
-  tempdir,            // mkdtemp() of the tmpfs's mount point, in /tmp
-  user_namespace,     // unshare(CLONE_NEWUSER)
-  uid_map,            // writing /proc/self/uid_map
-  setgroups,          // writing /proc/self/setgroups
-  gid_map,            // writing /proc/self/gid_map
-  namespaces,         // unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS [| CLONE_NEWNET])
-  mount_namespace,    // unshare(CLONE_NEWNS)
-  make_private,       // mount(MS_REC | MS_PRIVATE) of /
-  mount_tmpfs,        // mount() of the tmpfs root
-  bind_source,        // stat() of a bind mount's source
-  bind_target,        // creating a bind mount's destination in the tmpfs
-  bind_mount,         // mount(MS_BIND | MS_REC)
-  pivot_root,         // chdir() to the tmpfs and pivot_root(".", ".")
-  unmount_old_root,   // umount2(old root, MNT_DETACH)
-  close_fds,          // close_range(3, ~0U) before the function
+  hooked,            // not a failure: the re-executed program reached main_hook (first record)
+  read_exe,          // opening or reading /proc/self/exe
+  memfd,             // memfd_create(), writing or sealing the copy
+  pipe,              // the output and report pipes
+  fork,              // fork() of run() or of the isolate's processes
+  exec,              // fexecve() of the copy
+  wait,              // waitpid()
+  no_hook,           // the re-executed program did not call main_hook for this name
+  bad_bind_target,   // add_bind_mount: the destination has a "." or ".." component, or is empty
+  bad_rootfs_size,   // set_rootfs_size(0): tmpfs takes size=0 as "no limit"
+  builder,           // the builder given to main_hook threw
+  tempdir,           // mkdtemp() of the tmpfs's mount point, in /tmp
+  user_namespace,    // unshare(CLONE_NEWUSER)
+  uid_map,           // writing /proc/self/uid_map
+  setgroups,         // writing /proc/self/setgroups
+  gid_map,           // writing /proc/self/gid_map
+  namespaces,        // unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS [| CLONE_NEWNET])
+  mount_namespace,   // unshare(CLONE_NEWNS)
+  make_private,      // mount(MS_REC | MS_PRIVATE) of /
+  mount_tmpfs,       // mount() of the tmpfs root
+  bind_source,       // stat() of a bind mount's source
+  bind_target,       // creating a bind mount's destination in the tmpfs
+  bind_mount,        // mount(MS_BIND | MS_REC)
+  pivot_root,        // chdir() to the tmpfs and pivot_root(".", ".")
+  unmount_old_root,  // umount2(old root, MNT_DETACH)
+  close_fds,         // close_range(3, ~0U) before the function
 };
 
 // `isolate_status` is how an isolate ended (extrasafe's std::process::ExitStatus): `wait_status`
@@ -100,11 +100,17 @@ struct isolate_status {
   int wait_status = 0;
 
   // `success` is true when the isolate exited with 0.
-  [[nodiscard]] constexpr bool success() const noexcept { return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
+  [[nodiscard]] constexpr bool success() const noexcept {
+    return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+  }
   // `code` is the isolate's exit code, or -1 if a signal ended it.
-  [[nodiscard]] constexpr int code() const noexcept { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1; }
+  [[nodiscard]] constexpr int code() const noexcept {
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  }
   // `signal` is the signal that ended the isolate, or 0 if it exited.
-  [[nodiscard]] constexpr int signal() const noexcept { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+  [[nodiscard]] constexpr int signal() const noexcept {
+    return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+  }
 };
 
 // `isolate_output` is how an isolate ended and what it printed (extrasafe returns a
@@ -191,8 +197,8 @@ inline std::string id_map(unsigned id) {
 inline std::string tempdir_template(std::string_view name) {
   std::string t = "/tmp/";
   for (const char c : name.substr(0, 64)) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '_' || c == '-';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-';
     t += plain ? c : '_';
   }
   t += ".XXXXXX";
@@ -217,35 +223,61 @@ inline std::vector<std::string> environment(const std::map<std::string, std::str
 // `isolate_words` says in words what a step does.
 constexpr std::string_view isolate_words(isolate_step step) noexcept {
   switch (step) {
-    case isolate_step::none: return "done";
-    case isolate_step::hooked: return "reaching main_hook";
-    case isolate_step::read_exe: return "reading the program (/proc/self/exe)";
-    case isolate_step::memfd: return "copying the program into a sealed memfd";
-    case isolate_step::pipe: return "making the output pipes";
-    case isolate_step::fork: return "fork()";
-    case isolate_step::exec: return "executing the program's memfd copy";
-    case isolate_step::wait: return "waiting for the isolate";
+    case isolate_step::none:
+      return "done";
+    case isolate_step::hooked:
+      return "reaching main_hook";
+    case isolate_step::read_exe:
+      return "reading the program (/proc/self/exe)";
+    case isolate_step::memfd:
+      return "copying the program into a sealed memfd";
+    case isolate_step::pipe:
+      return "making the output pipes";
+    case isolate_step::fork:
+      return "fork()";
+    case isolate_step::exec:
+      return "executing the program's memfd copy";
+    case isolate_step::wait:
+      return "waiting for the isolate";
     case isolate_step::no_hook:
       return "the re-executed program did not call sysfence::isolate::main_hook for this name first thing "
              "in main";
-    case isolate_step::bad_bind_target: return "add_bind_mount: the destination is not a path beneath the root";
-    case isolate_step::bad_rootfs_size: return "set_rootfs_size(0): the root tmpfs needs a size of 1 MiB or more";
-    case isolate_step::builder: return "the builder given to main_hook threw";
-    case isolate_step::tempdir: return "making the root's mount point in /tmp (mkdtemp)";
-    case isolate_step::user_namespace: return "creating the user namespace (unshare CLONE_NEWUSER)";
-    case isolate_step::uid_map: return "writing /proc/self/uid_map";
-    case isolate_step::setgroups: return "writing /proc/self/setgroups";
-    case isolate_step::gid_map: return "writing /proc/self/gid_map";
-    case isolate_step::namespaces: return "creating the PID, IPC, UTS and network namespaces (unshare)";
-    case isolate_step::mount_namespace: return "creating the mount namespace (unshare CLONE_NEWNS)";
-    case isolate_step::make_private: return "making the mounts private (mount MS_REC|MS_PRIVATE /)";
-    case isolate_step::mount_tmpfs: return "mounting the root tmpfs";
-    case isolate_step::bind_source: return "finding a bind mount's source";
-    case isolate_step::bind_target: return "creating a bind mount's destination";
-    case isolate_step::bind_mount: return "bind-mounting";
-    case isolate_step::pivot_root: return "pivot_root() into the tmpfs";
-    case isolate_step::unmount_old_root: return "unmounting the old root";
-    case isolate_step::close_fds: return "closing the descriptors above 2 (close_range)";
+    case isolate_step::bad_bind_target:
+      return "add_bind_mount: the destination is not a path beneath the root";
+    case isolate_step::bad_rootfs_size:
+      return "set_rootfs_size(0): the root tmpfs needs a size of 1 MiB or more";
+    case isolate_step::builder:
+      return "the builder given to main_hook threw";
+    case isolate_step::tempdir:
+      return "making the root's mount point in /tmp (mkdtemp)";
+    case isolate_step::user_namespace:
+      return "creating the user namespace (unshare CLONE_NEWUSER)";
+    case isolate_step::uid_map:
+      return "writing /proc/self/uid_map";
+    case isolate_step::setgroups:
+      return "writing /proc/self/setgroups";
+    case isolate_step::gid_map:
+      return "writing /proc/self/gid_map";
+    case isolate_step::namespaces:
+      return "creating the PID, IPC, UTS and network namespaces (unshare)";
+    case isolate_step::mount_namespace:
+      return "creating the mount namespace (unshare CLONE_NEWNS)";
+    case isolate_step::make_private:
+      return "making the mounts private (mount MS_REC|MS_PRIVATE /)";
+    case isolate_step::mount_tmpfs:
+      return "mounting the root tmpfs";
+    case isolate_step::bind_source:
+      return "finding a bind mount's source";
+    case isolate_step::bind_target:
+      return "creating a bind mount's destination";
+    case isolate_step::bind_mount:
+      return "bind-mounting";
+    case isolate_step::pivot_root:
+      return "pivot_root() into the tmpfs";
+    case isolate_step::unmount_old_root:
+      return "unmounting the old root";
+    case isolate_step::close_fds:
+      return "closing the descriptors above 2 (close_range)";
   }
   return "unknown step";
 }
@@ -391,13 +423,15 @@ class isolate {
 namespace detail {
 
 // `send_report` writes one record to the report pipe (if any) and says the same on stderr.
-inline void send_report(int fd, std::string_view name, isolate_step step, int error, std::string_view what = {}) noexcept {
+inline void send_report(int fd, std::string_view name, isolate_step step, int error,
+                        std::string_view what = {}) noexcept {
   isolate_report r;
   r.step = static_cast<std::int32_t>(step);
   r.error = error;
   const std::size_t n = std::min(what.size(), sizeof r.detail - 1);
   if (n > 0) std::memcpy(r.detail, what.data(), n);  // an empty view may have a null data()
-  if (fd >= 0) [[maybe_unused]] const ssize_t w = ::write(fd, &r, sizeof r);
+  if (fd >= 0) [[maybe_unused]]
+    const ssize_t w = ::write(fd, &r, sizeof r);
   if (step == isolate_step::hooked) return;
   char line[512];
   const int len = std::snprintf(line, sizeof line, "sysfence: isolate \"%.*s\": %.*s%s%.*s%s: %s\n",
@@ -405,7 +439,8 @@ inline void send_report(int fd, std::string_view name, isolate_step step, int er
                                 static_cast<int>(isolate_words(step).size()), isolate_words(step).data(),
                                 n > 0 ? " (" : "", static_cast<int>(n), r.detail, n > 0 ? ")" : "",
                                 error != 0 ? std::strerror(error) : "failed");
-  if (len > 0) [[maybe_unused]] const ssize_t w = ::write(STDERR_FILENO, line, std::min<std::size_t>(len, sizeof line - 1));
+  if (len > 0) [[maybe_unused]]
+    const ssize_t w = ::write(STDERR_FILENO, line, std::min<std::size_t>(len, sizeof line - 1));
 }
 
 // `fail_step` reports a failed step and ends the process with 127 (no isolation happened).
@@ -473,7 +508,8 @@ inline int sealed_copy_of_self(isolate_step& step, int& error) noexcept {
     error = errno;
     return -1;
   }
-  const int mem = static_cast<int>(::syscall(SYS_memfd_create, "sysfence-isolate", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  const int mem =
+      static_cast<int>(::syscall(SYS_memfd_create, "sysfence-isolate", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (mem < 0) {
     step = isolate_step::memfd;
     error = errno;
@@ -491,7 +527,8 @@ inline int sealed_copy_of_self(isolate_step& step, int& error) noexcept {
     }
     if (n == 0) {
       ::close(exe);
-      if (::fcntl(mem, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0) return mem;
+      if (::fcntl(mem, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0)
+        return mem;
       step = isolate_step::memfd;
       error = errno;
       ::close(mem);
@@ -568,7 +605,8 @@ inline isolate_output isolate::run(std::string_view name, const std::map<std::st
   if (mem < 0) throw isolate_error(name, step, error);
   int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) {
+  if (null_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+      ::pipe2(report, O_CLOEXEC) != 0) {
     const int e = errno;
     detail::close_all({mem, null_fd, out[0], out[1], err[0], err[1], report[0], report[1]});
     throw isolate_error(name, isolate_step::pipe, e);
@@ -626,8 +664,9 @@ void isolate::main_hook(std::string_view name, Builder&& builder) {
   if (std::string_view(program_invocation_name) != name) return;
   // Descriptor 3 is run()'s report pipe; a program started by hand as `name` may have anything
   // there, so a pipe only is written to (and stderr always says the same).
-  struct stat st{};
-  const int report_fd = ::fstat(detail::isolate_report_fd, &st) == 0 && S_ISFIFO(st.st_mode) ? detail::isolate_report_fd : -1;
+  struct stat st {};
+  const int report_fd =
+      ::fstat(detail::isolate_report_fd, &st) == 0 && S_ISFIFO(st.st_mode) ? detail::isolate_report_fd : -1;
   if (report_fd >= 0) ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
   detail::send_report(report_fd, name, isolate_step::hooked, 0);
   try {
@@ -682,7 +721,7 @@ inline void isolate::enter_and_run(int report_fd) const {
     for (std::size_t i = 0; i < binds_.size(); ++i) {
       const std::string& src = binds_[i].first;
       const std::string& dst = targets[i];
-      struct stat st{};
+      struct stat st {};
       if (::stat(src.c_str(), &st) != 0) fail_step(report_fd, name, isolate_step::bind_source, errno, src);
       const std::size_t slash = dst.rfind('/');
       int e = detail::make_dirs(S_ISDIR(st.st_mode) ? dst : dst.substr(0, slash));
@@ -706,7 +745,8 @@ inline void isolate::enter_and_run(int report_fd) const {
     if (w < 0) fail_step(report_fd, name, isolate_step::fork, errno);
     if (w == 0) {
       // W: the function, with no descriptor of the program's but 0, 1 and 2.
-      if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) fail_step(report_fd, name, isolate_step::close_fds, errno);
+      if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+        fail_step(report_fd, name, isolate_step::close_fds, errno);
       const std::string comm(name.substr(0, 15));
       ::prctl(PR_SET_NAME, comm.c_str(), 0, 0, 0);
       // It ends with _exit after flushing stdio: the program's static objects and atexit handlers
