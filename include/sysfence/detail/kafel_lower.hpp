@@ -50,7 +50,7 @@ constexpr int find_syscall(std::string_view name) noexcept {
 constexpr arch_family family_of(const arch::target& t) noexcept {
   switch (t.audit) {
     case AUDIT_ARCH_I386:
-      return arch_family::i386;
+      return arch_family::x86;
     case AUDIT_ARCH_AARCH64:
       return arch_family::aarch64;
     case AUDIT_ARCH_RISCV64:

@@ -430,7 +430,8 @@ struct filter {
 
 // `arch_family` numbers kafel's architecture names (src/syscall.c arch_name_map), as bits of
 // filter::on.
-enum class arch_family : std::uint8_t { arm, aarch64, x86_64, i386, mips, mips64, riscv64, m68k };
+// (x86, not i386: -m32 builds define i386 as a macro.)
+enum class arch_family : std::uint8_t { arm, aarch64, x86_64, x86, mips, mips64, riscv64, m68k };
 
 struct named_policy {
   std::string_view name;
@@ -658,8 +659,8 @@ struct parser {
   static constexpr int architecture(std::string_view n) noexcept {
     constexpr std::pair<std::string_view, arch_family> names[] = {
         {"arm", arch_family::arm},       {"aarch64", arch_family::aarch64}, {"arm64", arch_family::aarch64},
-        {"x86_64", arch_family::x86_64}, {"amd64", arch_family::x86_64},    {"x86", arch_family::i386},
-        {"i386", arch_family::i386},     {"mips", arch_family::mips},       {"mipso32", arch_family::mips},
+        {"x86_64", arch_family::x86_64}, {"amd64", arch_family::x86_64},    {"x86", arch_family::x86},
+        {"i386", arch_family::x86},     {"mips", arch_family::mips},       {"mipso32", arch_family::mips},
         {"mips64", arch_family::mips64}, {"riscv64", arch_family::riscv64}, {"rv64", arch_family::riscv64},
         {"m68k", arch_family::m68k}};
     for (const auto& [k, family] : names) {
