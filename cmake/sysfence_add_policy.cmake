@@ -4,7 +4,7 @@
 # the calling project's build tree. Included by sysfence-config.cmake and by sysfence's own
 # CMakeLists.txt.
 #
-#   sysfence_add_policy(<target> <NAME> <file> [FORMAT seccompiler|oci] [FILTER <name>] [ARCH <abi>...]
+#   sysfence_add_policy(<target> <NAME> <file> [FORMAT seccompiler|oci|kafel] [FILTER <name>] [ARCH <abi>...]
 #                       [OPTIONS <key>=<value>...])
 #
 # Writes ${CMAKE_CURRENT_BINARY_DIR}/sysfence_policies/<NAME>.hpp, defining
@@ -15,7 +15,8 @@
 # the run-time loader gives (file, line, column, filter, rule). OPTIONS reach the format's loader
 # in the generator (`--option key=value`); seccompiler takes none; oci (a Docker, Podman or OCI
 # profile) needs kernel=MAJOR.MINOR and takes caps=, cap_add= and cap_drop= (comma-separated), and
-# one ARCH, the host's (the profile's archMap gives the ABIs). A new format: its loader and row
+# one ARCH, the host's (the profile's archMap gives the ABIs); kafel (nsjail's policy language,
+# first match wins) takes neither FILTER nor OPTIONS. A new format: its loader and row
 # in the generator's `formats` table, and its name in `formats` below.
 #
 # Cross builds: the generator is built for the target and run under CMAKE_CROSSCOMPILING_EMULATOR
@@ -75,7 +76,7 @@ function(sysfence_add_policy target name file)
   if(NOT arg_FORMAT)
     set(arg_FORMAT seccompiler)
   endif()
-  set(formats seccompiler oci)  # the generator's `formats` table
+  set(formats seccompiler oci kafel)  # the generator's `formats` table
   if(NOT arg_FORMAT IN_LIST formats)
     message(FATAL_ERROR "sysfence_add_policy: unknown FORMAT \"${arg_FORMAT}\" (known: ${formats})")
   endif()

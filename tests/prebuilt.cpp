@@ -19,11 +19,14 @@
 
 #include "sysfence/formats/oci.hpp"
 #include "sysfence/formats/seccompiler.hpp"
+#include "sysfence/kafel.hpp"
 #include "sysfence/simulate.hpp"
 
 #include <api_native.hpp>
 #include <docker_default.hpp>
 #include <docker_sys_admin.hpp>
+#include <nsjail_convert.hpp>
+#include <nsjail_fake_geteuid.hpp>
 #include <vmm_multi.hpp>
 #include <vmm_x86_64.hpp>
 
@@ -72,11 +75,33 @@ static_assert(vmm_futex_by_operation());
 static_assert(vmm_mprotect_never_exec());
 static_assert(multi_serves_i386_and_x32());
 
-std::string policy_file() {
-  std::ifstream in(SYSFENCE_POLICY_DIR "/vmm.json", std::ios::binary);
+// kafel files compiled at build time: first match wins, and ERRNO(1337) reaches the header.
+constexpr bool kafel_fake_geteuid() {
+  using A = arch::native;
+  const auto p = nsjail_fake_geteuid::policy.program();
+  return evaluate(p, call<A>(sys::id::geteuid)) == action::error(1337) &&
+         evaluate(p, call<A>(sys::id::ptrace)) == action::error(1) &&
+         evaluate(p, call<A>(sys::id::syslog)) == action::kill_process &&
+         evaluate(p, call<A>(sys::id::getuid)) == action::allow && nsjail_fake_geteuid::flags == 0;
+}
+constexpr bool kafel_convert_by_x86_64_names() {
+  using A = arch::x86_64;
+  const auto p = nsjail_convert::policy.program();
+  return evaluate(p, call<A>(sys::id::open)) == action::allow &&
+         evaluate(p, call<A>(sys::id::stat)) == action::allow &&  // kafel's newstat
+         evaluate(p, call<A>(sys::id::socket)) == action::kill_process &&
+         evaluate(p, call<arch::x32>(sys::id::read)) == action::kill_process;
+}
+static_assert(kafel_fake_geteuid());
+static_assert(kafel_convert_by_x86_64_names());
+
+std::string read_text(const char* path) {
+  std::ifstream in(path, std::ios::binary);
   REQUIRE(in.good());
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+std::string policy_file() { return read_text(SYSFENCE_POLICY_DIR "/vmm.json"); }
 
 // `same_as_loaded` checks the generated policy against the run-time loader's for the same file,
 // filter and ABIs: every instruction, every ABI, the disassembly.
@@ -137,6 +162,14 @@ TEST_CASE("the generated vmm policy is the loader's program for x86_64, instruct
 
 TEST_CASE("the generated multi-ABI policy is the loader's program for x86_64, i386 and x32") {
   same_as_loaded(vmm_multi::policy, "vmm", {arch::x86_64::value, arch::x86::value, arch::x32::value});
+}
+
+TEST_CASE("kafel files compiled at build time are kafel_policy's programs") {
+  same_program(nsjail_fake_geteuid::policy,
+               kafel_policy(read_text(SYSFENCE_KAFEL_DIR "/bash-with-fake-geteuid.policy"),
+                            "kafel/bash-with-fake-geteuid.policy"));
+  same_program(nsjail_convert::policy, kafel_policy(read_text(SYSFENCE_KAFEL_DIR "/imagemagick-convert.policy"),
+                                                    "kafel/imagemagick-convert.policy", {arch::x86_64::value}));
 }
 
 TEST_CASE("without ARCH the generated policy serves the native ABI") {

@@ -4,12 +4,13 @@
 // program as a constexpr sysfence::prebuilt_policy. A bad file prints the front end's error and
 // exits 1, so the build fails with the run-time error text.
 //
-//   sysfence_policy --format seccompiler|oci --input FILE --file-name NAME_IN_MESSAGES --output HEADER
+//   sysfence_policy --format seccompiler|oci|kafel --input FILE --file-name NAME_IN_MESSAGES --output HEADER
 //                   --namespace NS [--filter NAME] [--arch ABI]... [--option KEY=VALUE]...
 #include <sysfence/formats/load.hpp>
 #include <sysfence/formats/oci.hpp>
 #include <sysfence/formats/seccompiler.hpp>
 #include <sysfence/formats/write.hpp>
+#include <sysfence/kafel.hpp>
 #include <sysfence/runtime_policy.hpp>
 
 #include <cerrno>
@@ -167,6 +168,14 @@ loaded load_oci(std::string_view text, const request& r) {
   return {std::move(p.policy), std::move(p.notes), p.flags.seccomp_flags()};
 }
 
+// FORMAT kafel: a kafel policy (nsjail's seccomp language; first match wins), for every ARCH; the
+// first ARCH decides the syscall names, as in `sysfence run --kafel`.
+loaded load_kafel(std::string_view text, const request& r) {
+  if (!r.filter.empty()) throw usage_error{"FORMAT kafel takes no FILTER (a kafel file is one policy)"};
+  if (!r.options.empty()) throw usage_error{"FORMAT kafel takes no OPTIONS (found " + r.options[0].first + ")"};
+  return {sysfence::kafel_policy(text, r.file_name, r.targets), {}, 0};
+}
+
 // `formats` is the dispatch point: FORMAT's name and its loader. A format is one row here plus its
 // loader above, which reads its options from r.options (KEY=VALUE, sysfence_add_policy's OPTIONS).
 struct format_loader {
@@ -176,6 +185,7 @@ struct format_loader {
 constexpr format_loader formats[] = {
     {"seccompiler", load_seccompiler},
     {"oci", load_oci},
+    {"kafel", load_kafel},
 };
 
 loaded load(std::string_view text, const request& r) {
