@@ -257,6 +257,10 @@ TEST_CASE("inet, anet, unix, dns: socket domain and type exact after masking the
   CHECK(allowed("anet", x64(sys::id::accept4, 3)));
   CHECK_FALSE(allowed("anet", x64(sys::id::socket, AF_INET, SOCK_DGRAM, 0)));
   CHECK_FALSE(allowed("anet", x64(sys::id::connect, 3)));
+  // MSG_FASTOPEN makes sendto connect: refused under anet, allowed with inet's connect.
+  CHECK(allowed("anet", x64(sys::id::sendto, 3, 0, 1, MSG_NOSIGNAL, 0x1000, 16)));
+  CHECK_FALSE(allowed("anet", x64(sys::id::sendto, 3, 0, 1, MSG_FASTOPEN, 0x1000, 16)));
+  CHECK(allowed("anet inet", x64(sys::id::sendto, 3, 0, 1, MSG_FASTOPEN, 0x1000, 16)));
   CHECK(allowed("unix", x64(sys::id::socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)));
   CHECK_FALSE(allowed("unix", x64(sys::id::socket, AF_UNIX, SOCK_SEQPACKET, 0)));
   CHECK_FALSE(allowed("unix", x64(sys::id::socket, AF_INET, SOCK_STREAM, 0)));
@@ -273,6 +277,10 @@ TEST_CASE("tty, recvfd, sendfd, proc, exec, id, settime, prot_exec, unveil, vmin
   CHECK_FALSE(allowed("recvfd", x64(sys::id::sendmsg, 3)));
   CHECK(allowed("sendfd", x64(sys::id::sendmsg, 3)));
   CHECK_FALSE(allowed("sendfd", x64(sys::id::recvmsg, 3)));
+  CHECK_FALSE(allowed("sendfd", x64(sys::id::sendmsg, 3, 0x1000, MSG_FASTOPEN)));
+  CHECK_FALSE(allowed("sendfd", x64(sys::id::sendmmsg, 3, 0x1000, 1, MSG_FASTOPEN)));
+  CHECK(allowed("sendfd", x64(sys::id::sendmmsg, 3, 0x1000, 1, MSG_DONTWAIT)));
+  CHECK(allowed("sendfd inet", x64(sys::id::sendmsg, 3, 0x1000, MSG_FASTOPEN)));
   CHECK(allowed("proc", x64(sys::id::clone, SIGCHLD)));
   CHECK(allowed("proc", x64(sys::id::kill, 1, 15)));
   CHECK_FALSE(allowed("proc", x64(sys::id::clone, SIGCHLD | CLONE_NEWUSER)));

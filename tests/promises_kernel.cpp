@@ -221,6 +221,69 @@ TEST_CASE("anet: TCP sockets, no connect") {
   CHECK(r.allowed.ret >= 0);
 }
 
+// sendto with MSG_FASTOPEN on an unconnected TCP socket connects (TCP Fast Open, on for clients
+// by default: net.ipv4.tcp_fastopen = 1), so anet refuses that flag; Cosmopolitan's anet lets it.
+sockaddr_in listener_address{};
+TEST_CASE("anet: sendto runs, but not with MSG_FASTOPEN, which would connect") {
+  auto setup = [] {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    listener_address.sin_family = AF_INET;
+    listener_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof listener_address;
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&listener_address), size) != 0 || ::listen(listener, 1) != 0 ||
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&listener_address), &size) != 0)
+      std::_Exit(3);
+    fd_a = ::socket(AF_INET, SOCK_STREAM, 0);
+  };
+  const auto r = under(
+      "stdio anet", setup,
+      [] {  // an unconnected socket: the kernel answers EPIPE
+        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&listener_address),
+                                          sizeof listener_address));
+      },
+      [] {
+        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_FASTOPEN | MSG_NOSIGNAL,
+                                          reinterpret_cast<sockaddr*>(&listener_address), sizeof listener_address));
+      });
+  CHECK(r.allowed.ret == -1);
+  CHECK(r.allowed.err == EPIPE);
+  // With inet, connecting is promised: MSG_FASTOPEN connects and sends.
+  const auto with_inet = under(
+      "stdio inet", setup,
+      [] {
+        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_FASTOPEN | MSG_NOSIGNAL,
+                                          reinterpret_cast<sockaddr*>(&listener_address), sizeof listener_address));
+      },
+      [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
+  CHECK(with_inet.allowed.ret == 1);
+  // sendfd's sendmsg: the same flag refused there (anet's socket, sendfd's call).
+  const auto sendmsg_fastopen = [] {
+    char byte = 'x';
+    iovec v{&byte, 1};
+    msghdr m{};
+    m.msg_name = &listener_address;
+    m.msg_namelen = sizeof listener_address;
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    return static_cast<long>(::sendmsg(fd_a, &m, MSG_FASTOPEN | MSG_NOSIGNAL));
+  };
+  const auto with_sendfd = under(
+      "stdio anet sendfd", setup,
+      [] {  // no address, no flag: an unconnected socket gets EPIPE from the kernel
+        char byte = 'x';
+        iovec v{&byte, 1};
+        msghdr m{};
+        m.msg_iov = &v;
+        m.msg_iovlen = 1;
+        return static_cast<long>(::sendmsg(fd_a, &m, MSG_NOSIGNAL));
+      },
+      sendmsg_fastopen);
+  CHECK(with_sendfd.allowed.err == EPIPE);
+  CHECK(under("stdio inet sendfd", setup, sendmsg_fastopen, [] {
+          return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0));
+        }).allowed.ret == 1);
+}
+
 TEST_CASE("unix and dns") {
   auto r = under(
       "stdio unix", [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); },

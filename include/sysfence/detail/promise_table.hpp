@@ -288,9 +288,12 @@ inline constexpr auto promise_table = [] {
   }
   socket(p_inet, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);  // ping sockets
   socket(p_inet, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
-  allow(p_inet | p_anet | p_unix, sys::listen, sys::bind, sys::sendto, sys::accept, sys::accept4,
-        sys::getpeername, sys::getsockname);
-  allow(p_inet | p_unix, sys::connect);
+  allow(p_inet | p_anet | p_unix, sys::listen, sys::bind, sys::accept, sys::accept4, sys::getpeername,
+        sys::getsockname);
+  allow(p_inet | p_unix, sys::connect, sys::sendto);
+  // anet's sendto without MSG_FASTOPEN: on an unconnected TCP socket that flag connects (TCP Fast
+  // Open, on for clients by default), which anet does not promise. Cosmopolitan allows it.
+  when(p_anet, rule{sys::sendto, (arg<3> & std::uint64_t{MSG_FASTOPEN}) == 0});
   ioctls(p_inet | p_anet, SIOCATMARK);
   const std::uint32_t sockets = p_inet | p_anet | p_unix | p_dns;
   sockopts(sockets, sys::setsockopt, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF,
@@ -334,7 +337,12 @@ inline constexpr auto promise_table = [] {
 
   // recvfd and sendfd: the calls that carry SCM_RIGHTS (and any other message).
   allow(p_recvfd, sys::recvmsg, sys::recvmmsg, sys::recvmmsg_time64);
-  allow(p_sendfd, sys::sendmsg, sys::sendmmsg);
+  // sendfd's sendmsg without MSG_FASTOPEN, which would connect a TCP socket (see anet); with
+  // inet (which connects anyway) any flags.
+  when(p_sendfd, rule{sys::sendmsg, (arg<2> & std::uint64_t{MSG_FASTOPEN}) == 0});
+  when(p_sendfd, rule{sys::sendmmsg, (arg<3> & std::uint64_t{MSG_FASTOPEN}) == 0});
+  when_all(p_sendfd | p_inet, rule{sys::sendmsg});
+  when_all(p_sendfd | p_inet, rule{sys::sendmmsg});
 
   // proc: processes, signals to any process, scheduling.
   allow(p_proc, sys::fork, sys::vfork, sys::kill, sys::tkill, sys::tgkill, sys::setsid, sys::setpgid,
