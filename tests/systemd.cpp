@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <string>
 
+#include <sys/ioctl.h>
+
 #include <doctest/doctest.h>
 
 #include "sysfence/compile.hpp"
@@ -66,6 +68,18 @@ static_assert(!contains<systemd::system_service>(sys::id::reboot));
 static_assert(!contains<systemd::system_service>(sys::id::ptrace));
 static_assert(systemd::find_group("@network-io") != nullptr && systemd::find_group("network-io") == nullptr);
 static_assert(systemd::find_group("@system-service")->syscalls.size() == systemd::system_service::simple_rules.size());
+static_assert(systemd::find_group("@system-service")->ioctl && !systemd::find_group("@basic-io")->ioctl);
+
+// Where a group has ioctl, the requests that type into a terminal are refused (systemd allows them).
+constexpr bool service_ioctl_without_terminal_injection() {
+  const auto& p = compile<basic_policy<action::kill_process, systemd::system_service>>();
+  return evaluate(p, call(sys::id::ioctl, 0, TCGETS)) == action::allow &&
+         evaluate(p, call(sys::id::ioctl, 0, FIONREAD)) == action::allow &&
+         evaluate(p, call(sys::id::ioctl, 0, TIOCSTI)) == action::kill_process &&
+         evaluate(p, call(sys::id::ioctl, 0, TIOCLINUX)) == action::kill_process &&
+         evaluate(p, call(sys::id::ioctl, 0, 0xffffffff00000000ULL | TIOCSTI)) == action::kill_process;
+}
+static_assert(service_ioctl_without_terminal_injection());
 
 TEST_CASE("every group's syscalls are sorted, unique and on some ABI sysfence serves") {
   for (const auto& g : systemd::groups) {
@@ -92,6 +106,31 @@ TEST_CASE("an allow list starts with @default and kills the rest, as systemd") {
   CHECK(std::equal(typed.begin(), typed.end(), p.program().begin(), p.program().end(),
                    [](const bpf::insn& a, const bpf::insn& b) { return bpf::same(a, b); }));
   CHECK(p.explain().starts_with("default: KILL_PROCESS\n@default (an allow list starts with it):\n"));
+}
+
+action ioctl_answer(const runtime_policy& p, unsigned long request) {
+  return evaluate(p.program(), call(sys::id::ioctl, 0, request)).result;
+}
+
+TEST_CASE("an allowed ioctl refuses TIOCSTI and TIOCLINUX; the run-time program is the typed one") {
+  const runtime_policy p = systemd_filter("@system-service");
+  CHECK(ioctl_answer(p, TCGETS) == action::allow);
+  CHECK(ioctl_answer(p, TIOCSTI) == action::kill_process);
+  CHECK(ioctl_answer(p, TIOCLINUX) == action::kill_process);
+  const auto& typed = compile<basic_policy<action::kill_process, systemd::default_, systemd::system_service>>();
+  REQUIRE(p.program().size() == typed.size());
+  CHECK(std::equal(typed.begin(), typed.end(), p.program().begin(), p.program().end(),
+                   [](const bpf::insn& a, const bpf::insn& b) { return bpf::same(a, b); }));
+  // ioctl named alone in an allow list: the same guard.
+  const runtime_policy named = systemd_filter("@basic-io ioctl");
+  CHECK(ioctl_answer(named, TIOCGWINSZ) == action::allow);
+  CHECK(ioctl_answer(named, TIOCSTI) == action::kill_process);
+  // Taken out of the allow list again, by the group or by name: no ioctl at all.
+  const std::string_view removed[] = {"@system-service", "~ioctl"};
+  CHECK(ioctl_answer(systemd_filter(removed), TCGETS) == action::kill_process);
+  // A deny list is systemd's: "~ioctl" refuses every request, and without it every request runs.
+  CHECK(ioctl_answer(systemd_filter("~ioctl:EPERM"), TCGETS) == action::error(EPERM));
+  CHECK(ioctl_answer(systemd_filter("~@mount"), TIOCSTI) == action::allow);
 }
 
 TEST_CASE("SystemCallErrorNumber= turns the kill into an errno") {

@@ -2,6 +2,7 @@
 // systemd_kernel.cpp - systemd_filter's policies installed in a forked child: the calls a group
 // allows run, the others kill the process or fail with the errno systemd's settings give.
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -32,6 +33,15 @@ TEST_CASE("the groups' filters in a child: allowed calls run, the rest kill or f
     if (::mount("none", "/", "tmpfs", 0, nullptr) != -1 || errno != EPERM) return 3;
     errno = 0;
     if (::syscall(SYS_reboot, 0, 0, 0, nullptr) != -1 || errno != EPERM) return 4;
+    // ioctl reaches the kernel (a pipe is no terminal: ENOTTY), but TIOCSTI does not (EPERM, where
+    // the kernel would also say ENOTTY: no character is ever typed into a terminal here).
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) return 5;
+    errno = 0;
+    if (::ioctl(pipe_fds[0], TCGETS, nullptr) != -1 || errno != ENOTTY) return 6;
+    const char c = 'x';
+    errno = 0;
+    if (::ioctl(pipe_fds[0], TIOCSTI, &c) != -1 || errno != EPERM) return 7;
     return 0;
   });
   CHECK(served.exited);

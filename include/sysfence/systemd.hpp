@@ -17,6 +17,7 @@
 #include "sysfence/action.hpp"
 #include "sysfence/arch.hpp"
 #include "sysfence/detail/generated/systemd_groups.hpp"
+#include "sysfence/detail/terminal_ioctl.hpp"
 #include "sysfence/runtime_policy.hpp"
 #include "sysfence/syscall.hpp"
 
@@ -112,8 +113,11 @@ class systemd_filter_builder {
     for (std::size_t i = 0; i < answers_.size(); ++i) {
       if (!answers_[i].present) continue;
       const action a = allow_list_ ? action::allow : answers_[i].answer.value_or(refused);
-      entry e{rule(static_cast<sys::id>(i)).then(a), answers_[i].origin, 0, true};
-      rules.push_back(e);
+      const auto id = static_cast<sys::id>(i);
+      // An allowed ioctl refuses the requests that type into a terminal (systemd allows them); a
+      // denied one is denied whatever the request.
+      const rule r = allow_list_ && id == sys::id::ioctl ? ioctl_without_terminal_injection : rule(id);
+      rules.push_back(entry{r.then(a), answers_[i].origin, 0, true});
     }
     return runtime_policy(std::move(rules), words_, allow_list_ ? refused : action::allow, options_.targets,
                           options_.context);
@@ -155,10 +159,15 @@ class systemd_filter_builder {
     return action::error(static_cast<std::uint16_t>(e));
   }
 
-  // The syscalls a word names: a group's (nested groups expanded) or one syscall's.
-  std::span<const sys::id> resolve(std::string_view word, sys::id& one) const {
+  // The syscalls a word names: a group's (nested groups expanded; with `ioctl` set when the group
+  // has ioctl, which its rule set allows with conditions) or one syscall's.
+  std::span<const sys::id> resolve(std::string_view word, sys::id& one, bool& ioctl) const {
+    ioctl = false;
     if (word.starts_with('@')) {
-      if (const systemd::group_info* g = systemd::find_group(word)) return g->syscalls;
+      if (const systemd::group_info* g = systemd::find_group(word)) {
+        ioctl = g->ioctl;
+        return g->syscalls;
+      }
       fail("\"" + std::string(word) + "\" is not a systemd " + std::to_string(systemd::systemd_version) +
            " group (docs/systemd-groups.md lists them)");
     }
@@ -173,20 +182,21 @@ class systemd_filter_builder {
 
   void add_word(std::string_view word, std::optional<action> answer, const std::string& name) {
     sys::id one{};
-    const auto syscalls = resolve(word, one);
+    bool ioctl = false;
+    const auto syscalls = resolve(word, one, ioctl);
     const auto origin = static_cast<std::uint16_t>(words_.size());
     words_.push_back(name);
     if (answers_.empty()) answers_.resize(detail::syscall_count);
-    for (const sys::id s : syscalls) {
-      answer_of& a = answers_[static_cast<std::size_t>(s)];
-      a = {true, answer, origin};
-    }
+    for (const sys::id s : syscalls) answers_[static_cast<std::size_t>(s)] = {true, answer, origin};
+    if (ioctl) answers_[static_cast<std::size_t>(sys::id::ioctl)] = {true, answer, origin};
   }
 
   void remove_word(std::string_view word) {
     sys::id one{};
-    for (const sys::id s : resolve(word, one))
+    bool ioctl = false;
+    for (const sys::id s : resolve(word, one, ioctl))
       if (!answers_.empty()) answers_[static_cast<std::size_t>(s)] = {};
+    if (ioctl && !answers_.empty()) answers_[static_cast<std::size_t>(sys::id::ioctl)] = {};
   }
 
   const systemd_filter_options& options_;

@@ -11,10 +11,10 @@
 #include <utility>
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 
 #include "sysfence/builtins/detail.hpp"
 #include "sysfence/condition.hpp"
+#include "sysfence/detail/terminal_ioctl.hpp"
 #include "sysfence/landlock.hpp"
 #include "sysfence/rule.hpp"
 #include "sysfence/rule_set.hpp"
@@ -30,11 +30,8 @@ inline constexpr auto read_syscalls =
 inline constexpr auto write_syscalls = syscalls(sys::write, sys::writev, sys::pwritev, sys::pwritev2, sys::pwrite64,
                                                 sys::fsync, sys::fdatasync, sys::lseek, sys::_llseek);
 inline constexpr auto open_syscalls = syscalls(sys::open, sys::openat, sys::openat2);
-inline constexpr auto ioctl_syscalls = syscalls(sys::fcntl, sys::fcntl64);  // and ioctl, not every request:
-// The ioctl requests allow_ioctl refuses: TIOCSTI types into the terminal's input queue, and
-// TIOCLINUX's selection paste does the same on a virtual console, so a sandboxed process could
-// run commands in the shell that started it (CVE-2017-5226). extrasafe allows both.
-inline constexpr std::array<std::uint32_t, 2> terminal_injection_ioctls{TIOCSTI, TIOCLINUX};
+// and ioctl, but not TIOCSTI or TIOCLINUX (detail/terminal_ioctl.hpp); extrasafe allows both.
+inline constexpr auto ioctl_syscalls = syscalls(sys::fcntl, sys::fcntl64);
 inline constexpr auto metadata_syscalls =
     syscalls(sys::stat, sys::fstat, sys::newfstatat, sys::lstat, sys::statx, sys::getdents, sys::getdents64,
              sys::getcwd, sys::stat64, sys::fstat64, sys::fstatat64, sys::lstat64);
@@ -154,7 +151,7 @@ class system_io_rules : public rule_set_base {
     // open and openat read-only, stdin, stdout, stderr, then one rule per fd syscall and slot.
     detail::bounded_list<rule, 6 + Reads * io::fd_read_syscalls.size() + Writes> out;
     if (Flags & io::ioctl)
-      out.add(rule{sys::ioctl, arg32<1> != io::terminal_injection_ioctls[0], arg32<1> != io::terminal_injection_ioctls[1]});
+      out.add(sysfence::detail::ioctl_without_terminal_injection);
     if (Flags & io::open_readonly) {
       out.add(rule{sys::open, (arg<1> & io::write_create_flags) == 0});
       out.add(rule{sys::openat, (arg<2> & io::write_create_flags) == 0});

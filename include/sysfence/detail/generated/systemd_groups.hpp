@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: MIT
 // systemd_groups.hpp - systemd's SystemCallFilter= groups as rule sets, nested groups expanded, and
 // the table the run-time parser reads (sysfence/systemd.hpp). A name systemd lists that no ABI
-// sysfence serves has is left out (docs/systemd-groups.md names them).
+// sysfence serves has is left out (docs/systemd-groups.md names them). Unlike systemd's, a group
+// with ioctl refuses its TIOCSTI and TIOCLINUX requests (detail/terminal_ioctl.hpp).
 #pragma once
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "sysfence/detail/generated/syscall_ids.hpp"
+#include "sysfence/detail/terminal_ioctl.hpp"
 #include "sysfence/rule_set.hpp"
 
 namespace sysfence::systemd {
@@ -339,7 +341,7 @@ struct sync : rule_set_base {
 struct system_service : rule_set_base {
   static constexpr std::string_view name = "@system-service";
   static constexpr bool portable = true;  // a syscall the target lacks is left out
-  static constexpr std::array<sys::id, 369> simple_rules = {
+  static constexpr std::array<sys::id, 368> simple_rules = {
       sys::id::_llseek, sys::id::_newselect, sys::id::accept, sys::id::accept4, sys::id::access,
       sys::id::add_key, sys::id::alarm, sys::id::arch_prctl, sys::id::bind, sys::id::brk,
       sys::id::capget, sys::id::capset, sys::id::chdir, sys::id::chmod, sys::id::chown,
@@ -371,7 +373,7 @@ struct system_service : rule_set_base {
       sys::id::inotify_init, sys::id::inotify_init1, sys::id::inotify_rm_watch, sys::id::io_cancel,
       sys::id::io_destroy, sys::id::io_getevents, sys::id::io_pgetevents,
       sys::id::io_pgetevents_time64, sys::id::io_setup, sys::id::io_submit,
-      sys::id::io_uring_enter, sys::id::io_uring_register, sys::id::io_uring_setup, sys::id::ioctl,
+      sys::id::io_uring_enter, sys::id::io_uring_register, sys::id::io_uring_setup,
       sys::id::ioprio_get, sys::id::ioprio_set, sys::id::ipc, sys::id::kcmp, sys::id::keyctl,
       sys::id::kill, sys::id::lchown, sys::id::lchown32, sys::id::lgetxattr, sys::id::link,
       sys::id::linkat, sys::id::listen, sys::id::listxattr, sys::id::llistxattr,
@@ -431,6 +433,8 @@ struct system_service : rule_set_base {
       sys::id::utimensat_time64, sys::id::utimes, sys::id::vfork, sys::id::vmsplice,
       sys::id::wait4, sys::id::waitid, sys::id::waitpid, sys::id::write, sys::id::writev
   };
+  // ioctl, but not TIOCSTI or TIOCLINUX (systemd allows every request).
+  static constexpr std::array<rule, 1> conditional_rules = {detail::ioctl_without_terminal_injection};
 };
 
 // @timer: Schedule operations by time.
@@ -450,7 +454,7 @@ struct timer : rule_set_base {
 struct known : rule_set_base {
   static constexpr std::string_view name = "@known";
   static constexpr bool portable = true;  // a syscall the target lacks is left out
-  static constexpr std::array<sys::id, 455> simple_rules = {
+  static constexpr std::array<sys::id, 454> simple_rules = {
       sys::id::_llseek, sys::id::_newselect, sys::id::_sysctl, sys::id::accept, sys::id::accept4,
       sys::id::access, sys::id::acct, sys::id::add_key, sys::id::adjtimex, sys::id::afs_syscall,
       sys::id::alarm, sys::id::arch_prctl, sys::id::bdflush, sys::id::bind, sys::id::bpf,
@@ -489,7 +493,7 @@ struct known : rule_set_base {
       sys::id::inotify_init1, sys::id::inotify_rm_watch, sys::id::io_cancel, sys::id::io_destroy,
       sys::id::io_getevents, sys::id::io_pgetevents, sys::id::io_pgetevents_time64,
       sys::id::io_setup, sys::id::io_submit, sys::id::io_uring_enter, sys::id::io_uring_register,
-      sys::id::io_uring_setup, sys::id::ioctl, sys::id::ioperm, sys::id::iopl, sys::id::ioprio_get,
+      sys::id::io_uring_setup, sys::id::ioperm, sys::id::iopl, sys::id::ioprio_get,
       sys::id::ioprio_set, sys::id::ipc, sys::id::kcmp, sys::id::kexec_file_load,
       sys::id::kexec_load, sys::id::keyctl, sys::id::kill, sys::id::landlock_add_rule,
       sys::id::landlock_create_ruleset, sys::id::landlock_restrict_self, sys::id::lchown,
@@ -563,76 +567,80 @@ struct known : rule_set_base {
       sys::id::vmsplice, sys::id::vserver, sys::id::wait4, sys::id::waitid, sys::id::waitpid,
       sys::id::write, sys::id::writev
   };
+  // ioctl, but not TIOCSTI or TIOCLINUX (systemd allows every request).
+  static constexpr std::array<rule, 1> conditional_rules = {detail::ioctl_without_terminal_injection};
 };
 
 // `group_info` is a group as the run-time parser reads it: its name, systemd's description, its
-// syscalls (nested groups expanded) and its own entries as systemd lists them.
+// syscalls allowed whatever their arguments (nested groups expanded), whether it also allows
+// ioctl (every request but TIOCSTI and TIOCLINUX), and its own entries as systemd lists them.
 struct group_info {
   std::string_view name;
   std::string_view description;
   std::span<const sys::id> syscalls;
+  bool ioctl;
   std::string_view entries;
 };
 
 // `groups` is every group, in systemd's order.
 inline constexpr std::array<group_info, 29> groups = {{
-    {"@default", "System calls that are always permitted", default_::simple_rules,
+    {"@default", "System calls that are always permitted", default_::simple_rules, false,
      "arch_prctl brk cacheflush clock_getres clock_getres_time64 clock_gettime clock_gettime64 clock_nanosleep clock_nanosleep_time64 execve exit exit_group futex futex_time64 futex_waitv get_robust_list get_thread_area getegid getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 getpgid getpgrp getpid getppid getrandom getresgid getresgid32 getresuid getresuid32 getrlimit getsid gettid gettimeofday getuid getuid32 membarrier mmap mmap2 mprotect munmap nanosleep pause prlimit64 restart_syscall riscv_flush_icache riscv_hwprobe rseq rt_sigreturn sched_getaffinity sched_yield set_robust_list set_thread_area set_tid_address set_tls sigreturn time ugetrlimit uretprobe"},
-    {"@aio", "Asynchronous IO", aio::simple_rules,
+    {"@aio", "Asynchronous IO", aio::simple_rules, false,
      "io_cancel io_destroy io_getevents io_pgetevents io_pgetevents_time64 io_setup io_submit io_uring_enter io_uring_register io_uring_setup"},
-    {"@basic-io", "Basic IO", basic_io::simple_rules,
+    {"@basic-io", "Basic IO", basic_io::simple_rules, false,
      "_llseek close close_range dup dup2 dup3 lseek pread64 preadv preadv2 pwrite64 pwritev pwritev2 read readv write writev"},
-    {"@chown", "Change ownership of files and directories", chown::simple_rules,
+    {"@chown", "Change ownership of files and directories", chown::simple_rules, false,
      "chown chown32 fchown fchown32 fchownat lchown lchown32"},
-    {"@clock", "Change the system time", clock::simple_rules,
+    {"@clock", "Change the system time", clock::simple_rules, false,
      "adjtimex clock_adjtime clock_adjtime64 clock_settime clock_settime64 settimeofday"},
-    {"@cpu-emulation", "System calls for CPU emulation functionality", cpu_emulation::simple_rules,
+    {"@cpu-emulation", "System calls for CPU emulation functionality", cpu_emulation::simple_rules, false,
      "modify_ldt subpage_prot switch_endian vm86 vm86old"},
-    {"@debug", "Debugging, performance monitoring and tracing functionality", debug::simple_rules,
+    {"@debug", "Debugging, performance monitoring and tracing functionality", debug::simple_rules, false,
      "lookup_dcookie perf_event_open pidfd_getfd ptrace rtas s390_runtime_instr sys_debug_setcontext"},
-    {"@file-system", "File system operations", file_system::simple_rules,
+    {"@file-system", "File system operations", file_system::simple_rules, false,
      "access chdir chmod close creat faccessat faccessat2 fallocate fchdir fchmod fchmodat fchmodat2 fcntl fcntl64 fgetxattr flistxattr fremovexattr fsetxattr fstat fstat64 fstatat64 fstatfs fstatfs64 ftruncate ftruncate64 futimesat getcwd getdents getdents64 getxattr inotify_add_watch inotify_init inotify_init1 inotify_rm_watch lgetxattr link linkat listxattr llistxattr lremovexattr lsetxattr lstat lstat64 mkdir mkdirat mknod mknodat newfstatat oldfstat oldlstat oldstat open openat openat2 readlink readlinkat removexattr rename renameat renameat2 rmdir setxattr stat stat64 statfs statfs64 statx symlink symlinkat truncate truncate64 unlink unlinkat utime utimensat utimensat_time64 utimes"},
-    {"@io-event", "Event loop system calls", io_event::simple_rules,
+    {"@io-event", "Event loop system calls", io_event::simple_rules, false,
      "_newselect epoll_create epoll_create1 epoll_ctl epoll_ctl_old epoll_pwait epoll_pwait2 epoll_wait epoll_wait_old eventfd eventfd2 poll ppoll ppoll_time64 pselect6 pselect6_time64 select"},
-    {"@ipc", "SysV IPC, POSIX Message Queues or other IPC", ipc::simple_rules,
+    {"@ipc", "SysV IPC, POSIX Message Queues or other IPC", ipc::simple_rules, false,
      "ipc memfd_create mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedreceive_time64 mq_timedsend mq_timedsend_time64 mq_unlink msgctl msgget msgrcv msgsnd pipe pipe2 process_madvise process_vm_readv process_vm_writev semctl semget semop semtimedop semtimedop_time64 shmat shmctl shmdt shmget"},
-    {"@keyring", "Kernel keyring access", keyring::simple_rules,
+    {"@keyring", "Kernel keyring access", keyring::simple_rules, false,
      "add_key keyctl request_key"},
-    {"@memlock", "Memory locking control", memlock::simple_rules,
+    {"@memlock", "Memory locking control", memlock::simple_rules, false,
      "mlock mlock2 mlockall munlock munlockall"},
-    {"@module", "Loading and unloading of kernel modules", module::simple_rules,
+    {"@module", "Loading and unloading of kernel modules", module::simple_rules, false,
      "delete_module finit_module init_module"},
-    {"@mount", "Mounting and unmounting of file systems", mount::simple_rules,
+    {"@mount", "Mounting and unmounting of file systems", mount::simple_rules, false,
      "chroot fsconfig fsmount fsopen fspick mount mount_setattr move_mount open_tree pivot_root umount umount2"},
-    {"@network-io", "Network or Unix socket IO, should not be needed if not network facing", network_io::simple_rules,
+    {"@network-io", "Network or Unix socket IO, should not be needed if not network facing", network_io::simple_rules, false,
      "accept accept4 bind connect getpeername getsockname getsockopt listen recv recvfrom recvmmsg recvmmsg_time64 recvmsg send sendmmsg sendmsg sendto setsockopt shutdown socket socketcall socketpair"},
-    {"@obsolete", "Unusual, obsolete or unimplemented system calls", obsolete::simple_rules,
+    {"@obsolete", "Unusual, obsolete or unimplemented system calls", obsolete::simple_rules, false,
      "_sysctl afs_syscall bdflush break create_module ftime get_kernel_syms getpmsg gtty idle lock mpx prof profil putpmsg query_module security sgetmask ssetmask stime stty sysfs tuxcall ulimit uselib ustat vserver"},
-    {"@pkey", "System calls used for memory protection keys", pkey::simple_rules,
+    {"@pkey", "System calls used for memory protection keys", pkey::simple_rules, false,
      "pkey_alloc pkey_free pkey_mprotect"},
-    {"@privileged", "All system calls which need super-user capabilities", privileged::simple_rules,
+    {"@privileged", "All system calls which need super-user capabilities", privileged::simple_rules, false,
      "@chown @clock @module @raw-io @reboot @swap _sysctl acct bpf capset chroot fanotify_init fanotify_mark nfsservctl open_by_handle_at pivot_root quotactl quotactl_fd setdomainname setfsuid setfsuid32 setgroups setgroups32 sethostname setresuid setresuid32 setreuid setreuid32 setuid setuid32 vhangup"},
-    {"@process", "Process control, execution, namespacing operations", process::simple_rules,
+    {"@process", "Process control, execution, namespacing operations", process::simple_rules, false,
      "capget clone clone3 execveat fork getrusage kill pidfd_open pidfd_send_signal prctl rt_sigqueueinfo rt_tgsigqueueinfo setns swapcontext tgkill times tkill unshare vfork wait4 waitid waitpid"},
-    {"@raw-io", "Raw I/O port access", raw_io::simple_rules,
+    {"@raw-io", "Raw I/O port access", raw_io::simple_rules, false,
      "ioperm iopl pciconfig_iobase pciconfig_read pciconfig_write s390_pci_mmio_read s390_pci_mmio_write"},
-    {"@reboot", "Reboot and reboot preparation/kexec", reboot::simple_rules,
+    {"@reboot", "Reboot and reboot preparation/kexec", reboot::simple_rules, false,
      "kexec_file_load kexec_load reboot"},
-    {"@resources", "Alter resource settings", resources::simple_rules,
+    {"@resources", "Alter resource settings", resources::simple_rules, false,
      "ioprio_set mbind migrate_pages move_pages nice sched_setaffinity sched_setattr sched_setparam sched_setscheduler set_mempolicy set_mempolicy_home_node setpriority setrlimit"},
-    {"@setuid", "Operations for changing user/group credentials", setuid::simple_rules,
+    {"@setuid", "Operations for changing user/group credentials", setuid::simple_rules, false,
      "setgid setgid32 setgroups setgroups32 setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32 setuid setuid32"},
-    {"@signal", "Process signal handling", signal::simple_rules,
+    {"@signal", "Process signal handling", signal::simple_rules, false,
      "rt_sigaction rt_sigpending rt_sigprocmask rt_sigsuspend rt_sigtimedwait rt_sigtimedwait_time64 sigaction sigaltstack signal signalfd signalfd4 sigpending sigprocmask sigsuspend"},
-    {"@swap", "Enable/disable swap devices", swap::simple_rules,
+    {"@swap", "Enable/disable swap devices", swap::simple_rules, false,
      "swapoff swapon"},
-    {"@sync", "Synchronize files and memory to storage", sync::simple_rules,
+    {"@sync", "Synchronize files and memory to storage", sync::simple_rules, false,
      "fdatasync fsync msync sync sync_file_range sync_file_range2 syncfs"},
-    {"@system-service", "General system service operations", system_service::simple_rules,
+    {"@system-service", "General system service operations", system_service::simple_rules, true,
      "@aio @basic-io @chown @default @file-system @io-event @ipc @keyring @memlock @network-io @process @resources @setuid @signal @sync @timer arm_fadvise64_64 capget capset copy_file_range fadvise64 fadvise64_64 flock get_mempolicy getcpu getpriority ioctl ioprio_get kcmp madvise mremap name_to_handle_at oldolduname olduname personality readahead readdir remap_file_pages sched_get_priority_max sched_get_priority_min sched_getattr sched_getparam sched_getscheduler sched_rr_get_interval sched_rr_get_interval_time64 sched_yield sendfile sendfile64 setfsgid setfsgid32 setfsuid setfsuid32 setpgid setsid splice sysinfo tee umask uname userfaultfd vmsplice"},
-    {"@timer", "Schedule operations by time", timer::simple_rules,
+    {"@timer", "Schedule operations by time", timer::simple_rules, false,
      "alarm getitimer setitimer timer_create timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime timerfd_settime64 times"},
-    {"@known", "All known syscalls declared in the kernel", known::simple_rules,
+    {"@known", "All known syscalls declared in the kernel", known::simple_rules, true,
      "@obsolete _llseek _newselect accept accept4 access acct add_key adjtimex alarm arc_gettls arc_settls arc_usr_cmpxchg arch_prctl arm_fadvise64_64 atomic_barrier atomic_cmpxchg_32 bind bpf brk cachectl cacheflush capget capset chdir chmod chown chown32 chroot clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 clock_gettime clock_gettime64 clock_nanosleep clock_nanosleep_time64 clock_settime clock_settime64 clone clone3 close close_range connect copy_file_range creat delete_module dipc dup dup2 dup3 epoll_create epoll_create1 epoll_ctl epoll_ctl_old epoll_pwait epoll_pwait2 epoll_wait epoll_wait_old eventfd eventfd2 exec_with_loader execv execve execveat exit exit_group faccessat faccessat2 fadvise64 fadvise64_64 fallocate fanotify_init fanotify_mark fchdir fchmod fchmodat fchmodat2 fchown fchown32 fchownat fcntl fcntl64 fdatasync fgetxattr finit_module flistxattr flock fork fremovexattr fsconfig fsetxattr fsmount fsopen fspick fstat fstat64 fstatat64 fstatfs fstatfs64 fsync ftruncate ftruncate64 futex futex_requeue futex_time64 futex_wait futex_waitv futex_wake futimesat get_mempolicy get_robust_list get_thread_area getcpu getcwd getdents getdents64 getdomainname getdtablesize getegid getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 gethostname getitimer getpagesize getpeername getpgid getpgrp getpid getppid getpriority getrandom getresgid getresgid32 getresuid getresuid32 getrlimit getrusage getsid getsockname getsockopt gettid gettimeofday getuid getuid32 getxattr getxgid getxpid getxuid init_module inotify_add_watch inotify_init inotify_init1 inotify_rm_watch io_cancel io_destroy io_getevents io_pgetevents io_pgetevents_time64 io_setup io_submit io_uring_enter io_uring_register io_uring_setup ioctl ioperm iopl ioprio_get ioprio_set ipc kcmp kern_features kexec_file_load kexec_load keyctl kill landlock_add_rule landlock_create_ruleset landlock_restrict_self lchown lchown32 lgetxattr link linkat listen listxattr llistxattr lookup_dcookie lremovexattr lseek lsetxattr lstat lstat64 madvise map_shadow_stack mbind membarrier memfd_create memfd_secret memory_ordering migrate_pages mincore mkdir mkdirat mknod mknodat mlock mlock2 mlockall mmap mmap2 modify_ldt mount mount_setattr move_mount move_pages mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedreceive_time64 mq_timedsend mq_timedsend_time64 mq_unlink mremap msgctl msgget msgrcv msgsnd msync multiplexer munlock munlockall munmap name_to_handle_at nanosleep newfstatat nice old_adjtimex oldfstat oldlstat oldolduname oldstat oldumount olduname open open_by_handle_at open_tree openat openat2 or1k_atomic osf_fstat osf_fstatfs osf_fstatfs64 osf_getdirentries osf_getdomainname osf_getitimer osf_getrusage osf_getsysinfo osf_gettimeofday osf_lstat osf_mount osf_proplist_syscall osf_select osf_set_program_attributes osf_setitimer osf_setsysinfo osf_settimeofday osf_shmat osf_sigprocmask osf_sigstack osf_stat osf_statfs osf_statfs64 osf_swapon osf_syscall osf_sysinfo osf_usleep_thread osf_utimes osf_utsname osf_wait4 pause pciconfig_iobase pciconfig_read pciconfig_write perf_event_open perfctr personality pidfd_getfd pidfd_open pidfd_send_signal pipe pipe2 pivot_root pkey_alloc pkey_free pkey_mprotect poll ppoll ppoll_time64 prctl pread64 preadv preadv2 prlimit64 process_madvise process_mrelease process_vm_readv process_vm_writev pselect6 pselect6_time64 ptrace pwrite64 pwritev pwritev2 quotactl quotactl_fd read readahead readdir readlink readlinkat readv reboot recv recvfrom recvmmsg recvmmsg_time64 recvmsg remap_file_pages removexattr rename renameat renameat2 request_key restart_syscall riscv_flush_icache riscv_hwprobe rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait rt_sigtimedwait_time64 rt_tgsigqueueinfo rtas s390_guarded_storage s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr s390_sthyi sched_get_affinity sched_get_priority_max sched_get_priority_min sched_getaffinity sched_getattr sched_getparam sched_getscheduler sched_rr_get_interval sched_rr_get_interval_time64 sched_set_affinity sched_setaffinity sched_setattr sched_setparam sched_setscheduler sched_yield seccomp select semctl semget semop semtimedop semtimedop_time64 send sendfile sendfile64 sendmmsg sendmsg sendto set_mempolicy set_mempolicy_home_node set_robust_list set_thread_area set_tid_address setdomainname setfsgid setfsgid32 setfsuid setfsuid32 setgid setgid32 setgroups setgroups32 sethae sethostname setitimer setns setpgid setpgrp setpriority setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32 setrlimit setsid setsockopt settimeofday setuid setuid32 setxattr sgetmask shmat shmctl shmdt shmget shutdown sigaction sigaltstack signal signalfd signalfd4 sigpending sigprocmask sigreturn sigsuspend socket socketcall socketpair splice spu_create spu_run ssetmask stat stat64 statfs statfs64 statx stime subpage_prot swapcontext swapoff swapon switch_endian symlink symlinkat sync sync_file_range sync_file_range2 syncfs sys_debug_setcontext syscall sysfs sysinfo syslog sysmips tee tgkill time timer_create timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime timer_settime64 timerfd timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime timerfd_settime64 times tkill truncate truncate64 ugetrlimit umask umount umount2 uname unlink unlinkat unshare userfaultfd ustat utime utimensat utimensat_time64 utimes utrap_install vfork vhangup vm86 vm86old vmsplice wait4 waitid waitpid write writev"},
 }};
 
