@@ -223,65 +223,64 @@ TEST_CASE("anet: TCP sockets, no connect") {
 
 // sendto with MSG_FASTOPEN on an unconnected TCP socket connects (TCP Fast Open, on for clients
 // by default: net.ipv4.tcp_fastopen = 1), so anet refuses that flag; Cosmopolitan's anet lets it.
+namespace {
 sockaddr_in listener_address{};
+
+// `listen_on_loopback` makes a listener on a free loopback port (its address in
+// listener_address) and an unconnected TCP socket fd_a, before pledging.
+void listen_on_loopback() {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  listener_address.sin_family = AF_INET;
+  listener_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof listener_address;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&listener_address), size) != 0 || ::listen(listener, 1) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&listener_address), &size) != 0)
+    std::_Exit(3);
+  fd_a = ::socket(AF_INET, SOCK_STREAM, 0);
+}
+
+// One byte on fd_a to the listener, by sendto; on an unconnected socket the kernel answers EPIPE
+// unless MSG_FASTOPEN connects it.
+long sendto_listener(int flags) {
+  return static_cast<long>(::sendto(fd_a, "x", 1, flags | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&listener_address),
+                                    sizeof listener_address));
+}
+
+// The same by sendmsg, to the listener or (addressed false) with no address.
+long sendmsg_byte(bool addressed, int flags) {
+  char byte = 'x';
+  iovec v{&byte, 1};
+  msghdr m{};
+  if (addressed) {
+    m.msg_name = &listener_address;
+    m.msg_namelen = sizeof listener_address;
+  }
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  return static_cast<long>(::sendmsg(fd_a, &m, flags | MSG_NOSIGNAL));
+}
+
+long unix_socket() { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); }
+}  // namespace
+
 TEST_CASE("anet: sendto runs, but not with MSG_FASTOPEN, which would connect") {
-  auto setup = [] {
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    listener_address.sin_family = AF_INET;
-    listener_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof listener_address;
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&listener_address), size) != 0 || ::listen(listener, 1) != 0 ||
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&listener_address), &size) != 0)
-      std::_Exit(3);
-    fd_a = ::socket(AF_INET, SOCK_STREAM, 0);
-  };
   const auto r = under(
-      "stdio anet", setup,
-      [] {  // an unconnected socket: the kernel answers EPIPE
-        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&listener_address),
-                                          sizeof listener_address));
-      },
-      [] {
-        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_FASTOPEN | MSG_NOSIGNAL,
-                                          reinterpret_cast<sockaddr*>(&listener_address), sizeof listener_address));
-      });
+      "stdio anet", listen_on_loopback, [] { return sendto_listener(0); },
+      [] { return sendto_listener(MSG_FASTOPEN); });
   CHECK(r.allowed.ret == -1);
   CHECK(r.allowed.err == EPIPE);
   // With inet, connecting is promised: MSG_FASTOPEN connects and sends.
   const auto with_inet = under(
-      "stdio inet", setup,
-      [] {
-        return static_cast<long>(::sendto(fd_a, "x", 1, MSG_FASTOPEN | MSG_NOSIGNAL,
-                                          reinterpret_cast<sockaddr*>(&listener_address), sizeof listener_address));
-      },
-      [] { return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0)); });
+      "stdio inet", listen_on_loopback, [] { return sendto_listener(MSG_FASTOPEN); }, unix_socket);
   CHECK(with_inet.allowed.ret == 1);
   // sendfd's sendmsg: the same flag refused there (anet's socket, sendfd's call).
-  const auto sendmsg_fastopen = [] {
-    char byte = 'x';
-    iovec v{&byte, 1};
-    msghdr m{};
-    m.msg_name = &listener_address;
-    m.msg_namelen = sizeof listener_address;
-    m.msg_iov = &v;
-    m.msg_iovlen = 1;
-    return static_cast<long>(::sendmsg(fd_a, &m, MSG_FASTOPEN | MSG_NOSIGNAL));
-  };
   const auto with_sendfd = under(
-      "stdio anet sendfd", setup,
-      [] {  // no address, no flag: an unconnected socket gets EPIPE from the kernel
-        char byte = 'x';
-        iovec v{&byte, 1};
-        msghdr m{};
-        m.msg_iov = &v;
-        m.msg_iovlen = 1;
-        return static_cast<long>(::sendmsg(fd_a, &m, MSG_NOSIGNAL));
-      },
-      sendmsg_fastopen);
+      "stdio anet sendfd", listen_on_loopback, [] { return sendmsg_byte(false, 0); },
+      [] { return sendmsg_byte(true, MSG_FASTOPEN); });
   CHECK(with_sendfd.allowed.err == EPIPE);
-  CHECK(under("stdio inet sendfd", setup, sendmsg_fastopen, [] {
-          return static_cast<long>(::socket(AF_UNIX, SOCK_STREAM, 0));
-        }).allowed.ret == 1);
+  CHECK(under("stdio inet sendfd", listen_on_loopback, [] { return sendmsg_byte(true, MSG_FASTOPEN); },
+              unix_socket)
+            .allowed.ret == 1);
 }
 
 TEST_CASE("unix and dns") {
